@@ -1,0 +1,24 @@
+//! keyportal's domain: the organization, its members, roles and privileges, items, folders,
+//! groups and the rules that govern them. Nothing in this crate performs I/O; every rule that
+//! depends on time takes `now` (epoch milliseconds) as a parameter.
+
+pub mod error;
+
+pub mod group;
+pub mod ids;
+pub mod item;
+pub mod org;
+pub mod password;
+pub mod privilege;
+pub mod role;
+pub mod search;
+pub mod secret;
+pub mod signin_guard;
+pub mod time;
+pub mod token;
+pub mod user;
+pub mod user_type;
+pub mod visibility;
+
+pub use error::DomainError;
+pub use time::EpochMillis;

@@ -1,0 +1,161 @@
+//! Who may see and change what: pure functions of the caller, the resource and its sharing.
+
+use std::collections::BTreeSet;
+
+use crate::group::{Group, GroupAccess};
+use crate::item::{Item, ItemAccess};
+use crate::privilege::{names, PrivilegeSet};
+
+/// The caller as the visibility rules see it. Anonymous callers have no username and no org.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub username: Option<String>,
+    pub org_id: Option<String>,
+    pub privileges: PrivilegeSet,
+    /// Ids of the groups the caller belongs to.
+    pub group_ids: BTreeSet<String>,
+}
+
+impl Viewer {
+    pub fn anonymous() -> Viewer {
+        Viewer::default()
+    }
+
+    pub fn has(&self, privilege: &str) -> bool {
+        self.privileges.contains(privilege)
+    }
+
+    fn is(&self, username: &str) -> bool {
+        self.username.as_deref() == Some(username)
+    }
+
+    fn in_org(&self, org_id: &str) -> bool {
+        self.org_id.as_deref() == Some(org_id)
+    }
+}
+
+/// Portal rules: public to all; org items to members of the org; group-shared items to group
+/// members; everything to the owner and to administrators who may view all items.
+pub fn can_view_item(viewer: &Viewer, item: &Item, item_groups: &[String]) -> bool {
+    item.access == ItemAccess::Public
+        || viewer.is(&item.owner)
+        || (viewer.in_org(&item.org_id) && viewer.has(names::ADMIN_VIEW_ITEMS))
+        || (item.access == ItemAccess::Org && viewer.in_org(&item.org_id))
+        || item_groups.iter().any(|g| viewer.group_ids.contains(g))
+}
+
+/// Owners with the create privilege, or administrators who may update any item.
+pub fn can_update_item(viewer: &Viewer, item: &Item) -> bool {
+    (viewer.is(&item.owner) && viewer.has(names::CREATE_ITEM))
+        || (viewer.in_org(&item.org_id) && viewer.has(names::ADMIN_UPDATE_ITEMS))
+}
+
+/// Owners with the create privilege, or administrators who may delete any item.
+pub fn can_delete_item(viewer: &Viewer, item: &Item) -> bool {
+    (viewer.is(&item.owner) && viewer.has(names::CREATE_ITEM))
+        || (viewer.in_org(&item.org_id) && viewer.has(names::ADMIN_DELETE_ITEMS))
+}
+
+/// Whether the caller may change an item's sharing to `target` (owners need the matching
+/// share privilege; administrators the admin one).
+pub fn can_share_item_to(viewer: &Viewer, item: &Item, target: ItemAccess) -> bool {
+    let (own, admin) = match target {
+        ItemAccess::Private => return can_update_item(viewer, item),
+        ItemAccess::Org => (names::SHARE_TO_ORG, names::ADMIN_SHARE_TO_ORG),
+        ItemAccess::Public => (names::SHARE_TO_PUBLIC, names::ADMIN_SHARE_TO_PUBLIC),
+    };
+    (viewer.is(&item.owner) && viewer.has(own))
+        || (viewer.in_org(&item.org_id) && viewer.has(admin))
+}
+
+/// Whether the caller may share the item with groups at all (membership is checked per group).
+pub fn can_share_item_with_groups(viewer: &Viewer, item: &Item) -> bool {
+    (viewer.is(&item.owner) && viewer.has(names::SHARE_TO_GROUP))
+        || (viewer.in_org(&item.org_id) && viewer.has(names::ADMIN_SHARE_TO_GROUP))
+}
+
+/// Public groups to all; org groups to org members; private groups to members; all groups of
+/// the org to administrators who may view groups.
+pub fn can_view_group(viewer: &Viewer, group: &Group) -> bool {
+    group.access == GroupAccess::Public
+        || viewer.group_ids.contains(&group.id)
+        || (viewer.in_org(&group.org_id)
+            && (group.access == GroupAccess::Org || viewer.has(names::ADMIN_VIEW_GROUPS)))
+}
+
+/// Members see each other's profiles when they may view org users; admins see everyone.
+pub fn can_view_user(viewer: &Viewer, username: &str, user_org: &str) -> bool {
+    viewer.is(username)
+        || (viewer.in_org(user_org)
+            && (viewer.has(names::VIEW_ORG_USERS) || viewer.has(names::ADMIN_VIEW_USERS)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Map;
+
+    fn item(access: ItemAccess) -> Item {
+        Item {
+            id: "1".repeat(32),
+            owner: "owner".into(),
+            org_id: "org1".into(),
+            folder_id: None,
+            title: "t".into(),
+            item_type: "Web Map".into(),
+            type_keywords: vec![],
+            tags: vec![],
+            description: String::new(),
+            snippet: String::new(),
+            url: String::new(),
+            access,
+            properties: None,
+            extra: Map::new(),
+            created: 0,
+            modified: 0,
+        }
+    }
+
+    fn viewer(name: &str, org: &str, privileges: &[&str], groups: &[&str]) -> Viewer {
+        Viewer {
+            username: Some(name.into()),
+            org_id: Some(org.into()),
+            privileges: privileges.iter().copied().collect(),
+            group_ids: groups.iter().map(|g| g.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn item_visibility_follows_portal_rules() {
+        let member = viewer("m", "org1", &[names::VIEW_ORG_ITEMS], &["g1"]);
+        let outsider = viewer("x", "org2", &[], &[]);
+        let admin = viewer("a", "org1", &[names::ADMIN_VIEW_ITEMS], &[]);
+        let private = item(ItemAccess::Private);
+        assert!(!can_view_item(&member, &private, &[]));
+        assert!(can_view_item(&member, &private, &["g1".into()]));
+        assert!(can_view_item(&admin, &private, &[]));
+        assert!(can_view_item(&viewer("owner", "org1", &[], &[]), &private, &[]));
+        let org = item(ItemAccess::Org);
+        assert!(can_view_item(&member, &org, &[]));
+        assert!(!can_view_item(&outsider, &org, &[]));
+        assert!(!can_view_item(&Viewer::anonymous(), &org, &[]));
+        assert!(can_view_item(&Viewer::anonymous(), &item(ItemAccess::Public), &[]));
+    }
+
+    #[test]
+    fn changing_items_needs_ownership_and_privilege() {
+        let it = item(ItemAccess::Private);
+        let owner = viewer("owner", "org1", &[names::CREATE_ITEM, names::SHARE_TO_ORG], &[]);
+        let owner_viewer_type = viewer("owner", "org1", &[], &[]);
+        assert!(can_update_item(&owner, &it));
+        assert!(!can_update_item(&owner_viewer_type, &it));
+        assert!(can_share_item_to(&owner, &it, ItemAccess::Org));
+        assert!(!can_share_item_to(&owner, &it, ItemAccess::Public));
+        let other = viewer("m", "org1", &[names::CREATE_ITEM], &[]);
+        assert!(!can_delete_item(&other, &it));
+        let admin = viewer("a", "org1", &[names::ADMIN_DELETE_ITEMS], &[]);
+        assert!(can_delete_item(&admin, &it));
+        let foreign_admin = viewer("a", "org2", &[names::ADMIN_DELETE_ITEMS], &[]);
+        assert!(!can_delete_item(&foreign_admin, &it));
+    }
+}

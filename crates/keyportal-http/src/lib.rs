@@ -1,0 +1,26 @@
+#![recursion_limit = "256"]
+//! keyportal's HTTP layer. `wire` holds everything about the ArcGIS wire format (lenient
+//! parameter decoding, token extraction, the error envelope, `f=json|pjson`); `routes` holds
+//! one file per resource; `views` turns service results into the JSON shapes clients read.
+
+pub mod routes;
+pub mod views;
+pub mod wire;
+
+use std::sync::Arc;
+
+use axum::Router;
+use keyportal_service::Portal;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub portal: Arc<Portal>,
+    /// Whether the server is reached over HTTPS (for absolute URLs and `ssl` fields).
+    pub https: bool,
+}
+
+/// The whole application: used by `keyportal serve` and by the tests alike.
+pub fn app(state: AppState) -> Router {
+    routes::router().with_state(state)
+}

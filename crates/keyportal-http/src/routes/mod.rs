@@ -1,0 +1,48 @@
+//! The routes of keyportal, one file per resource.
+
+mod admin;
+mod content;
+mod groups;
+mod health;
+mod items;
+mod portal;
+mod roles;
+mod root;
+mod search;
+mod sharing;
+mod tokens;
+mod users;
+
+use axum::routing::{get, MethodRouter};
+use axum::Router;
+
+use crate::AppState;
+
+/// Every Sharing API resource answers GET and POST alike (spec §1.1).
+fn get_or_post<H, T>(handler: H) -> MethodRouter<AppState>
+where
+    H: axum::handler::Handler<T, AppState> + Clone,
+    T: 'static,
+{
+    get(handler.clone()).post(handler)
+}
+
+pub fn router() -> Router<AppState> {
+    const R: &str = "/sharing/rest";
+    Router::new()
+        .route("/health", get(health::health))
+        .route(R, get_or_post(root::root))
+        .route(&format!("{R}/info"), get_or_post(root::info))
+        .route("/sharing/info", get_or_post(root::info))
+        .route(&format!("{R}/generateToken"), get_or_post(tokens::generate_token))
+        .route(&format!("{R}/oauth2/revokeToken"), get_or_post(tokens::revoke_token))
+        .merge(portal::routes(R))
+        .merge(users::routes(R))
+        .merge(roles::routes(R))
+        .merge(items::routes(R))
+        .merge(content::routes(R))
+        .merge(sharing::routes(R))
+        .merge(search::routes(R))
+        .merge(groups::routes(R))
+        .merge(admin::routes())
+}

@@ -1,0 +1,6 @@
+//! JSON shapes of the ArcGIS Sharing API, built from service results.
+
+pub mod group;
+pub mod item;
+pub mod portal;
+pub mod user;

@@ -1,0 +1,13 @@
+//! The ArcGIS wire format, in one place: how requests are decoded and answers encoded.
+
+mod error;
+mod params;
+mod reply;
+mod request;
+
+pub use error::ApiError;
+pub use params::Params;
+pub use reply::Reply;
+pub use request::ArcgisRequest;
+
+pub type ApiResult = Result<Reply, ApiError>;

@@ -1,0 +1,192 @@
+//! Lenient decoding of ArcGIS parameters: query string, urlencoded form and multipart merged;
+//! lists as comma lists or JSON arrays; booleans in any case; JSON objects as text.
+
+use std::collections::HashMap;
+
+use keyportal_domain::DomainError;
+use serde_json::Value;
+
+/// The longest single parameter value accepted (larger uploads are not stored).
+const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// Request parameters by name. Later sources (body) override earlier ones (query).
+#[derive(Debug, Clone, Default)]
+pub struct Params(HashMap<String, String>);
+
+fn bad(name: &str, expected: &str) -> DomainError {
+    DomainError::invalid_with(
+        format!("Invalid value for '{name}'."),
+        vec![format!("'{name}' must be {expected}.")],
+    )
+}
+
+impl Params {
+    pub fn insert(&mut self, name: String, value: String) {
+        self.0.insert(name, value);
+    }
+
+    /// Adds `name=value` pairs from urlencoded text.
+    pub fn extend_urlencoded(&mut self, text: &[u8]) {
+        for (k, v) in form_urlencoded::parse(text) {
+            self.0.insert(k.into_owned(), v.into_owned());
+        }
+    }
+
+    /// The raw value: exact name first, then any spelling of it (`serverURL`/`serverUrl`).
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).or_else(|| {
+            self.0
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        })
+    }
+
+    /// A value that is present; empty strings count as present.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.raw(name)
+    }
+
+    /// A value that is present and not blank, trimmed.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.raw(name).map(str::trim).filter(|v| !v.is_empty())
+    }
+
+    /// A required, non-blank value.
+    pub fn required(&self, name: &str) -> Result<&str, DomainError> {
+        self.text(name)
+            .ok_or_else(|| DomainError::invalid(format!("'{name}' must be specified.")))
+    }
+
+    /// `true`/`false` in any case; blank means absent.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, DomainError> {
+        match self.text(name).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(None),
+            Some("true") => Ok(Some(true)),
+            Some("false") => Ok(Some(false)),
+            Some(_) => Err(bad(name, "true or false")),
+        }
+    }
+
+    /// An integer; blank means absent.
+    pub fn i64(&self, name: &str) -> Result<Option<i64>, DomainError> {
+        match self.text(name) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<i64>()
+                .map(Some)
+                .or_else(|_| {
+                    // Some clients send integral numbers as floats ("60.0").
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| Some(f as i64))
+                        .ok_or(())
+                })
+                .map_err(|_| bad(name, "an integer")),
+        }
+    }
+
+    /// A non-negative count, capped.
+    pub fn count(&self, name: &str, default: usize, max: usize) -> Result<usize, DomainError> {
+        match self.i64(name)? {
+            None => Ok(default),
+            Some(v) if v < 0 => Err(bad(name, "zero or a positive integer")),
+            Some(v) => Ok(usize::try_from(v).unwrap_or(max).min(max)),
+        }
+    }
+
+    /// A list sent as `a,b` or as a JSON array `["a","b"]`. Blank or `[]` is an empty list.
+    pub fn list(&self, name: &str) -> Result<Option<Vec<String>>, DomainError> {
+        let Some(raw) = self.raw(name) else {
+            return Ok(None);
+        };
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Ok(Some(Vec::new()));
+        }
+        if trimmed.starts_with('[') {
+            let values: Vec<Value> =
+                serde_json::from_str(trimmed).map_err(|_| bad(name, "a JSON array of strings"))?;
+            return values
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s),
+                    Value::Number(n) => Ok(n.to_string()),
+                    _ => Err(bad(name, "a JSON array of strings")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some);
+        }
+        Ok(Some(
+            trimmed
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+        ))
+    }
+
+    /// A JSON value sent as text; blank means absent, `null` means "clear".
+    pub fn json(&self, name: &str) -> Result<Option<Value>, DomainError> {
+        match self.text(name) {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(text)
+                .map(Some)
+                .map_err(|_| bad(name, "valid JSON")),
+        }
+    }
+
+    /// Checks the size of every value once, so handlers need not.
+    pub fn check_sizes(&self) -> Result<(), DomainError> {
+        match self.0.iter().find(|(_, v)| v.len() > MAX_VALUE_BYTES) {
+            Some((k, _)) => Err(DomainError::invalid(format!(
+                "'{}' is larger than {} bytes.",
+                keyportal_domain::ids::shorten(k),
+                MAX_VALUE_BYTES
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        let mut p = Params::default();
+        for (k, v) in pairs {
+            p.insert(k.to_string(), v.to_string());
+        }
+        p
+    }
+
+    #[test]
+    fn lists_accept_comma_lists_and_json_arrays() {
+        let p = params(&[("a", "x, y,,z"), ("b", r#"["x","y"]"#), ("c", ""), ("d", "[]"), ("e", "[1,")]);
+        assert_eq!(p.list("a").ok().flatten(), Some(vec!["x".into(), "y".into(), "z".into()]));
+        assert_eq!(p.list("b").ok().flatten(), Some(vec!["x".into(), "y".into()]));
+        assert_eq!(p.list("c").ok().flatten(), Some(vec![]));
+        assert_eq!(p.list("d").ok().flatten(), Some(vec![]));
+        assert!(p.list("e").is_err());
+        assert_eq!(p.list("missing").ok().flatten(), None);
+    }
+
+    #[test]
+    fn booleans_and_integers_are_lenient_but_strict_on_garbage() {
+        let p = params(&[("t", "TRUE"), ("f", "false"), ("x", "yes"), ("n", "60"), ("fl", "60.0"), ("bad", "6x")]);
+        assert_eq!(p.bool("t").ok().flatten(), Some(true));
+        assert_eq!(p.bool("f").ok().flatten(), Some(false));
+        assert!(p.bool("x").is_err());
+        assert_eq!(p.i64("n").ok().flatten(), Some(60));
+        assert_eq!(p.i64("fl").ok().flatten(), Some(60));
+        assert!(p.i64("bad").is_err());
+    }
+
+    #[test]
+    fn names_fall_back_to_any_case() {
+        let p = params(&[("serverURL", "x")]);
+        assert_eq!(p.text("serverUrl"), Some("x"));
+    }
+}

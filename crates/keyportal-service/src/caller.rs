@@ -1,0 +1,204 @@
+//! Who is calling: resolving a bearer token to a member, and what the caller may do.
+
+use keyportal_domain::group::MemberType;
+use keyportal_domain::privilege::{PrivilegeSet, CATALOG};
+use keyportal_domain::role::{built_in_role, Role};
+use keyportal_domain::secret::sha256_hex;
+use keyportal_domain::user::{effective_privileges, User};
+use keyportal_domain::visibility::Viewer;
+use keyportal_domain::DomainError;
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::Portal;
+
+/// Facts about the request that token rules depend on.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts {
+    /// The `Referer` header, or `Origin` when there is no `Referer`.
+    pub referer: Option<String>,
+    pub client_ip: Option<String>,
+}
+
+/// A signed-in member with everything the rules need, loaded once per request.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    pub role: Role,
+    /// Role privileges limited by the user type.
+    pub privileges: PrivilegeSet,
+    /// Groups the member belongs to.
+    pub memberships: Vec<(String, MemberType)>,
+    /// Hash of the token the member authenticated with, for sign-out.
+    pub token_hash: Option<String>,
+}
+
+impl Member {
+    pub fn has(&self, privilege: &str) -> bool {
+        self.privileges.contains(privilege)
+    }
+
+    pub fn membership(&self, group_id: &str) -> Option<MemberType> {
+        self.memberships
+            .iter()
+            .find(|(g, _)| g == group_id)
+            .map(|(_, t)| *t)
+    }
+}
+
+/// The caller of an operation.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Anonymous,
+    Member(Box<Member>),
+    /// The operator at the command line: every privilege, no account.
+    System { org_id: String },
+}
+
+impl Caller {
+    /// The caller as visibility rules see it.
+    pub fn viewer(&self) -> Viewer {
+        match self {
+            Caller::Anonymous => Viewer::anonymous(),
+            Caller::Member(m) => Viewer {
+                username: Some(m.user.username.clone()),
+                org_id: Some(m.user.org_id.clone()),
+                privileges: m.privileges.clone(),
+                group_ids: m.memberships.iter().map(|(g, _)| g.clone()).collect(),
+            },
+            Caller::System { org_id } => Viewer {
+                username: None,
+                org_id: Some(org_id.clone()),
+                privileges: CATALOG.iter().map(|p| p.string).collect(),
+                group_ids: Default::default(),
+            },
+        }
+    }
+
+    pub fn member(&self) -> Option<&Member> {
+        match self {
+            Caller::Member(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn username(&self) -> Option<&str> {
+        self.member().map(|m| m.user.username.as_str())
+    }
+
+    /// Anonymous callers get "token required"; members and the system pass.
+    pub fn require_signed_in(&self) -> ServiceResult<()> {
+        match self {
+            Caller::Anonymous => Err(ServiceError::TokenRequired),
+            _ => Ok(()),
+        }
+    }
+
+    /// Refuses unless the caller holds `privilege` (the system holds all).
+    pub fn require(&self, privilege: &str) -> ServiceResult<()> {
+        match self {
+            Caller::Anonymous => Err(ServiceError::TokenRequired),
+            Caller::System { .. } => Ok(()),
+            Caller::Member(m) if m.has(privilege) => Ok(()),
+            Caller::Member(_) => Err(DomainError::forbidden_because(format!(
+                "The privilege '{privilege}' is required."
+            ))
+            .into()),
+        }
+    }
+
+    /// Refuses unless the caller holds at least one of `privileges`.
+    pub fn require_any(&self, privileges: &[&str]) -> ServiceResult<()> {
+        match self {
+            Caller::Anonymous => Err(ServiceError::TokenRequired),
+            Caller::System { .. } => Ok(()),
+            Caller::Member(m) if privileges.iter().any(|p| m.has(p)) => Ok(()),
+            Caller::Member(_) => Err(DomainError::forbidden_because(format!(
+                "One of these privileges is required: {}.",
+                privileges.join(", ")
+            ))
+            .into()),
+        }
+    }
+
+    /// True for the account itself (and the system operator).
+    pub fn is_user(&self, username: &str) -> bool {
+        self.username() == Some(username)
+    }
+}
+
+impl Portal {
+    /// Resolves the request's token. No token → anonymous; a token that is unknown, expired,
+    /// bound elsewhere or belongs to a disabled member → invalid token (498).
+    pub async fn authenticate(
+        &self,
+        token: Option<&str>,
+        facts: &RequestFacts,
+    ) -> ServiceResult<Caller> {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Ok(Caller::Anonymous);
+        };
+        if token.len() > 4096 {
+            return Err(ServiceError::InvalidToken);
+        }
+        let hash = sha256_hex(token);
+        let stored = self
+            .store
+            .get_token(&hash)
+            .await?
+            .ok_or(ServiceError::InvalidToken)?;
+        if stored.is_expired(self.now())
+            || !stored.binding_allows(facts.referer.as_deref(), facts.client_ip.as_deref())
+        {
+            return Err(ServiceError::InvalidToken);
+        }
+        let mut member = self
+            .load_member(&stored.username)
+            .await?
+            .ok_or(ServiceError::InvalidToken)?;
+        if member.user.disabled {
+            return Err(ServiceError::InvalidToken);
+        }
+        member.token_hash = Some(hash);
+        Ok(Caller::Member(Box::new(member)))
+    }
+
+    /// A member with role, privileges and memberships, or `None` for an unknown username.
+    pub async fn load_member(&self, username: &str) -> ServiceResult<Option<Member>> {
+        let Some(user) = self.store.get_user(username).await? else {
+            return Ok(None);
+        };
+        let role = self.role_by_id(&user.role_id).await?;
+        let privileges = effective_privileges(&role, user.user_type, user.disabled);
+        let memberships = self.store.memberships_of(username).await?;
+        Ok(Some(Member {
+            user,
+            role,
+            privileges,
+            memberships,
+            token_hash: None,
+        }))
+    }
+
+    /// A built-in or custom role by id. A custom role deleted underneath a member falls back
+    /// to Viewer rather than failing every request.
+    pub(crate) async fn role_by_id(&self, role_id: &str) -> ServiceResult<Role> {
+        if let Some(role) = built_in_role(role_id) {
+            return Ok(role);
+        }
+        match self.store.get_role(role_id).await? {
+            Some(role) => Ok(role),
+            None => built_in_role(keyportal_domain::role::VIEWER_ROLE_ID)
+                .ok_or_else(|| ServiceError::Internal("viewer role missing".into())),
+        }
+    }
+
+    /// The system operator's caller (CLI).
+    pub async fn system_caller(&self) -> ServiceResult<Caller> {
+        let org = self
+            .store
+            .get_org()
+            .await?
+            .ok_or_else(|| ServiceError::invalid("The portal has not been initialized yet."))?;
+        Ok(Caller::System { org_id: org.id })
+    }
+}

@@ -1,0 +1,51 @@
+//! The service layer's one error type: a domain refusal, an authentication failure, or a
+//! storage failure (whose details go to the log, never to the caller).
+
+use keyportal_domain::DomainError;
+use keyportal_store::StoreError;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The token is unknown, expired, revoked, or used from where it may not be (498).
+    #[error("Invalid token.")]
+    InvalidToken,
+    /// The operation needs a signed-in caller and none was given (499).
+    #[error("Token Required")]
+    TokenRequired,
+    /// Storage failed; the message is for logs only.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl From<StoreError> for ServiceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(message) => ServiceError::Domain(DomainError::Conflict(message)),
+            StoreError::NotFound => {
+                ServiceError::Domain(DomainError::NotFound("The resource does not exist.".into()))
+            }
+            StoreError::Backend(message) | StoreError::Config(message) => {
+                ServiceError::Internal(message)
+            }
+        }
+    }
+}
+
+impl ServiceError {
+    pub fn invalid(message: impl Into<String>) -> ServiceError {
+        ServiceError::Domain(DomainError::invalid(message))
+    }
+
+    pub fn forbidden() -> ServiceError {
+        ServiceError::Domain(DomainError::forbidden())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ServiceError {
+        ServiceError::Domain(DomainError::NotFound(message.into()))
+    }
+}

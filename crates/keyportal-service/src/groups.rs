@@ -1,0 +1,320 @@
+//! Groups: create, search, read, update, delete, membership.
+
+use std::borrow::Cow;
+
+use keyportal_domain::group::{Group, GroupAccess, GroupChanges, MemberType};
+use keyportal_domain::ids::{new_hex_id, parse_hex_id, shorten};
+use keyportal_domain::privilege::names;
+use keyportal_domain::search::{parse, Searchable};
+use keyportal_domain::visibility::can_view_group;
+use keyportal_domain::DomainError;
+
+use crate::caller::Caller;
+use crate::error::{ServiceError, ServiceResult};
+use crate::search::{paginate, sort_key, Page, SearchRequest, SortOrder};
+use crate::Portal;
+
+/// A group as a caller sees it, with the caller's membership.
+#[derive(Debug, Clone)]
+pub struct GroupView {
+    pub group: Group,
+    pub caller_membership: Option<MemberType>,
+    pub caller_username: Option<String>,
+}
+
+/// The outcome of `addUsers` / `removeUsers`.
+#[derive(Debug, Clone, Default)]
+pub struct NewGroupMembers {
+    /// Usernames that could not be added or removed.
+    pub not_done: Vec<String>,
+}
+
+fn group_not_found() -> ServiceError {
+    ServiceError::not_found("Group does not exist or is inaccessible.")
+}
+
+struct GroupDocument<'a>(&'a Group);
+
+impl Searchable for GroupDocument<'_> {
+    fn field_values(&self, field: &str) -> Vec<Cow<'_, str>> {
+        let g = self.0;
+        match field {
+            "id" => vec![Cow::Borrowed(g.id.as_str())],
+            "title" => vec![Cow::Borrowed(g.title.as_str())],
+            "owner" => vec![Cow::Borrowed(g.owner.as_str())],
+            "orgid" => vec![Cow::Borrowed(g.org_id.as_str())],
+            "access" => vec![Cow::Borrowed(g.access.as_str())],
+            "tags" => g.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
+            "description" => vec![Cow::Borrowed(g.description.as_str())],
+            "snippet" => vec![Cow::Borrowed(g.snippet.as_str())],
+            "created" => vec![Cow::Owned(g.created.to_string())],
+            "modified" => vec![Cow::Owned(g.modified.to_string())],
+            _ => Vec::new(),
+        }
+    }
+
+    fn default_fields(&self) -> &'static [&'static str] {
+        &["title", "tags", "description", "snippet", "owner"]
+    }
+}
+
+const GROUP_SORT_FIELDS: &[&str] = &["title", "owner", "created", "modified"];
+
+impl Portal {
+    fn view_group(&self, caller: &Caller, group: Group) -> GroupView {
+        let caller_membership = caller.member().and_then(|m| m.membership(&group.id));
+        GroupView {
+            group,
+            caller_membership,
+            caller_username: caller.username().map(str::to_string),
+        }
+    }
+
+    fn check_group_sharing_privilege(&self, caller: &Caller, access: GroupAccess) -> ServiceResult<()> {
+        match access {
+            GroupAccess::Private => Ok(()),
+            GroupAccess::Org => caller.require(names::SHARE_GROUP_TO_ORG),
+            GroupAccess::Public => caller.require(names::SHARE_GROUP_TO_PUBLIC),
+        }
+    }
+
+    pub async fn create_group(&self, caller: &Caller, changes: GroupChanges) -> ServiceResult<GroupView> {
+        caller.require(names::CREATE_GROUP)?;
+        let member = caller
+            .member()
+            .ok_or_else(|| ServiceError::invalid("Groups are created by members."))?;
+        changes.validate(true)?;
+        if let Some(access) = changes.access {
+            self.check_group_sharing_privilege(caller, access)?;
+        }
+        let now = self.now();
+        let mut group = Group {
+            id: new_hex_id(),
+            owner: member.user.username.clone(),
+            org_id: member.user.org_id.clone(),
+            title: String::new(),
+            access: GroupAccess::Private,
+            tags: Vec::new(),
+            description: String::new(),
+            snippet: String::new(),
+            phone: String::new(),
+            sort_field: "title".into(),
+            sort_order: "asc".into(),
+            is_invitation_only: false,
+            is_view_only: false,
+            auto_join: false,
+            created: now,
+            modified: now,
+        };
+        changes.apply_to(&mut group, now);
+        self.store.create_group(&group).await?;
+        Ok(GroupView {
+            group,
+            caller_membership: Some(MemberType::Owner),
+            caller_username: Some(member.user.username.clone()),
+        })
+    }
+
+    async fn visible_group(&self, caller: &Caller, id: &str) -> ServiceResult<Group> {
+        let id = parse_hex_id(id, "group").map_err(|_| group_not_found())?;
+        let group = self.store.get_group(&id).await?.ok_or_else(group_not_found)?;
+        if can_view_group(&caller.viewer(), &group) {
+            Ok(group)
+        } else {
+            Err(group_not_found())
+        }
+    }
+
+    /// Owners, group managers and organization administrators manage a group.
+    fn may_manage_group(&self, caller: &Caller, group: &Group, admin_privilege: &str) -> bool {
+        let viewer = caller.viewer();
+        matches!(caller, Caller::System { .. })
+            || caller
+                .member()
+                .and_then(|m| m.membership(&group.id))
+                .is_some_and(MemberType::can_manage)
+            || (viewer.org_id.as_deref() == Some(&group.org_id) && viewer.has(admin_privilege))
+    }
+
+    pub async fn get_group(&self, caller: &Caller, id: &str) -> ServiceResult<GroupView> {
+        let group = self.visible_group(caller, id).await?;
+        Ok(self.view_group(caller, group))
+    }
+
+    /// `community/groups`: groups matching `q` that the caller may see.
+    pub async fn search_groups(&self, caller: &Caller, request: &SearchRequest) -> ServiceResult<Page<GroupView>> {
+        if request.q.trim().is_empty() {
+            return Err(DomainError::invalid_with("Invalid query.", vec!["'q' is required.".into()]).into());
+        }
+        let query = parse(&request.q)?;
+        let sort = sort_key(request.sort_field.as_deref(), GROUP_SORT_FIELDS)?;
+        let viewer = caller.viewer();
+        let mut groups: Vec<Group> = self
+            .store
+            .list_groups()
+            .await?
+            .into_iter()
+            .filter(|g| can_view_group(&viewer, g) && query.matches(&GroupDocument(g)))
+            .collect();
+        let field = sort.unwrap_or_else(|| "title".to_string());
+        groups.sort_by(|a, b| {
+            match field.as_str() {
+                "owner" => a.owner.cmp(&b.owner),
+                "created" => a.created.cmp(&b.created),
+                "modified" => a.modified.cmp(&b.modified),
+                _ => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
+            }
+            .then_with(|| a.id.cmp(&b.id))
+        });
+        if request.sort_order == SortOrder::Desc {
+            groups.reverse();
+        }
+        let page = paginate(&request.q, groups, request.start, request.num);
+        Ok(Page {
+            query: page.query,
+            total: page.total,
+            start: page.start,
+            num: page.num,
+            next_start: page.next_start,
+            results: page.results.into_iter().map(|g| self.view_group(caller, g)).collect(),
+        })
+    }
+
+    pub async fn update_group(&self, caller: &Caller, id: &str, changes: GroupChanges) -> ServiceResult<GroupView> {
+        caller.require_signed_in()?;
+        let mut group = self.visible_group(caller, id).await?;
+        if !self.may_manage_group(caller, &group, names::ADMIN_UPDATE_GROUPS) {
+            return Err(ServiceError::forbidden());
+        }
+        changes.validate(false)?;
+        if let Some(access) = changes.access.filter(|a| *a != group.access) {
+            self.check_group_sharing_privilege(caller, access)?;
+        }
+        changes.apply_to(&mut group, self.now());
+        self.store.update_group(&group).await?;
+        Ok(self.view_group(caller, group))
+    }
+
+    /// Only the owner or an administrator deletes a group (group managers may not).
+    pub async fn delete_group(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
+        caller.require_signed_in()?;
+        let group = self.visible_group(caller, id).await?;
+        let viewer = caller.viewer();
+        let allowed = caller.is_user(&group.owner)
+            || matches!(caller, Caller::System { .. })
+            || (viewer.org_id.as_deref() == Some(&group.org_id) && viewer.has(names::ADMIN_DELETE_GROUPS));
+        if !allowed {
+            return Err(ServiceError::forbidden());
+        }
+        self.store.delete_group(&group.id).await?;
+        Ok(group.id)
+    }
+
+    /// `addUsers`: adds members (`users`) and managers (`admins`) of the organization.
+    pub async fn add_group_users(
+        &self,
+        caller: &Caller,
+        id: &str,
+        users: &[String],
+        admins: &[String],
+    ) -> ServiceResult<NewGroupMembers> {
+        caller.require_signed_in()?;
+        let group = self.visible_group(caller, id).await?;
+        if !self.may_manage_group(caller, &group, names::ADMIN_ASSIGN_TO_GROUPS) {
+            return Err(ServiceError::forbidden());
+        }
+        let mut outcome = NewGroupMembers::default();
+        let wanted = users
+            .iter()
+            .map(|u| (u, MemberType::Member))
+            .chain(admins.iter().map(|u| (u, MemberType::Admin)));
+        for (username, member_type) in wanted {
+            let user = self.store.get_user(username).await?;
+            match user {
+                Some(user) if user.org_id == group.org_id && user.username != group.owner => {
+                    self.store.set_membership(&group.id, &user.username, member_type).await?;
+                }
+                _ => outcome.not_done.push(username.clone()),
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// `removeUsers`: the owner cannot be removed.
+    pub async fn remove_group_users(&self, caller: &Caller, id: &str, users: &[String]) -> ServiceResult<NewGroupMembers> {
+        caller.require_signed_in()?;
+        let group = self.visible_group(caller, id).await?;
+        if !self.may_manage_group(caller, &group, names::ADMIN_ASSIGN_TO_GROUPS) {
+            return Err(ServiceError::forbidden());
+        }
+        let members = self.store.members_of(&group.id).await?;
+        let mut outcome = NewGroupMembers::default();
+        for username in users {
+            let is_member = members.iter().any(|(u, t)| u == username && *t != MemberType::Owner);
+            if is_member {
+                self.store.remove_membership(&group.id, username).await?;
+            } else {
+                outcome.not_done.push(username.clone());
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// `join`: open groups the caller can see, with `portal:user:joinGroup`.
+    pub async fn join_group(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
+        caller.require(names::JOIN_GROUP)?;
+        let member = caller.member().ok_or_else(|| ServiceError::invalid("Only members join groups."))?;
+        let group = self.visible_group(caller, id).await?;
+        if member.membership(&group.id).is_some() {
+            return Ok(group.id);
+        }
+        if group.is_invitation_only {
+            return Err(DomainError::forbidden_because("This group only admits members by invitation.").into());
+        }
+        self.store.set_membership(&group.id, &member.user.username, MemberType::Member).await?;
+        Ok(group.id)
+    }
+
+    /// `leave`: any member but the owner.
+    pub async fn leave_group(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
+        caller.require_signed_in()?;
+        let member = caller.member().ok_or_else(|| ServiceError::invalid("Only members leave groups."))?;
+        let group = self.visible_group(caller, id).await?;
+        match member.membership(&group.id) {
+            None => Err(ServiceError::invalid(format!(
+                "'{}' is not a member of this group.",
+                shorten(&member.user.username)
+            ))),
+            Some(MemberType::Owner) => Err(ServiceError::invalid("The owner cannot leave the group.")),
+            Some(_) => {
+                self.store.remove_membership(&group.id, &member.user.username).await?;
+                Ok(group.id)
+            }
+        }
+    }
+
+    /// `groups/{id}/users`: the owner, managers and members.
+    pub async fn group_members(&self, caller: &Caller, id: &str) -> ServiceResult<Vec<(String, MemberType)>> {
+        caller.require_signed_in()?;
+        let group = self.visible_group(caller, id).await?;
+        Ok(self.store.members_of(&group.id).await?)
+    }
+
+    /// The groups a member belongs to, as `caller` may see them (for the user JSON).
+    pub async fn groups_of_user(&self, caller: &Caller, username: &str) -> ServiceResult<Vec<GroupView>> {
+        let viewer = caller.viewer();
+        let mut views = Vec::new();
+        for (group_id, member_type) in self.store.memberships_of(username).await? {
+            if let Some(group) = self.store.get_group(&group_id).await? {
+                if can_view_group(&viewer, &group) || caller.is_user(username) {
+                    views.push(GroupView {
+                        group,
+                        caller_membership: Some(member_type),
+                        caller_username: Some(username.to_string()),
+                    });
+                }
+            }
+        }
+        Ok(views)
+    }
+}

@@ -1,0 +1,205 @@
+//! Items: add, read, update, delete, status.
+
+use keyportal_domain::ids::{new_hex_id, parse_hex_id, parse_item_id};
+use keyportal_domain::item::{Item, ItemAccess, ItemChanges};
+use keyportal_domain::privilege::names;
+use keyportal_domain::visibility::{can_delete_item, can_update_item, can_view_item};
+use keyportal_domain::DomainError;
+use keyportal_store::SharedItem;
+
+use crate::caller::Caller;
+use crate::error::{ServiceError, ServiceResult};
+use crate::Portal;
+
+/// An item as a caller sees it.
+#[derive(Debug, Clone)]
+pub struct ItemView {
+    pub item: Item,
+    pub group_ids: Vec<String>,
+    /// `admin` when the caller administers it without owning it, `update` for the owner.
+    pub item_control: Option<&'static str>,
+}
+
+impl ItemView {
+    pub fn wire_access(&self) -> &'static str {
+        self.item.access.wire(!self.group_ids.is_empty())
+    }
+}
+
+/// Items are created synchronously, so their status is always `completed`.
+#[derive(Debug, Clone)]
+pub struct ItemStatus {
+    pub item_id: String,
+}
+
+fn item_not_found() -> ServiceError {
+    DomainError::ItemNotFound.into()
+}
+
+impl Portal {
+    pub(crate) fn view_item(&self, caller: &Caller, shared: SharedItem) -> ItemView {
+        let viewer = caller.viewer();
+        let item_control = if caller.is_user(&shared.item.owner) {
+            Some("update")
+        } else if can_update_item(&viewer, &shared.item) {
+            Some("admin")
+        } else {
+            None
+        };
+        ItemView {
+            item: shared.item,
+            group_ids: shared.group_ids,
+            item_control,
+        }
+    }
+
+    /// The item if the caller may see it; unknown and invisible items look the same.
+    pub(crate) async fn visible_item(&self, caller: &Caller, id: &str) -> ServiceResult<SharedItem> {
+        let id = parse_item_id(id)?;
+        let shared = self.store.get_item(&id).await?.ok_or_else(item_not_found)?;
+        if can_view_item(&caller.viewer(), &shared.item, &shared.group_ids) {
+            Ok(shared)
+        } else {
+            Err(item_not_found())
+        }
+    }
+
+    /// Checks that `owner` in the URL is the caller (items are added to one's own content).
+    fn require_own_content(&self, caller: &Caller, owner: &str) -> ServiceResult<()> {
+        caller.require_signed_in()?;
+        if caller.is_user(owner) || matches!(caller, Caller::System { .. }) {
+            Ok(())
+        } else {
+            Err(DomainError::forbidden_because(
+                "Items can only be added to your own content.",
+            )
+            .into())
+        }
+    }
+
+    /// Validates a folder id from the URL and checks it belongs to `owner`.
+    pub(crate) async fn owned_folder(&self, owner: &str, folder: Option<&str>) -> ServiceResult<Option<String>> {
+        match folder.filter(|f| !f.is_empty() && *f != "/") {
+            None => Ok(None),
+            Some(folder) => {
+                let id = parse_hex_id(folder, "folder")?;
+                match self.store.get_folder(owner, &id).await? {
+                    Some(f) => Ok(Some(f.id)),
+                    None => Err(ServiceError::not_found("Folder does not exist or is inaccessible.")),
+                }
+            }
+        }
+    }
+
+    /// `addItem`: a new item in the caller's root folder or one of their folders.
+    pub async fn add_item(
+        &self,
+        caller: &Caller,
+        owner: &str,
+        folder: Option<&str>,
+        changes: ItemChanges,
+        access: Option<ItemAccess>,
+    ) -> ServiceResult<ItemView> {
+        self.require_own_content(caller, owner)?;
+        caller.require(names::CREATE_ITEM)?;
+        changes.validate(true)?;
+        let folder_id = self.owned_folder(owner, folder).await?;
+        let user = self
+            .store
+            .get_user(owner)
+            .await?
+            .ok_or_else(|| ServiceError::not_found("User does not exist or is inaccessible."))?;
+        let now = self.now();
+        let mut item = Item {
+            id: new_hex_id(),
+            owner: owner.to_string(),
+            org_id: user.org_id,
+            folder_id,
+            title: String::new(),
+            item_type: String::new(),
+            type_keywords: Vec::new(),
+            tags: Vec::new(),
+            description: String::new(),
+            snippet: String::new(),
+            url: String::new(),
+            access: ItemAccess::Private,
+            properties: None,
+            extra: Default::default(),
+            created: now,
+            modified: now,
+        };
+        changes.apply_to(&mut item, now);
+        if let Some(access) = access.filter(|a| *a != ItemAccess::Private) {
+            let viewer = caller.viewer();
+            if !keyportal_domain::visibility::can_share_item_to(&viewer, &item, access) {
+                return Err(DomainError::forbidden_because(format!(
+                    "You may not share items with '{}'.",
+                    access.as_str()
+                ))
+                .into());
+            }
+            item.access = access;
+        }
+        self.store.insert_item(&item).await?;
+        Ok(self.view_item(
+            caller,
+            SharedItem {
+                item,
+                group_ids: Vec::new(),
+            },
+        ))
+    }
+
+    /// `content/items/{id}`.
+    pub async fn get_item(&self, caller: &Caller, id: &str) -> ServiceResult<ItemView> {
+        let shared = self.visible_item(caller, id).await?;
+        Ok(self.view_item(caller, shared))
+    }
+
+    /// `…/items/{id}/update`: only the fields sent change.
+    pub async fn update_item(
+        &self,
+        caller: &Caller,
+        id: &str,
+        changes: ItemChanges,
+    ) -> ServiceResult<ItemView> {
+        caller.require_signed_in()?;
+        let mut shared = self.visible_item(caller, id).await?;
+        if !can_update_item(&caller.viewer(), &shared.item) {
+            return Err(ServiceError::forbidden());
+        }
+        changes.validate(false)?;
+        changes.apply_to(&mut shared.item, self.now());
+        self.store.update_item(&shared.item).await?;
+        Ok(self.view_item(caller, shared))
+    }
+
+    /// `…/items/{id}/delete`.
+    pub async fn delete_item(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
+        caller.require_signed_in()?;
+        let shared = self.visible_item(caller, id).await?;
+        if !can_delete_item(&caller.viewer(), &shared.item) {
+            return Err(ServiceError::forbidden());
+        }
+        self.store.delete_item(&shared.item.id).await?;
+        Ok(shared.item.id)
+    }
+
+    /// `…/items/{id}/status`: the caller must be able to change the item.
+    pub async fn item_status(&self, caller: &Caller, id: &str) -> ServiceResult<ItemStatus> {
+        caller.require_signed_in()?;
+        let shared = self.visible_item(caller, id).await?;
+        Ok(ItemStatus {
+            item_id: shared.item.id,
+        })
+    }
+
+    /// Checks that the owner named in an item URL is the item's owner, as ArcGIS does.
+    pub fn check_url_owner(&self, view_owner: &str, url_owner: &str) -> ServiceResult<()> {
+        if view_owner == url_owner {
+            Ok(())
+        } else {
+            Err(item_not_found())
+        }
+    }
+}

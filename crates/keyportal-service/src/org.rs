@@ -1,0 +1,29 @@
+//! The organization record.
+
+use keyportal_domain::ids::shorten;
+use keyportal_domain::org::Org;
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::Portal;
+
+impl Portal {
+    pub async fn org(&self) -> ServiceResult<Org> {
+        self.store
+            .get_org()
+            .await?
+            .ok_or_else(|| ServiceError::Internal("the organization has not been created".into()))
+    }
+
+    /// Accepts `self` or this organization's id in `portals/{id}` URLs.
+    pub async fn check_org_id(&self, id: &str) -> ServiceResult<()> {
+        let org = self.org().await?;
+        if id == "self" || id == org.id {
+            Ok(())
+        } else {
+            Err(ServiceError::not_found(format!(
+                "Organization '{}' does not exist.",
+                shorten(id)
+            )))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+//! Custom roles (`portal:admin:manageRoles`).
+
+use keyportal_domain::ids::{new_short_id, shorten};
+use keyportal_domain::privilege::{names, PrivilegeSet};
+use keyportal_domain::role::{built_in_roles, validate_catalog_privileges, validate_custom_role, Role};
+use keyportal_domain::DomainError;
+
+use crate::caller::Caller;
+use crate::error::{ServiceError, ServiceResult};
+use crate::Portal;
+
+fn role_not_found(id: &str) -> ServiceError {
+    ServiceError::not_found(format!("Role '{}' does not exist.", shorten(id)))
+}
+
+impl Portal {
+    pub async fn create_role(
+        &self,
+        caller: &Caller,
+        name: &str,
+        description: &str,
+        privileges: Vec<String>,
+    ) -> ServiceResult<Role> {
+        caller.require(names::ADMIN_MANAGE_ROLES)?;
+        validate_custom_role(name, description, &privileges)?;
+        let wanted = name.trim().to_lowercase();
+        if self.store.list_roles().await?.iter().any(|r| r.name.to_lowercase() == wanted) {
+            return Err(DomainError::Conflict(format!("A role named '{}' already exists.", name.trim())).into());
+        }
+        let now = self.now();
+        let role = Role {
+            id: new_short_id(),
+            name: name.trim().to_string(),
+            description: description.to_string(),
+            privileges: privileges.into_iter().collect(),
+            built_in: false,
+            created: now,
+            modified: now,
+        };
+        self.store.create_role(&role).await?;
+        Ok(role)
+    }
+
+    /// Built-in roles first, then custom roles by name. Members who may see the organization's
+    /// members may list roles; only administrators change them.
+    pub async fn list_roles(&self, caller: &Caller) -> ServiceResult<Vec<Role>> {
+        caller.require_any(&[names::ADMIN_VIEW_USERS, names::ADMIN_MANAGE_ROLES])?;
+        let mut custom = self.store.list_roles().await?;
+        custom.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        let mut roles = built_in_roles();
+        roles.extend(custom);
+        Ok(roles)
+    }
+
+    pub async fn get_role(&self, caller: &Caller, id: &str) -> ServiceResult<Role> {
+        caller.require_any(&[names::ADMIN_VIEW_USERS, names::ADMIN_MANAGE_ROLES])?;
+        if let Some(role) = built_in_roles().into_iter().find(|r| r.id == id) {
+            return Ok(role);
+        }
+        self.store.get_role(id).await?.ok_or_else(|| role_not_found(id))
+    }
+
+    async fn custom_role(&self, id: &str) -> ServiceResult<Role> {
+        if built_in_roles().iter().any(|r| r.id == id) {
+            return Err(ServiceError::invalid("Built-in roles cannot be changed or deleted."));
+        }
+        self.store.get_role(id).await?.ok_or_else(|| role_not_found(id))
+    }
+
+    /// Replaces a custom role's privileges; members holding it are affected at once.
+    pub async fn set_role_privileges(
+        &self,
+        caller: &Caller,
+        id: &str,
+        privileges: Vec<String>,
+    ) -> ServiceResult<Role> {
+        caller.require(names::ADMIN_MANAGE_ROLES)?;
+        validate_catalog_privileges(&privileges)?;
+        let mut role = self.custom_role(id).await?;
+        role.privileges = privileges.into_iter().collect::<PrivilegeSet>();
+        role.modified = self.now();
+        self.store.update_role(&role).await?;
+        Ok(role)
+    }
+
+    /// Renames a custom role or changes its description.
+    pub async fn update_role(
+        &self,
+        caller: &Caller,
+        id: &str,
+        name: Option<&str>,
+        description: Option<&str>,
+    ) -> ServiceResult<Role> {
+        caller.require(names::ADMIN_MANAGE_ROLES)?;
+        let mut role = self.custom_role(id).await?;
+        let new_name = name.unwrap_or(&role.name).trim().to_string();
+        let new_description = description.unwrap_or(&role.description).to_string();
+        validate_custom_role(&new_name, &new_description, &role.privileges.to_vec())?;
+        let wanted = new_name.to_lowercase();
+        if self.store.list_roles().await?.iter().any(|r| r.id != role.id && r.name.to_lowercase() == wanted) {
+            return Err(DomainError::Conflict(format!("A role named '{new_name}' already exists.")).into());
+        }
+        role.name = new_name;
+        role.description = new_description;
+        role.modified = self.now();
+        self.store.update_role(&role).await?;
+        Ok(role)
+    }
+
+    /// Deletes a custom role no member holds.
+    pub async fn delete_role(&self, caller: &Caller, id: &str) -> ServiceResult<()> {
+        caller.require(names::ADMIN_MANAGE_ROLES)?;
+        let role = self.custom_role(id).await?;
+        let holders = self.store.count_users_with_role(&role.id).await?;
+        if holders > 0 {
+            return Err(DomainError::Conflict(format!(
+                "The role '{}' is assigned to {holders} member(s); give them another role first.",
+                role.name
+            ))
+            .into());
+        }
+        self.store.delete_role(&role.id).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! Signing in with a username and password (`generateToken`) and signing out (`revokeToken`).
+
+use std::time::Duration;
+
+use keyportal_domain::password::verify_password;
+use keyportal_domain::secret::{new_opaque_token, sha256_hex, SecretString};
+use keyportal_domain::signin_guard::SigninVerdict;
+use keyportal_domain::time::MINUTE_MS;
+use keyportal_domain::token::{token_lifetime_ms, TokenBinding, UserToken};
+use keyportal_domain::DomainError;
+
+use crate::caller::RequestFacts;
+use crate::error::{ServiceError, ServiceResult};
+use crate::Portal;
+
+/// The `client` parameter: what the token is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenClient {
+    Referer(String),
+    /// The address the request came from.
+    RequestIp,
+    Ip(String),
+}
+
+/// A freshly issued user token; the value is shown to the caller once and stored as a hash.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: SecretString,
+    pub expires: i64,
+    pub username: String,
+}
+
+/// A hash used to spend the same time on unknown usernames as on wrong passwords.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cGdmb0/6Oq0kGAC4h2LN3TzZy0gi1m6n0v1+fA1oXE";
+
+fn signin_refused(detail: impl Into<String>) -> ServiceError {
+    DomainError::invalid_with("Unable to generate token.", vec![detail.into()]).into()
+}
+
+impl Portal {
+    /// Checks the password and issues a user token bound as `client` asks.
+    pub async fn generate_token(
+        &self,
+        username: &str,
+        password: &str,
+        client: TokenClient,
+        expiration_minutes: Option<i64>,
+        facts: &RequestFacts,
+    ) -> ServiceResult<IssuedToken> {
+        if username.is_empty() || password.is_empty() {
+            return Err(signin_refused("'username' and 'password' must be specified."));
+        }
+        let lifetime = token_lifetime_ms(expiration_minutes)?;
+        let binding = match client {
+            TokenClient::Referer(r) if r.trim().is_empty() => {
+                return Err(signin_refused("'referer' must be specified when client=referer."))
+            }
+            TokenClient::Referer(r) => TokenBinding::Referer(r.trim().to_string()),
+            TokenClient::Ip(ip) if ip.trim().is_empty() => {
+                return Err(signin_refused("'ip' must be specified when client=ip."))
+            }
+            TokenClient::Ip(ip) => TokenBinding::Ip(ip.trim().to_string()),
+            TokenClient::RequestIp => match &facts.client_ip {
+                Some(ip) => TokenBinding::Ip(ip.clone()),
+                None => TokenBinding::None,
+            },
+        };
+        let username = self.check_password(username, password, facts).await?;
+        let now = self.now();
+        let token = new_opaque_token();
+        let stored = UserToken {
+            hash: sha256_hex(token.expose()),
+            username: username.clone(),
+            created: now,
+            expires: now + lifetime,
+            binding,
+        };
+        self.store.insert_token(&stored).await?;
+        self.store.set_last_login(&username, now).await?;
+        Ok(IssuedToken {
+            token,
+            expires: stored.expires,
+            username,
+        })
+    }
+
+    /// Verifies a username and password under the sign-in guards; returns the username.
+    /// Used by `generateToken` and the web sign-in page alike.
+    pub async fn check_password(
+        &self,
+        username: &str,
+        password: &str,
+        facts: &RequestFacts,
+    ) -> ServiceResult<String> {
+        let now = self.now();
+        let address = facts.client_ip.clone().unwrap_or_default();
+        let locked = {
+            let users = self.username_guard.lock().map_err(poisoned)?;
+            let addresses = self.address_guard.lock().map_err(poisoned)?;
+            [users.check(username, now), addresses.check(&address, now)]
+                .into_iter()
+                .find_map(|v| match v {
+                    SigninVerdict::LockedOut { until } => Some(until),
+                    SigninVerdict::Allowed => None,
+                })
+        };
+        if let Some(until) = locked {
+            let minutes = ((until - now) + MINUTE_MS - 1) / MINUTE_MS;
+            return Err(signin_refused(format!(
+                "Too many failed sign-in attempts. Try again in {minutes} minute(s)."
+            )));
+        }
+        let stored = self.store.get_password_hash(username).await?;
+        let user = self.store.get_user(username).await?;
+        let candidate = password.to_string();
+        let known_hash = stored.clone();
+        let matches = tokio::task::spawn_blocking(move || {
+            let hash = known_hash.as_deref().unwrap_or(DUMMY_HASH);
+            verify_password(&candidate, hash)
+        })
+        .await
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        if !(matches && stored.is_some()) {
+            let delay = {
+                let mut users = self.username_guard.lock().map_err(poisoned)?;
+                let mut addresses = self.address_guard.lock().map_err(poisoned)?;
+                users.prune(now);
+                addresses.prune(now);
+                users
+                    .record_failure(username, now)
+                    .max(addresses.record_failure(&address, now))
+            };
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            return Err(signin_refused("Invalid username or password."));
+        }
+        self.username_guard
+            .lock()
+            .map_err(poisoned)?
+            .record_success(username);
+        match user {
+            Some(user) if user.disabled => Err(signin_refused(
+                "This account has been disabled. Contact your administrator.",
+            )),
+            Some(user) => Ok(user.username),
+            None => Err(signin_refused("Invalid username or password.")),
+        }
+    }
+
+    /// Signs a token out. Unknown tokens are already signed out, so this always succeeds.
+    pub async fn revoke_user_token(&self, token: &str) -> ServiceResult<()> {
+        if !token.is_empty() && token.len() <= 4096 {
+            self.store.delete_token(&sha256_hex(token)).await?;
+        }
+        Ok(())
+    }
+}
+
+fn poisoned<T>(_: std::sync::PoisonError<T>) -> ServiceError {
+    ServiceError::Internal("sign-in guard lock poisoned".into())
+}

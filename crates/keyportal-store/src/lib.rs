@@ -1,0 +1,153 @@
+//! Storage for keyportal, in the domain's terms.
+//!
+//! Each capability is a trait (`UserStore`, `ItemStore`, …); [`Store`] is all of them together.
+//! One implementation, [`SqlStore`], serves SQLite (embedded default) and PostgreSQL with the
+//! same portable SQL; both pass the conformance suite in `tests/conformance.rs`.
+
+mod error;
+mod sql;
+
+use async_trait::async_trait;
+use keyportal_domain::group::{Group, MemberType};
+use keyportal_domain::item::{Folder, Item};
+use keyportal_domain::org::Org;
+use keyportal_domain::role::Role;
+use keyportal_domain::token::UserToken;
+use keyportal_domain::user::User;
+
+pub use error::StoreError;
+pub use sql::{DatabaseUrl, SqlStore};
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// An item together with the ids of the groups it is shared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedItem {
+    pub item: Item,
+    pub group_ids: Vec<String>,
+}
+
+#[async_trait]
+pub trait OrgStore {
+    /// The deployment's organization, if it has been created.
+    async fn get_org(&self) -> StoreResult<Option<Org>>;
+    /// Creates the organization; `Conflict` if one exists.
+    async fn create_org(&self, org: &Org) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait UserStore {
+    /// `Conflict` when the username (or id) is taken.
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+    async fn get_user(&self, username: &str) -> StoreResult<Option<User>>;
+    /// The stored Argon2id hash, for sign-in.
+    async fn get_password_hash(&self, username: &str) -> StoreResult<Option<String>>;
+    /// Members ordered by username; `start` is 0-based. Returns the page and the total.
+    async fn list_users(&self, start: usize, num: usize) -> StoreResult<(Vec<User>, usize)>;
+    /// Replaces every field of the stored user with `user`'s (matched by username).
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    async fn set_password_hash(&self, username: &str, password_hash: &str) -> StoreResult<()>;
+    async fn set_last_login(&self, username: &str, when: i64) -> StoreResult<()>;
+    /// Deletes the user, their tokens, folders and group memberships. The caller first makes
+    /// sure they own no items or groups.
+    async fn delete_user(&self, username: &str) -> StoreResult<()>;
+    async fn count_users_with_role(&self, role_id: &str) -> StoreResult<usize>;
+}
+
+#[async_trait]
+pub trait RoleStore {
+    /// Custom roles only (built-in roles live in the domain). `Conflict` on a taken name.
+    async fn create_role(&self, role: &Role) -> StoreResult<()>;
+    async fn get_role(&self, id: &str) -> StoreResult<Option<Role>>;
+    async fn list_roles(&self) -> StoreResult<Vec<Role>>;
+    async fn update_role(&self, role: &Role) -> StoreResult<()>;
+    async fn delete_role(&self, id: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait TokenStore {
+    async fn insert_token(&self, token: &UserToken) -> StoreResult<()>;
+    async fn get_token(&self, hash: &str) -> StoreResult<Option<UserToken>>;
+    async fn delete_token(&self, hash: &str) -> StoreResult<()>;
+    async fn delete_tokens_of_user(&self, username: &str) -> StoreResult<()>;
+    /// Removes tokens expired before `now`; returns how many.
+    async fn purge_expired_tokens(&self, now: i64) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait FolderStore {
+    /// `Conflict` when the owner already has a folder with that title (case-insensitive).
+    async fn create_folder(&self, folder: &Folder) -> StoreResult<()>;
+    async fn get_folder(&self, owner: &str, id: &str) -> StoreResult<Option<Folder>>;
+    async fn list_folders(&self, owner: &str) -> StoreResult<Vec<Folder>>;
+    /// Deletes an empty folder; `Conflict` when it still holds items.
+    async fn delete_folder(&self, owner: &str, id: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ItemStore {
+    async fn insert_item(&self, item: &Item) -> StoreResult<()>;
+    async fn get_item(&self, id: &str) -> StoreResult<Option<SharedItem>>;
+    /// Replaces every field of the stored item (matched by id).
+    async fn update_item(&self, item: &Item) -> StoreResult<()>;
+    /// Deletes the item and its group shares.
+    async fn delete_item(&self, id: &str) -> StoreResult<()>;
+    /// The owner's items in a folder (`None` = root folder), oldest first.
+    async fn list_items_in_folder(
+        &self,
+        owner: &str,
+        folder_id: Option<&str>,
+    ) -> StoreResult<Vec<SharedItem>>;
+    /// Every item of the deployment with its shares (search filters them in the domain).
+    async fn list_all_items(&self) -> StoreResult<Vec<SharedItem>>;
+    async fn count_items_owned_by(&self, owner: &str) -> StoreResult<usize>;
+    /// Adds a share (idempotent).
+    async fn share_item_with_group(&self, item_id: &str, group_id: &str) -> StoreResult<()>;
+    /// Removes a share (idempotent).
+    async fn unshare_item_from_group(&self, item_id: &str, group_id: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait GroupStore {
+    /// Creates the group with its owner as the `owner` member.
+    async fn create_group(&self, group: &Group) -> StoreResult<()>;
+    async fn get_group(&self, id: &str) -> StoreResult<Option<Group>>;
+    async fn update_group(&self, group: &Group) -> StoreResult<()>;
+    /// Deletes the group, its memberships and its item shares.
+    async fn delete_group(&self, id: &str) -> StoreResult<()>;
+    async fn list_groups(&self) -> StoreResult<Vec<Group>>;
+    async fn count_groups_owned_by(&self, owner: &str) -> StoreResult<usize>;
+    /// `(group id, member type)` for every group the user belongs to.
+    async fn memberships_of(&self, username: &str) -> StoreResult<Vec<(String, MemberType)>>;
+    /// `(username, member type)` for every member of the group, owner first.
+    async fn members_of(&self, group_id: &str) -> StoreResult<Vec<(String, MemberType)>>;
+    /// Adds or changes a membership.
+    async fn set_membership(
+        &self,
+        group_id: &str,
+        username: &str,
+        member_type: MemberType,
+    ) -> StoreResult<()>;
+    async fn remove_membership(&self, group_id: &str, username: &str) -> StoreResult<()>;
+    /// Ids of the items shared with the group.
+    async fn items_shared_with(&self, group_id: &str) -> StoreResult<Vec<String>>;
+}
+
+/// Every capability together: what the server holds.
+pub trait Store:
+    OrgStore + UserStore + RoleStore + TokenStore + FolderStore + ItemStore + GroupStore + Send + Sync
+{
+}
+
+impl<T> Store for T where
+    T: OrgStore
+        + UserStore
+        + RoleStore
+        + TokenStore
+        + FolderStore
+        + ItemStore
+        + GroupStore
+        + Send
+        + Sync
+{
+}

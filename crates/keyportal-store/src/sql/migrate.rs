@@ -1,0 +1,183 @@
+//! Schema migrations, embedded in the binary and recorded in `schema_migrations`.
+//!
+//! Each migration runs in its own transaction that first inserts its version row: a second
+//! process starting at the same moment blocks on that row and then sees it taken, so it skips
+//! the migration instead of applying it twice. On PostgreSQL an advisory lock additionally
+//! serializes the whole step (including creating `schema_migrations` itself, which PostgreSQL
+//! cannot do concurrently even with `IF NOT EXISTS`).
+
+use sqlx::{Any, Row, Transaction};
+
+use super::rows::is_unique_violation;
+use super::SqlStore;
+use crate::{StoreError, StoreResult};
+
+/// One schema change. `sql` is portable; `postgres_only` holds the rare statement that only
+/// PostgreSQL needs.
+struct Migration {
+    version: i64,
+    sql: &'static str,
+    postgres_only: &'static [&'static str],
+}
+
+/// Every migration in order. Never edit a released one: add the next.
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    sql: include_str!("../../migrations/0001_init.sql"),
+    // SQLite compares text byte by byte; PostgreSQL uses the database's locale, which would
+    // order usernames differently (and ignore punctuation). "C" makes list_users agree.
+    postgres_only: &[r#"ALTER TABLE users ALTER COLUMN username TYPE TEXT COLLATE "C""#],
+}];
+
+/// Arbitrary constant naming keyportal's migration lock among PostgreSQL advisory locks.
+const ADVISORY_LOCK_KEY: i64 = 0x6b70_6d69_6772; // "kpmigr"
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+                            version BIGINT PRIMARY KEY, applied BIGINT NOT NULL)";
+
+/// Brings the schema up to date; a no-op when it already is.
+pub(super) async fn run(store: &SqlStore) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    lock(store, &mut tx).await?;
+    sqlx::query(CREATE_TABLE).execute(&mut *tx).await?;
+    tx.commit().await?;
+
+    let applied = applied_versions(store).await?;
+    for migration in MIGRATIONS {
+        if !applied.contains(&migration.version) {
+            apply(store, migration).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The highest applied version (0 for an empty database).
+pub(super) async fn current_version(store: &SqlStore) -> StoreResult<i64> {
+    Ok(applied_versions(store)
+        .await?
+        .into_iter()
+        .max()
+        .unwrap_or(0))
+}
+
+async fn applied_versions(store: &SqlStore) -> StoreResult<Vec<i64>> {
+    let rows = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(store.pool())
+        .await?;
+    rows.iter()
+        .map(|row| row.try_get::<i64, _>("version").map_err(StoreError::from))
+        .collect()
+}
+
+async fn apply(store: &SqlStore, migration: &Migration) -> StoreResult<()> {
+    let mut tx = store.begin_write().await?;
+    lock(store, &mut tx).await?;
+    let claimed = sqlx::query("INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)")
+        .bind(migration.version)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await;
+    match claimed {
+        Ok(_) => {}
+        // Another process applied it between our read and our insert.
+        Err(e) if is_unique_violation(&e) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
+    let extra = if store.is_postgres() {
+        migration.postgres_only
+    } else {
+        &[]
+    };
+    let extra = extra.iter().map(|statement| statement.to_string());
+    for statement in statements(migration.sql).chain(extra) {
+        sqlx::query(&statement)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!(
+                    "schema migration {} failed: {e}",
+                    migration.version
+                ))
+            })?;
+    }
+    tx.commit().await?;
+    tracing::info!(version = migration.version, "applied schema migration");
+    Ok(())
+}
+
+/// On PostgreSQL, waits for other keyportal processes migrating the same database.
+async fn lock(store: &SqlStore, tx: &mut Transaction<'static, Any>) -> StoreResult<()> {
+    if store.is_postgres() {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(ADVISORY_LOCK_KEY)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The statements of a migration file: whole-line `--` comments dropped, then split at `;`.
+fn statements(sql: &str) -> impl Iterator<Item = String> {
+    let code: Vec<&str> = sql
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("--"))
+        .collect();
+    code.join("\n")
+        .split(';')
+        .map(|statement| statement.trim().to_string())
+        .filter(|statement| !statement.is_empty())
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_increasing() {
+        let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
+        assert!(versions.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(versions.first(), Some(&1));
+    }
+
+    #[test]
+    fn comments_are_dropped_before_splitting() {
+        let sql = "-- head; with a semicolon\nCREATE TABLE a (x TEXT);\n\n-- c\n;\n\
+                   CREATE INDEX i ON a (x);\n-- tail\n";
+        let parts: Vec<String> = statements(sql).collect();
+        assert_eq!(
+            parts,
+            ["CREATE TABLE a (x TEXT)", "CREATE INDEX i ON a (x)"]
+        );
+    }
+
+    #[test]
+    fn init_uses_only_portable_ddl() {
+        let sql: String = MIGRATIONS[0]
+            .sql
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .to_ascii_uppercase();
+        for word in [
+            "SERIAL",
+            "AUTOINCREMENT",
+            "BOOLEAN",
+            "JSONB",
+            "TIMESTAMP",
+            "BLOB",
+            "BYTEA",
+        ] {
+            assert!(!sql.contains(word), "{word} is not portable");
+        }
+        assert!(statements(MIGRATIONS[0].sql).count() > 10);
+    }
+}

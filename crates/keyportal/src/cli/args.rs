@@ -1,0 +1,113 @@
+//! Command-line arguments. Every setting also reads a `KEYPORTAL_…` environment variable.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyportal",
+    version,
+    about = "A self-hosted portal for developer credentials and API keys, speaking the ArcGIS Sharing REST API."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the portal server.
+    Serve(ServeArgs),
+    /// Manage members of the organization (works while the server runs).
+    User(UserArgs),
+    /// Exit 0 when a keyportal server answers at URL.
+    Healthcheck(HealthcheckArgs),
+}
+
+/// Where the data lives; shared by every command that opens the database.
+#[derive(Debug, Args, Clone)]
+pub struct StorageArgs {
+    /// Directory for the SQLite database and generated files [default: ./keyportal-data]
+    #[arg(long, global = true, env = "KEYPORTAL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite:PATH or postgres://user@host:port/db [default: SQLite in the data dir]
+    #[arg(long, global = true, env = "KEYPORTAL_DATABASE")]
+    pub database: Option<String>,
+    /// TOML config file with any of: data_dir, listen, database, tls_cert, tls_key,
+    /// tls_self_signed, portal_name, org_name
+    #[arg(long, global = true, env = "KEYPORTAL_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Address to listen on [default: 127.0.0.1:7080]
+    #[arg(long, env = "KEYPORTAL_LISTEN")]
+    pub listen: Option<String>,
+    /// PEM certificate chain for HTTPS (with --tls-key)
+    #[arg(long, env = "KEYPORTAL_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for HTTPS (with --tls-cert)
+    #[arg(long, env = "KEYPORTAL_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate for localhost (kept in the data dir)
+    #[arg(long, env = "KEYPORTAL_TLS_SELF_SIGNED")]
+    pub tls_self_signed: bool,
+    /// Name shown as the portal's name [default: keyportal]
+    #[arg(long, env = "KEYPORTAL_PORTAL_NAME")]
+    pub portal_name: Option<String>,
+    /// Name of the organization created on first start [default: My Organization]
+    #[arg(long, env = "KEYPORTAL_ORG_NAME")]
+    pub org_name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UserArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a member. Without --password-stdin a password is generated and printed once.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// Read the password from the first line of standard input
+        #[arg(long)]
+        password_stdin: bool,
+        /// org_admin, org_publisher, org_user, viewer, "data editor" or a custom role id/name
+        #[arg(long, default_value = "org_user")]
+        role: String,
+        /// viewerUT, editorUT, fieldWorkerUT, creatorUT, GISProfessionalBasicUT,
+        /// GISProfessionalStdUT or GISProfessionalAdvUT
+        #[arg(long, default_value = "creatorUT")]
+        user_type: String,
+        #[arg(long)]
+        full_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// List members with their role, user type and state.
+    List,
+    /// Give a member another role.
+    SetRole { username: String, role: String },
+    /// Give a member another user type.
+    SetUserType { username: String, user_type: String },
+    /// Disable a member: they cannot sign in and their tokens stop working.
+    Disable { username: String },
+    /// Enable a disabled member.
+    Enable { username: String },
+}
+
+#[derive(Debug, Args)]
+pub struct HealthcheckArgs {
+    /// The server's site root or its /health URL
+    #[arg(long, env = "KEYPORTAL_URL", default_value = "http://127.0.0.1:7080")]
+    pub url: String,
+}

@@ -1,0 +1,26 @@
+//! The command line: argument definitions and what each command does.
+
+mod args;
+mod healthcheck;
+mod serve;
+mod user;
+
+pub use args::{Cli, Command};
+
+use std::process::ExitCode;
+
+/// Runs a parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::User(args) => user::run(args).await,
+        Command::Healthcheck(args) => healthcheck::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("keyportal: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! `keyportal serve`.
+
+use crate::cli::args::ServeArgs;
+use crate::config::{parse_listen, resolve_tls, FileConfig, ServeConfig, StorageConfig, DEFAULT_LISTEN};
+use crate::server;
+
+pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
+    let file = FileConfig::load(args.storage.config.as_deref()).map_err(|e| e.to_string())?;
+    let storage = StorageConfig::resolve(args.storage.data_dir, args.storage.database, &file)
+        .map_err(|e| e.to_string())?;
+    let listen = args
+        .listen
+        .or_else(|| file.listen.clone())
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    Ok(ServeConfig {
+        listen: parse_listen(&listen).map_err(|e| e.to_string())?,
+        tls: resolve_tls(args.tls_cert, args.tls_key, args.tls_self_signed, &file).map_err(|e| e.to_string())?,
+        portal_name: args.portal_name.or(file.portal_name.clone()).unwrap_or_else(|| "keyportal".into()),
+        org_name: args.org_name.or(file.org_name.clone()).unwrap_or_else(|| "My Organization".into()),
+        admin_password: std::env::var("KEYPORTAL_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+        storage,
+    })
+}
+
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let config = serve_config(args)?;
+    tracing::info!(database = %config.storage.database.redacted(), "opening the database");
+    let running = server::start(config).await.map_err(|e| e.to_string())?;
+    if let Some(password) = &running.generated_admin_password {
+        // Printed once, on the terminal only; it is never logged or stored in clear.
+        println!("Created the organization and the administrator account.");
+        println!("  username: admin");
+        println!("  password: {password}");
+        println!("Keep this password: it will not be shown again.");
+    }
+    tracing::info!(url = %running.url(), "keyportal is listening");
+    let shutdown = running.shutdown_handle();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = shutdown.send(true);
+    });
+    running.wait().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

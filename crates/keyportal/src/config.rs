@@ -1,0 +1,191 @@
+//! Settings: every one has a flag, a `KEYPORTAL_…` environment variable and a config-file key.
+//! Precedence: flag, then environment, then config file, then the default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use keyportal_store::DatabaseUrl;
+use serde::Deserialize;
+
+pub const DEFAULT_DATA_DIR: &str = "./keyportal-data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7080";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: String, reason: String },
+    #[error("config file {path} is invalid: {reason}")]
+    Parse { path: String, reason: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The keys a config file (TOML) may set. Unknown keys are refused so typos do not hide.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<String>,
+    pub database: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_self_signed: Option<bool>,
+    pub portal_name: Option<String>,
+    pub org_name: Option<String>,
+}
+
+impl FileConfig {
+    pub fn load(path: Option<&Path>) -> Result<FileConfig, ConfigError> {
+        let Some(path) = path else {
+            return Ok(FileConfig::default());
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Where the data lives: shared by `serve` and the CLI commands.
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    pub data_dir: PathBuf,
+    pub database: DatabaseUrl,
+}
+
+impl StorageConfig {
+    pub fn resolve(
+        data_dir: Option<PathBuf>,
+        database: Option<String>,
+        file: &FileConfig,
+    ) -> Result<StorageConfig, ConfigError> {
+        let data_dir = data_dir
+            .or_else(|| file.data_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let database = match database.or_else(|| file.database.clone()) {
+            Some(url) => DatabaseUrl::parse(&url).map_err(|e| ConfigError::Invalid(e.to_string()))?,
+            None => DatabaseUrl::sqlite_in(&data_dir),
+        };
+        Ok(StorageConfig { data_dir, database })
+    }
+
+    /// Creates the data directory when the database lives in it.
+    pub fn prepare(&self) -> Result<(), ConfigError> {
+        if let DatabaseUrl::Sqlite(path) = &self.database {
+            if path.starts_with(&self.data_dir) {
+                std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+                    ConfigError::Invalid(format!(
+                        "cannot create data directory {}: {e}",
+                        self.data_dir.display()
+                    ))
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How the server speaks TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsConfig {
+    None,
+    Files { cert: PathBuf, key: PathBuf },
+    /// A certificate for localhost/127.0.0.1 generated at start (kept in the data dir).
+    SelfSigned,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub storage: StorageConfig,
+    pub listen: SocketAddr,
+    pub tls: TlsConfig,
+    pub portal_name: String,
+    pub org_name: String,
+    pub admin_password: Option<String>,
+}
+
+pub fn parse_listen(value: &str) -> Result<SocketAddr, ConfigError> {
+    value.parse().map_err(|_| {
+        ConfigError::Invalid(format!(
+            "--listen '{value}' is not an address like 127.0.0.1:7080 or [::1]:7080"
+        ))
+    })
+}
+
+pub fn resolve_tls(
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    self_signed: bool,
+    file: &FileConfig,
+) -> Result<TlsConfig, ConfigError> {
+    let cert = cert.or_else(|| file.tls_cert.clone());
+    let key = key.or_else(|| file.tls_key.clone());
+    let self_signed = self_signed || file.tls_self_signed.unwrap_or(false);
+    match (cert, key, self_signed) {
+        (Some(_), _, true) | (_, Some(_), true) => Err(ConfigError::Invalid(
+            "use either --tls-cert/--tls-key or --tls-self-signed, not both".into(),
+        )),
+        (Some(cert), Some(key), false) => Ok(TlsConfig::Files { cert, key }),
+        (Some(_), None, false) | (None, Some(_), false) => Err(ConfigError::Invalid(
+            "--tls-cert and --tls-key must be given together".into(),
+        )),
+        (None, None, true) => Ok(TlsConfig::SelfSigned),
+        (None, None, false) => Ok(TlsConfig::None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_defaults_to_sqlite_in_the_data_dir() {
+        let storage = StorageConfig::resolve(Some("/tmp/kp".into()), None, &FileConfig::default())
+            .expect("resolve");
+        assert!(matches!(storage.database, DatabaseUrl::Sqlite(p) if p.starts_with("/tmp/kp")));
+    }
+
+    #[test]
+    fn unknown_database_urls_are_refused() {
+        for url in ["mysql://x/y", "postgress://x", "kp.db", ""] {
+            assert!(
+                StorageConfig::resolve(None, Some(url.into()), &FileConfig::default()).is_err(),
+                "{url} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn flags_win_over_the_config_file() {
+        let file: FileConfig = toml::from_str("data_dir = \"/from/file\"\nlisten = \"0.0.0.0:1\"")
+            .expect("toml");
+        let storage = StorageConfig::resolve(Some("/from/flag".into()), None, &file).expect("resolve");
+        assert_eq!(storage.data_dir, PathBuf::from("/from/flag"));
+        let storage = StorageConfig::resolve(None, None, &file).expect("resolve");
+        assert_eq!(storage.data_dir, PathBuf::from("/from/file"));
+    }
+
+    #[test]
+    fn config_files_refuse_unknown_keys() {
+        assert!(toml::from_str::<FileConfig>("listn = \"x\"").is_err());
+    }
+
+    #[test]
+    fn tls_options_must_be_consistent() {
+        let none = FileConfig::default();
+        assert_eq!(resolve_tls(None, None, false, &none).ok(), Some(TlsConfig::None));
+        assert_eq!(resolve_tls(None, None, true, &none).ok(), Some(TlsConfig::SelfSigned));
+        assert!(resolve_tls(Some("c".into()), None, false, &none).is_err());
+        assert!(resolve_tls(Some("c".into()), Some("k".into()), true, &none).is_err());
+    }
+
+    #[test]
+    fn listen_addresses_are_checked() {
+        assert!(parse_listen("127.0.0.1:7080").is_ok());
+        assert!(parse_listen("localhost").is_err());
+    }
+}

@@ -1,0 +1,8 @@
+//! The `keyportal` binary's library: configuration, the server (HTTP and HTTPS), and the
+//! command-line operations. `main.rs` only parses arguments and calls into here, so the
+//! integration tests start exactly the server the binary runs.
+
+pub mod cli;
+pub mod config;
+pub mod server;
+pub mod tls;

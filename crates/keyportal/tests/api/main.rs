@@ -1,0 +1,12 @@
+//! Integration tests: the real server on a free port, HTTP and HTTPS, SQLite and PostgreSQL,
+//! spoken to over real sockets.
+
+mod harness;
+
+mod groups;
+mod items;
+mod roles;
+mod search;
+mod server;
+mod tokens;
+mod users;
