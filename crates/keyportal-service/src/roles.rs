@@ -46,7 +46,7 @@ impl Portal {
     pub async fn list_roles(&self, caller: &Caller) -> ServiceResult<Vec<Role>> {
         caller.require_any(&[names::ADMIN_VIEW_USERS, names::ADMIN_MANAGE_ROLES])?;
         let mut custom = self.store.list_roles().await?;
-        custom.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        custom.sort_by_key(|r| r.name.to_lowercase());
         let mut roles = built_in_roles();
         roles.extend(custom);
         Ok(roles)

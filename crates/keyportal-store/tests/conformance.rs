@@ -1404,6 +1404,21 @@ async fn sqlite_missing_directory_is_a_config_error() {
 }
 
 #[tokio::test]
+async fn sqlite_path_that_cannot_be_opened_fails_fast_and_clearly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let started = std::time::Instant::now();
+    match SqlStore::connect(&DatabaseUrl::Sqlite(dir.path().to_path_buf())).await {
+        Err(e) => {
+            let message = e.to_string();
+            assert!(message.contains("SQLite"), "{message}");
+            assert!(message.contains(&dir.path().display().to_string()), "{message}");
+        }
+        Ok(_) => panic!("a directory is not a database file"),
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}
+
+#[tokio::test]
 async fn sqlite_file_is_created_with_wal_and_connection_settings() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("dir with spaces?#").join("kp.db");

@@ -16,6 +16,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower::{Layer, Service};
+use axum::http::{header, HeaderName, Method};
+use tower_http::cors::{Any, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::config::ServeConfig;
@@ -84,6 +86,21 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
+/// Browser applications call the Sharing API from other origins (REST JS in a web page).
+/// Tokens travel in parameters or headers, never in cookies, so no credentials are allowed.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            HeaderName::from_static("x-esri-authorization"),
+            HeaderName::from_static("x-requested-with"),
+        ])
+        .max_age(std::time::Duration::from_secs(3600))
+}
+
 /// Opens the store, bootstraps, binds and starts serving in the background.
 pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     config.storage.prepare()?;
@@ -110,6 +127,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         .map_err(|e| ServeError::Listen { addr: config.listen, reason: e.to_string() })?;
     let addr = listener.local_addr().map_err(|e| ServeError::Listen { addr: config.listen, reason: e.to_string() })?;
     let router = app(AppState { portal: portal.clone(), https })
+        .layer(cors())
         .layer(axum::middleware::from_fn(log_request));
     let service = NormalizePathLayer::trim_trailing_slash().layer(router);
     let (shutdown, mut stop) = watch::channel(false);

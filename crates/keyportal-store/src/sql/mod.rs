@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 use crate::{StoreError, StoreResult};
 
@@ -180,18 +180,27 @@ async fn open_postgres(raw: &str, url: &DatabaseUrl) -> StoreResult<AnyPool> {
             scrub(&e.to_string(), raw)
         ))
     })?;
+    let unreachable = |e: sqlx::Error| {
+        StoreError::Backend(format!(
+            "cannot connect to PostgreSQL at {}: {}",
+            url.redacted(),
+            scrub(&e.to_string(), raw)
+        ))
+    };
+    // One direct attempt first: the pool would retry a refused connection until its acquire
+    // timeout, leaving an operator with a typo staring at a silent terminal.
+    AnyConnection::connect_with(&options)
+        .await
+        .map_err(unreachable)?
+        .close()
+        .await
+        .map_err(unreachable)?;
     AnyPoolOptions::new()
         .max_connections(POSTGRES_MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .connect_with(options)
         .await
-        .map_err(|e| {
-            StoreError::Backend(format!(
-                "cannot connect to PostgreSQL at {}: {}",
-                url.redacted(),
-                scrub(&e.to_string(), raw)
-            ))
-        })
+        .map_err(unreachable)
 }
 
 /// Drivers may echo parts of the URL in their errors; never let the password through.

@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)] // tests unwrap freely: a panic is a failed test
+
 //! Integration tests: the real server on a free port, HTTP and HTTPS, SQLite and PostgreSQL,
 //! spoken to over real sockets.
 

@@ -112,3 +112,19 @@ fn every_subcommand_has_help() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("Usage"), "{args:?}");
     }
 }
+
+on_both_backends!(browsers_may_call_the_api_from_other_origins, false, |s: TestServer| async move {
+    let preflight = s
+        .client
+        .request(reqwest::Method::OPTIONS, s.rest("portals/self"))
+        .header("Origin", "https://app.example.com")
+        .header("Access-Control-Request-Method", "POST")
+        .header("Access-Control-Request-Headers", "x-esri-authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    let allowed = preflight.headers()["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    assert!(allowed.contains("x-esri-authorization"), "{allowed}");
+});
