@@ -99,7 +99,14 @@ pub struct GroupChanges {
     pub auto_join: Option<bool>,
 }
 
-const SORT_FIELDS: &[&str] = &["title", "owner", "avgrating", "numviews", "created", "modified"];
+const SORT_FIELDS: &[&str] = &[
+    "title",
+    "owner",
+    "avgrating",
+    "numviews",
+    "created",
+    "modified",
+];
 
 impl GroupChanges {
     pub fn validate(&self, creating: bool) -> Result<(), DomainError> {
@@ -136,7 +143,10 @@ impl GroupChanges {
         }
         if let Some(field) = &self.sort_field {
             if !field.is_empty() && !SORT_FIELDS.contains(&field.to_ascii_lowercase().as_str()) {
-                problems.push(format!("'sortField' must be one of {}.", SORT_FIELDS.join(", ")));
+                problems.push(format!(
+                    "'sortField' must be one of {}.",
+                    SORT_FIELDS.join(", ")
+                ));
             }
         }
         if let Some(order) = &self.sort_order {

@@ -35,7 +35,10 @@ pub fn parse_hex_id(value: &str, what: &str) -> Result<String, DomainError> {
     if is_hex_id(value) {
         Ok(value.to_ascii_lowercase())
     } else {
-        Err(DomainError::invalid(format!("Invalid {what} id '{}'.", shorten(value))))
+        Err(DomainError::invalid(format!(
+            "Invalid {what} id '{}'.",
+            shorten(value)
+        )))
     }
 }
 
@@ -51,8 +54,7 @@ pub fn validate_username(value: &str) -> Result<(), DomainError> {
         Err(DomainError::invalid_with(
             "Invalid username.",
             vec![
-                "A username has 3 to 128 characters: letters, digits, '_', '.', '@' or '-'."
-                    .into(),
+                "A username has 3 to 128 characters: letters, digits, '_', '.', '@' or '-'.".into(),
             ],
         ))
     }

@@ -230,9 +230,9 @@ pub struct Folder {
 pub fn validate_folder_title(title: &str) -> Result<(), DomainError> {
     let title = title.trim();
     let len = title.chars().count();
-    let forbidden = title
-        .chars()
-        .any(|c| matches!(c, '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control());
+    let forbidden = title.chars().any(|c| {
+        matches!(c, '\\' | '/' | ':' | '*' | '?' | '"' | '<' | '>' | '|') || c.is_control()
+    });
     if (1..=255).contains(&len) && !forbidden {
         Ok(())
     } else {
@@ -270,7 +270,9 @@ mod tests {
 
     #[test]
     fn creating_needs_title_and_type() {
-        let err = ItemChanges::default().validate(true).expect_err("must fail");
+        let err = ItemChanges::default()
+            .validate(true)
+            .expect_err("must fail");
         assert_eq!(err.to_string(), "'type' and 'title' property required.");
         let ok = ItemChanges {
             title: Some("A".into()),

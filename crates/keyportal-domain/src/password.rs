@@ -36,8 +36,10 @@ pub fn validate_new_password(password: &str) -> Result<(), DomainError> {
     } else {
         Err(DomainError::invalid_with(
             "The password does not meet the requirements.",
-            vec!["A password has 8 to 256 characters, with at least one letter and one number."
-                .into()],
+            vec![
+                "A password has 8 to 256 characters, with at least one letter and one number."
+                    .into(),
+            ],
         ))
     }
 }

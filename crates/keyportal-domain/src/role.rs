@@ -33,7 +33,11 @@ impl Role {
             ORG_PUBLISHER => ORG_PUBLISHER,
             ORG_USER | VIEWER_ROLE_ID | DATA_EDITOR_ROLE_ID => ORG_USER,
             _ if self.privileges.has_any_admin() => ORG_ADMIN,
-            _ if self.privileges.iter().any(|p| p.starts_with("portal:publisher:")) => {
+            _ if self
+                .privileges
+                .iter()
+                .any(|p| p.starts_with("portal:publisher:")) =>
+            {
                 ORG_PUBLISHER
             }
             _ => ORG_USER,
@@ -95,11 +99,36 @@ pub fn built_in_roles() -> Vec<Role> {
         modified: 0,
     };
     vec![
-        role(ORG_ADMIN, "Administrator", "Manages the organization: members, roles, content, groups and settings.", admin),
-        role(ORG_PUBLISHER, "Publisher", "Creates and shares content, publishes services and creates developer credentials.", publisher),
-        role(ORG_USER, "User", "Creates and shares content and groups; uses location services.", user),
-        role(DATA_EDITOR_ROLE_ID, "Data Editor", "Views content and edits data in feature layers.", data_editor),
-        role(VIEWER_ROLE_ID, "Viewer", "Views content and groups shared with them; joins groups.", viewer),
+        role(
+            ORG_ADMIN,
+            "Administrator",
+            "Manages the organization: members, roles, content, groups and settings.",
+            admin,
+        ),
+        role(
+            ORG_PUBLISHER,
+            "Publisher",
+            "Creates and shares content, publishes services and creates developer credentials.",
+            publisher,
+        ),
+        role(
+            ORG_USER,
+            "User",
+            "Creates and shares content and groups; uses location services.",
+            user,
+        ),
+        role(
+            DATA_EDITOR_ROLE_ID,
+            "Data Editor",
+            "Views content and edits data in feature layers.",
+            data_editor,
+        ),
+        role(
+            VIEWER_ROLE_ID,
+            "Viewer",
+            "Views content and groups shared with them; joins groups.",
+            viewer,
+        ),
     ]
 }
 
@@ -113,7 +142,11 @@ pub fn built_in_role(name_or_id: &str) -> Option<Role> {
         "org_user" | "user" => ORG_USER,
         "viewer" => VIEWER_ROLE_ID,
         "data editor" | "data_editor" | "dataeditor" => DATA_EDITOR_ROLE_ID,
-        _ => return built_in_roles().into_iter().find(|r| r.id == name_or_id.trim()),
+        _ => {
+            return built_in_roles()
+                .into_iter()
+                .find(|r| r.id == name_or_id.trim())
+        }
     };
     built_in_roles().into_iter().find(|r| r.id == id)
 }
@@ -177,7 +210,9 @@ mod tests {
         assert!(admin.privileges.contains(names::ADMIN_MANAGE_ROLES));
         assert!(admin.privileges.contains(names::GENERATE_API_TOKENS));
         assert!(publisher.privileges.contains(names::GENERATE_API_TOKENS));
-        assert!(publisher.privileges.contains(names::ASSIGN_PRIVILEGES_TO_APPS));
+        assert!(publisher
+            .privileges
+            .contains(names::ASSIGN_PRIVILEGES_TO_APPS));
         assert!(!publisher.privileges.has_any_admin());
         assert!(user.privileges.contains(names::CREATE_ITEM));
         assert!(!user.privileges.contains(names::GENERATE_API_TOKENS));

@@ -39,7 +39,9 @@ impl UserToken {
     pub fn binding_allows(&self, referer: Option<&str>, client_ip: Option<&str>) -> bool {
         match &self.binding {
             TokenBinding::None => true,
-            TokenBinding::Referer(bound) => referer.is_some_and(|r| referer_matches_binding(bound, r)),
+            TokenBinding::Referer(bound) => {
+                referer.is_some_and(|r| referer_matches_binding(bound, r))
+            }
             TokenBinding::Ip(bound) => client_ip.is_some_and(|ip| ip == bound),
         }
     }

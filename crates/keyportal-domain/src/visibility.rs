@@ -134,18 +134,31 @@ mod tests {
         assert!(!can_view_item(&member, &private, &[]));
         assert!(can_view_item(&member, &private, &["g1".into()]));
         assert!(can_view_item(&admin, &private, &[]));
-        assert!(can_view_item(&viewer("owner", "org1", &[], &[]), &private, &[]));
+        assert!(can_view_item(
+            &viewer("owner", "org1", &[], &[]),
+            &private,
+            &[]
+        ));
         let org = item(ItemAccess::Org);
         assert!(can_view_item(&member, &org, &[]));
         assert!(!can_view_item(&outsider, &org, &[]));
         assert!(!can_view_item(&Viewer::anonymous(), &org, &[]));
-        assert!(can_view_item(&Viewer::anonymous(), &item(ItemAccess::Public), &[]));
+        assert!(can_view_item(
+            &Viewer::anonymous(),
+            &item(ItemAccess::Public),
+            &[]
+        ));
     }
 
     #[test]
     fn changing_items_needs_ownership_and_privilege() {
         let it = item(ItemAccess::Private);
-        let owner = viewer("owner", "org1", &[names::CREATE_ITEM, names::SHARE_TO_ORG], &[]);
+        let owner = viewer(
+            "owner",
+            "org1",
+            &[names::CREATE_ITEM, names::SHARE_TO_ORG],
+            &[],
+        );
         let owner_viewer_type = viewer("owner", "org1", &[], &[]);
         assert!(can_update_item(&owner, &it));
         assert!(!can_update_item(&owner_viewer_type, &it));

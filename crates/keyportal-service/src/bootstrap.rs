@@ -49,14 +49,20 @@ impl Portal {
             name: org_name.to_string(),
             created: now,
         };
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))??;
+        let hash =
+            tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
+                .await
+                .map_err(|e| ServiceError::Internal(e.to_string()))??;
         match self.store.create_org(&org).await {
             Ok(()) => {}
             // Another process initialized the database at the same moment.
             Err(keyportal_store::StoreError::Conflict(_)) => {
-                let existing = self.store.get_org().await?.map(|o| o.id).unwrap_or_default();
+                let existing = self
+                    .store
+                    .get_org()
+                    .await?
+                    .map(|o| o.id)
+                    .unwrap_or_default();
                 return Ok(Bootstrap::AlreadyInitialized { org_id: existing });
             }
             Err(e) => return Err(e.into()),

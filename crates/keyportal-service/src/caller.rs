@@ -51,7 +51,9 @@ pub enum Caller {
     Anonymous,
     Member(Box<Member>),
     /// The operator at the command line: every privilege, no account.
-    System { org_id: String },
+    System {
+        org_id: String,
+    },
 }
 
 impl Caller {

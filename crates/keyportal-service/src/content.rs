@@ -39,12 +39,16 @@ impl Portal {
     ) -> ServiceResult<ContentPage> {
         caller.require_signed_in()?;
         let user = self.store.get_user(owner).await?.ok_or_else(|| {
-            ServiceError::not_found(format!("User '{}' does not exist or is inaccessible.", shorten(owner)))
+            ServiceError::not_found(format!(
+                "User '{}' does not exist or is inaccessible.",
+                shorten(owner)
+            ))
         })?;
         let viewer = caller.viewer();
         let sees_all = caller.is_user(owner)
             || matches!(caller, Caller::System { .. })
-            || (viewer.org_id.as_deref() == Some(&user.org_id) && viewer.has(names::ADMIN_VIEW_ITEMS));
+            || (viewer.org_id.as_deref() == Some(&user.org_id)
+                && viewer.has(names::ADMIN_VIEW_ITEMS));
         let folder_id = self.owned_folder(owner, folder).await?;
         let current_folder = match &folder_id {
             Some(id) => self.store.get_folder(owner, id).await?,
@@ -80,10 +84,18 @@ impl Portal {
     }
 
     /// `createFolder` in the caller's own content.
-    pub async fn create_folder(&self, caller: &Caller, owner: &str, title: &str) -> ServiceResult<Folder> {
+    pub async fn create_folder(
+        &self,
+        caller: &Caller,
+        owner: &str,
+        title: &str,
+    ) -> ServiceResult<Folder> {
         caller.require(names::CREATE_ITEM)?;
         if !caller.is_user(owner) && !matches!(caller, Caller::System { .. }) {
-            return Err(DomainError::forbidden_because("Folders can only be created in your own content.").into());
+            return Err(DomainError::forbidden_because(
+                "Folders can only be created in your own content.",
+            )
+            .into());
         }
         validate_folder_title(title)?;
         let folder = Folder {
@@ -104,14 +116,21 @@ impl Portal {
     }
 
     /// Deletes an empty folder of the caller's.
-    pub async fn delete_folder(&self, caller: &Caller, owner: &str, folder: &str) -> ServiceResult<String> {
+    pub async fn delete_folder(
+        &self,
+        caller: &Caller,
+        owner: &str,
+        folder: &str,
+    ) -> ServiceResult<String> {
         caller.require(names::CREATE_ITEM)?;
         if !caller.is_user(owner) && !matches!(caller, Caller::System { .. }) {
             return Err(ServiceError::forbidden());
         }
         let id = parse_hex_id(folder, "folder")?;
         if self.store.get_folder(owner, &id).await?.is_none() {
-            return Err(ServiceError::not_found("Folder does not exist or is inaccessible."));
+            return Err(ServiceError::not_found(
+                "Folder does not exist or is inaccessible.",
+            ));
         }
         match self.store.delete_folder(owner, &id).await {
             Ok(()) => Ok(id),

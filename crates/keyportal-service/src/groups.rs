@@ -70,7 +70,11 @@ impl Portal {
         }
     }
 
-    fn check_group_sharing_privilege(&self, caller: &Caller, access: GroupAccess) -> ServiceResult<()> {
+    fn check_group_sharing_privilege(
+        &self,
+        caller: &Caller,
+        access: GroupAccess,
+    ) -> ServiceResult<()> {
         match access {
             GroupAccess::Private => Ok(()),
             GroupAccess::Org => caller.require(names::SHARE_GROUP_TO_ORG),
@@ -78,7 +82,11 @@ impl Portal {
         }
     }
 
-    pub async fn create_group(&self, caller: &Caller, changes: GroupChanges) -> ServiceResult<GroupView> {
+    pub async fn create_group(
+        &self,
+        caller: &Caller,
+        changes: GroupChanges,
+    ) -> ServiceResult<GroupView> {
         caller.require(names::CREATE_GROUP)?;
         let member = caller
             .member()
@@ -117,7 +125,11 @@ impl Portal {
 
     async fn visible_group(&self, caller: &Caller, id: &str) -> ServiceResult<Group> {
         let id = parse_hex_id(id, "group").map_err(|_| group_not_found())?;
-        let group = self.store.get_group(&id).await?.ok_or_else(group_not_found)?;
+        let group = self
+            .store
+            .get_group(&id)
+            .await?
+            .ok_or_else(group_not_found)?;
         if can_view_group(&caller.viewer(), &group) {
             Ok(group)
         } else {
@@ -142,9 +154,17 @@ impl Portal {
     }
 
     /// `community/groups`: groups matching `q` that the caller may see.
-    pub async fn search_groups(&self, caller: &Caller, request: &SearchRequest) -> ServiceResult<Page<GroupView>> {
+    pub async fn search_groups(
+        &self,
+        caller: &Caller,
+        request: &SearchRequest,
+    ) -> ServiceResult<Page<GroupView>> {
         if request.q.trim().is_empty() {
-            return Err(DomainError::invalid_with("Invalid query.", vec!["'q' is required.".into()]).into());
+            return Err(DomainError::invalid_with(
+                "Invalid query.",
+                vec!["'q' is required.".into()],
+            )
+            .into());
         }
         let query = parse(&request.q)?;
         let sort = sort_key(request.sort_field.as_deref(), GROUP_SORT_FIELDS)?;
@@ -176,11 +196,20 @@ impl Portal {
             start: page.start,
             num: page.num,
             next_start: page.next_start,
-            results: page.results.into_iter().map(|g| self.view_group(caller, g)).collect(),
+            results: page
+                .results
+                .into_iter()
+                .map(|g| self.view_group(caller, g))
+                .collect(),
         })
     }
 
-    pub async fn update_group(&self, caller: &Caller, id: &str, changes: GroupChanges) -> ServiceResult<GroupView> {
+    pub async fn update_group(
+        &self,
+        caller: &Caller,
+        id: &str,
+        changes: GroupChanges,
+    ) -> ServiceResult<GroupView> {
         caller.require_signed_in()?;
         let mut group = self.visible_group(caller, id).await?;
         if !self.may_manage_group(caller, &group, names::ADMIN_UPDATE_GROUPS) {
@@ -202,7 +231,8 @@ impl Portal {
         let viewer = caller.viewer();
         let allowed = caller.is_user(&group.owner)
             || matches!(caller, Caller::System { .. })
-            || (viewer.org_id.as_deref() == Some(&group.org_id) && viewer.has(names::ADMIN_DELETE_GROUPS));
+            || (viewer.org_id.as_deref() == Some(&group.org_id)
+                && viewer.has(names::ADMIN_DELETE_GROUPS));
         if !allowed {
             return Err(ServiceError::forbidden());
         }
@@ -232,7 +262,9 @@ impl Portal {
             let user = self.store.get_user(username).await?;
             match user {
                 Some(user) if user.org_id == group.org_id && user.username != group.owner => {
-                    self.store.set_membership(&group.id, &user.username, member_type).await?;
+                    self.store
+                        .set_membership(&group.id, &user.username, member_type)
+                        .await?;
                 }
                 _ => outcome.not_done.push(username.clone()),
             }
@@ -241,7 +273,12 @@ impl Portal {
     }
 
     /// `removeUsers`: the owner cannot be removed.
-    pub async fn remove_group_users(&self, caller: &Caller, id: &str, users: &[String]) -> ServiceResult<NewGroupMembers> {
+    pub async fn remove_group_users(
+        &self,
+        caller: &Caller,
+        id: &str,
+        users: &[String],
+    ) -> ServiceResult<NewGroupMembers> {
         caller.require_signed_in()?;
         let group = self.visible_group(caller, id).await?;
         if !self.may_manage_group(caller, &group, names::ADMIN_ASSIGN_TO_GROUPS) {
@@ -250,7 +287,9 @@ impl Portal {
         let members = self.store.members_of(&group.id).await?;
         let mut outcome = NewGroupMembers::default();
         for username in users {
-            let is_member = members.iter().any(|(u, t)| u == username && *t != MemberType::Owner);
+            let is_member = members
+                .iter()
+                .any(|(u, t)| u == username && *t != MemberType::Owner);
             if is_member {
                 self.store.remove_membership(&group.id, username).await?;
             } else {
@@ -263,45 +302,66 @@ impl Portal {
     /// `join`: open groups the caller can see, with `portal:user:joinGroup`.
     pub async fn join_group(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
         caller.require(names::JOIN_GROUP)?;
-        let member = caller.member().ok_or_else(|| ServiceError::invalid("Only members join groups."))?;
+        let member = caller
+            .member()
+            .ok_or_else(|| ServiceError::invalid("Only members join groups."))?;
         let group = self.visible_group(caller, id).await?;
         if member.membership(&group.id).is_some() {
             return Ok(group.id);
         }
         if group.is_invitation_only {
-            return Err(DomainError::forbidden_because("This group only admits members by invitation.").into());
+            return Err(DomainError::forbidden_because(
+                "This group only admits members by invitation.",
+            )
+            .into());
         }
-        self.store.set_membership(&group.id, &member.user.username, MemberType::Member).await?;
+        self.store
+            .set_membership(&group.id, &member.user.username, MemberType::Member)
+            .await?;
         Ok(group.id)
     }
 
     /// `leave`: any member but the owner.
     pub async fn leave_group(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
         caller.require_signed_in()?;
-        let member = caller.member().ok_or_else(|| ServiceError::invalid("Only members leave groups."))?;
+        let member = caller
+            .member()
+            .ok_or_else(|| ServiceError::invalid("Only members leave groups."))?;
         let group = self.visible_group(caller, id).await?;
         match member.membership(&group.id) {
             None => Err(ServiceError::invalid(format!(
                 "'{}' is not a member of this group.",
                 shorten(&member.user.username)
             ))),
-            Some(MemberType::Owner) => Err(ServiceError::invalid("The owner cannot leave the group.")),
+            Some(MemberType::Owner) => {
+                Err(ServiceError::invalid("The owner cannot leave the group."))
+            }
             Some(_) => {
-                self.store.remove_membership(&group.id, &member.user.username).await?;
+                self.store
+                    .remove_membership(&group.id, &member.user.username)
+                    .await?;
                 Ok(group.id)
             }
         }
     }
 
     /// `groups/{id}/users`: the owner, managers and members.
-    pub async fn group_members(&self, caller: &Caller, id: &str) -> ServiceResult<Vec<(String, MemberType)>> {
+    pub async fn group_members(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> ServiceResult<Vec<(String, MemberType)>> {
         caller.require_signed_in()?;
         let group = self.visible_group(caller, id).await?;
         Ok(self.store.members_of(&group.id).await?)
     }
 
     /// The groups a member belongs to, as `caller` may see them (for the user JSON).
-    pub async fn groups_of_user(&self, caller: &Caller, username: &str) -> ServiceResult<Vec<GroupView>> {
+    pub async fn groups_of_user(
+        &self,
+        caller: &Caller,
+        username: &str,
+    ) -> ServiceResult<Vec<GroupView>> {
         let viewer = caller.viewer();
         let mut views = Vec::new();
         for (group_id, member_type) in self.store.memberships_of(username).await? {

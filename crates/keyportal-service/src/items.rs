@@ -54,7 +54,11 @@ impl Portal {
     }
 
     /// The item if the caller may see it; unknown and invisible items look the same.
-    pub(crate) async fn visible_item(&self, caller: &Caller, id: &str) -> ServiceResult<SharedItem> {
+    pub(crate) async fn visible_item(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> ServiceResult<SharedItem> {
         let id = parse_item_id(id)?;
         let shared = self.store.get_item(&id).await?.ok_or_else(item_not_found)?;
         if can_view_item(&caller.viewer(), &shared.item, &shared.group_ids) {
@@ -70,22 +74,28 @@ impl Portal {
         if caller.is_user(owner) || matches!(caller, Caller::System { .. }) {
             Ok(())
         } else {
-            Err(DomainError::forbidden_because(
-                "Items can only be added to your own content.",
+            Err(
+                DomainError::forbidden_because("Items can only be added to your own content.")
+                    .into(),
             )
-            .into())
         }
     }
 
     /// Validates a folder id from the URL and checks it belongs to `owner`.
-    pub(crate) async fn owned_folder(&self, owner: &str, folder: Option<&str>) -> ServiceResult<Option<String>> {
+    pub(crate) async fn owned_folder(
+        &self,
+        owner: &str,
+        folder: Option<&str>,
+    ) -> ServiceResult<Option<String>> {
         match folder.filter(|f| !f.is_empty() && *f != "/") {
             None => Ok(None),
             Some(folder) => {
                 let id = parse_hex_id(folder, "folder")?;
                 match self.store.get_folder(owner, &id).await? {
                     Some(f) => Ok(Some(f.id)),
-                    None => Err(ServiceError::not_found("Folder does not exist or is inaccessible.")),
+                    None => Err(ServiceError::not_found(
+                        "Folder does not exist or is inaccessible.",
+                    )),
                 }
             }
         }
@@ -104,11 +114,10 @@ impl Portal {
         caller.require(names::CREATE_ITEM)?;
         changes.validate(true)?;
         let folder_id = self.owned_folder(owner, folder).await?;
-        let user = self
-            .store
-            .get_user(owner)
-            .await?
-            .ok_or_else(|| ServiceError::not_found("User does not exist or is inaccessible."))?;
+        let user =
+            self.store.get_user(owner).await?.ok_or_else(|| {
+                ServiceError::not_found("User does not exist or is inaccessible.")
+            })?;
         let now = self.now();
         let mut item = Item {
             id: new_hex_id(),

@@ -30,7 +30,7 @@ pub use error::{ServiceError, ServiceResult};
 pub use groups::{GroupView, NewGroupMembers};
 pub use items::{ItemStatus, ItemView};
 pub use search::{Page, SearchRequest, SortOrder};
-pub use sharing::{ShareRequest, ShareOutcome};
+pub use sharing::{ShareOutcome, ShareRequest};
 pub use tokens::{IssuedToken, TokenClient};
 pub use users::{NewUser, UserView};
 

@@ -2,7 +2,9 @@
 
 use keyportal_domain::ids::{new_short_id, shorten};
 use keyportal_domain::privilege::{names, PrivilegeSet};
-use keyportal_domain::role::{built_in_roles, validate_catalog_privileges, validate_custom_role, Role};
+use keyportal_domain::role::{
+    built_in_roles, validate_catalog_privileges, validate_custom_role, Role,
+};
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -24,8 +26,18 @@ impl Portal {
         caller.require(names::ADMIN_MANAGE_ROLES)?;
         validate_custom_role(name, description, &privileges)?;
         let wanted = name.trim().to_lowercase();
-        if self.store.list_roles().await?.iter().any(|r| r.name.to_lowercase() == wanted) {
-            return Err(DomainError::Conflict(format!("A role named '{}' already exists.", name.trim())).into());
+        if self
+            .store
+            .list_roles()
+            .await?
+            .iter()
+            .any(|r| r.name.to_lowercase() == wanted)
+        {
+            return Err(DomainError::Conflict(format!(
+                "A role named '{}' already exists.",
+                name.trim()
+            ))
+            .into());
         }
         let now = self.now();
         let role = Role {
@@ -57,14 +69,22 @@ impl Portal {
         if let Some(role) = built_in_roles().into_iter().find(|r| r.id == id) {
             return Ok(role);
         }
-        self.store.get_role(id).await?.ok_or_else(|| role_not_found(id))
+        self.store
+            .get_role(id)
+            .await?
+            .ok_or_else(|| role_not_found(id))
     }
 
     async fn custom_role(&self, id: &str) -> ServiceResult<Role> {
         if built_in_roles().iter().any(|r| r.id == id) {
-            return Err(ServiceError::invalid("Built-in roles cannot be changed or deleted."));
+            return Err(ServiceError::invalid(
+                "Built-in roles cannot be changed or deleted.",
+            ));
         }
-        self.store.get_role(id).await?.ok_or_else(|| role_not_found(id))
+        self.store
+            .get_role(id)
+            .await?
+            .ok_or_else(|| role_not_found(id))
     }
 
     /// Replaces a custom role's privileges; members holding it are affected at once.
@@ -97,8 +117,17 @@ impl Portal {
         let new_description = description.unwrap_or(&role.description).to_string();
         validate_custom_role(&new_name, &new_description, &role.privileges.to_vec())?;
         let wanted = new_name.to_lowercase();
-        if self.store.list_roles().await?.iter().any(|r| r.id != role.id && r.name.to_lowercase() == wanted) {
-            return Err(DomainError::Conflict(format!("A role named '{new_name}' already exists.")).into());
+        if self
+            .store
+            .list_roles()
+            .await?
+            .iter()
+            .any(|r| r.id != role.id && r.name.to_lowercase() == wanted)
+        {
+            return Err(DomainError::Conflict(format!(
+                "A role named '{new_name}' already exists."
+            ))
+            .into());
         }
         role.name = new_name;
         role.description = new_description;

@@ -53,7 +53,11 @@ pub(crate) fn paginate<T>(query: &str, all: Vec<T>, start: usize, num: usize) ->
         total,
         start,
         num,
-        next_start: if num > 0 && next <= total { next as i64 } else { -1 },
+        next_start: if num > 0 && next <= total {
+            next as i64
+        } else {
+            -1
+        },
         results,
     }
 }
@@ -81,16 +85,33 @@ impl Searchable for ItemDocument<'_> {
             "orgid" => vec![Cow::Borrowed(item.org_id.as_str())],
             "title" => vec![Cow::Borrowed(item.title.as_str())],
             "type" => vec![Cow::Borrowed(item.item_type.as_str())],
-            "typekeywords" => item.type_keywords.iter().map(|s| Cow::Borrowed(s.as_str())).collect(),
-            "tags" => item.tags.iter().map(|s| Cow::Borrowed(s.as_str())).collect(),
+            "typekeywords" => item
+                .type_keywords
+                .iter()
+                .map(|s| Cow::Borrowed(s.as_str()))
+                .collect(),
+            "tags" => item
+                .tags
+                .iter()
+                .map(|s| Cow::Borrowed(s.as_str()))
+                .collect(),
             "description" => vec![Cow::Borrowed(item.description.as_str())],
             "snippet" => vec![Cow::Borrowed(item.snippet.as_str())],
             "url" => vec![Cow::Borrowed(item.url.as_str())],
-            "group" => self.0.group_ids.iter().map(|s| Cow::Borrowed(s.as_str())).collect(),
+            "group" => self
+                .0
+                .group_ids
+                .iter()
+                .map(|s| Cow::Borrowed(s.as_str()))
+                .collect(),
             "access" => one(item.access.wire(!self.0.group_ids.is_empty())),
             "created" => one(&item.created.to_string()),
             "modified" => one(&item.modified.to_string()),
-            "ownerfolder" => item.folder_id.iter().map(|s| Cow::Borrowed(s.as_str())).collect(),
+            "ownerfolder" => item
+                .folder_id
+                .iter()
+                .map(|s| Cow::Borrowed(s.as_str()))
+                .collect(),
             "name" => item
                 .extra
                 .get("name")
@@ -119,12 +140,23 @@ fn compare_items(field: &str, a: &SharedItem, b: &SharedItem) -> Ordering {
 }
 
 const SORT_FIELDS: &[&str] = &[
-    "title", "name", "owner", "type", "created", "modified", "avgrating", "numratings",
-    "numcomments", "numviews",
+    "title",
+    "name",
+    "owner",
+    "type",
+    "created",
+    "modified",
+    "avgrating",
+    "numratings",
+    "numcomments",
+    "numviews",
 ];
 
 /// Checks `sortField`, which may list several comma-separated fields (the first decides).
-pub(crate) fn sort_key(sort_field: Option<&str>, allowed: &[&str]) -> ServiceResult<Option<String>> {
+pub(crate) fn sort_key(
+    sort_field: Option<&str>,
+    allowed: &[&str],
+) -> ServiceResult<Option<String>> {
     let Some(first) = sort_field
         .and_then(|f| f.split(',').next())
         .map(|f| f.trim().to_ascii_lowercase())
@@ -137,7 +169,10 @@ pub(crate) fn sort_key(sort_field: Option<&str>, allowed: &[&str]) -> ServiceRes
     } else {
         Err(DomainError::invalid_with(
             "Invalid sortField.",
-            vec![format!("'sortField' must be one of {}.", allowed.join(", "))],
+            vec![format!(
+                "'sortField' must be one of {}.",
+                allowed.join(", ")
+            )],
         )
         .into())
     }
@@ -145,9 +180,17 @@ pub(crate) fn sort_key(sort_field: Option<&str>, allowed: &[&str]) -> ServiceRes
 
 impl Portal {
     /// `search`: items matching `q` that the caller may see.
-    pub async fn search_items(&self, caller: &Caller, request: &SearchRequest) -> ServiceResult<Page<ItemView>> {
+    pub async fn search_items(
+        &self,
+        caller: &Caller,
+        request: &SearchRequest,
+    ) -> ServiceResult<Page<ItemView>> {
         if request.q.trim().is_empty() {
-            return Err(DomainError::invalid_with("Invalid query.", vec!["'q' is required.".into()]).into());
+            return Err(DomainError::invalid_with(
+                "Invalid query.",
+                vec!["'q' is required.".into()],
+            )
+            .into());
         }
         let query = parse(&request.q)?;
         let sort = sort_key(request.sort_field.as_deref(), SORT_FIELDS)?;
@@ -175,7 +218,11 @@ impl Portal {
             start: page.start,
             num: page.num,
             next_start: page.next_start,
-            results: page.results.into_iter().map(|s| self.view_item(caller, s)).collect(),
+            results: page
+                .results
+                .into_iter()
+                .map(|s| self.view_item(caller, s))
+                .collect(),
         })
     }
 }
@@ -187,17 +234,35 @@ mod tests {
     #[test]
     fn pages_report_next_start() {
         let page = paginate("q", (1..=25).collect(), 1, 10);
-        assert_eq!((page.total, page.next_start, page.results.len()), (25, 11, 10));
+        assert_eq!(
+            (page.total, page.next_start, page.results.len()),
+            (25, 11, 10)
+        );
         let last = paginate("q", (1..=25).collect(), 21, 10);
-        assert_eq!((last.next_start, last.results), (-1, vec![21, 22, 23, 24, 25]));
+        assert_eq!(
+            (last.next_start, last.results),
+            (-1, vec![21, 22, 23, 24, 25])
+        );
         let beyond = paginate("q", (1..=5).collect::<Vec<i32>>(), 10, 10);
         assert_eq!((beyond.next_start, beyond.results.len()), (-1, 0));
     }
 
     #[test]
     fn sort_fields_are_checked() {
-        assert_eq!(sort_key(Some("Title"), SORT_FIELDS).ok().flatten().as_deref(), Some("title"));
-        assert_eq!(sort_key(Some("modified,title"), SORT_FIELDS).ok().flatten().as_deref(), Some("modified"));
+        assert_eq!(
+            sort_key(Some("Title"), SORT_FIELDS)
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("title")
+        );
+        assert_eq!(
+            sort_key(Some("modified,title"), SORT_FIELDS)
+                .ok()
+                .flatten()
+                .as_deref(),
+            Some("modified")
+        );
         assert!(sort_key(Some("1; DROP TABLE items"), SORT_FIELDS).is_err());
         assert_eq!(sort_key(None, SORT_FIELDS).ok().flatten(), None);
     }

@@ -4,7 +4,9 @@ use keyportal_domain::group::MemberType;
 use keyportal_domain::ids::is_hex_id;
 use keyportal_domain::item::ItemAccess;
 use keyportal_domain::privilege::names;
-use keyportal_domain::visibility::{can_share_item_to, can_share_item_with_groups, can_update_item};
+use keyportal_domain::visibility::{
+    can_share_item_to, can_share_item_with_groups, can_update_item,
+};
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -41,7 +43,12 @@ impl ShareRequest {
 impl Portal {
     /// `share`: sets the access level and adds group shares. Groups the caller cannot share to
     /// are reported in `not_done` rather than failing the whole call (as ArcGIS does).
-    pub async fn share_item(&self, caller: &Caller, id: &str, request: ShareRequest) -> ServiceResult<ShareOutcome> {
+    pub async fn share_item(
+        &self,
+        caller: &Caller,
+        id: &str,
+        request: ShareRequest,
+    ) -> ServiceResult<ShareOutcome> {
         caller.require_signed_in()?;
         let mut shared = self.visible_item(caller, id).await?;
         let viewer = caller.viewer();
@@ -68,8 +75,13 @@ impl Portal {
         }
         let mut not_done = Vec::new();
         for group_id in &request.groups {
-            if self.may_share_to_group(caller, &shared.item, group_id).await? {
-                self.store.share_item_with_group(&shared.item.id, &group_id.to_ascii_lowercase()).await?;
+            if self
+                .may_share_to_group(caller, &shared.item, group_id)
+                .await?
+            {
+                self.store
+                    .share_item_with_group(&shared.item.id, &group_id.to_ascii_lowercase())
+                    .await?;
             } else {
                 not_done.push(group_id.clone());
             }
@@ -97,7 +109,8 @@ impl Portal {
             return Ok(false);
         };
         let admin = matches!(caller, Caller::System { .. })
-            || (viewer.org_id.as_deref() == Some(&group.org_id) && viewer.has(names::ADMIN_SHARE_TO_GROUP));
+            || (viewer.org_id.as_deref() == Some(&group.org_id)
+                && viewer.has(names::ADMIN_SHARE_TO_GROUP));
         let membership = caller.member().and_then(|m| m.membership(&group.id));
         Ok(match membership {
             // In view-only groups only owners and managers contribute content.
@@ -109,18 +122,29 @@ impl Portal {
 
     /// `unshare`: removes group shares. The owner and administrators may remove any; members
     /// the shares they could have made.
-    pub async fn unshare_item(&self, caller: &Caller, id: &str, groups: Vec<String>) -> ServiceResult<ShareOutcome> {
+    pub async fn unshare_item(
+        &self,
+        caller: &Caller,
+        id: &str,
+        groups: Vec<String>,
+    ) -> ServiceResult<ShareOutcome> {
         caller.require_signed_in()?;
         let shared = self.visible_item(caller, id).await?;
         let viewer = caller.viewer();
-        let controls_item = can_update_item(&viewer, &shared.item) || viewer.has(names::ADMIN_SHARE_TO_GROUP);
+        let controls_item =
+            can_update_item(&viewer, &shared.item) || viewer.has(names::ADMIN_SHARE_TO_GROUP);
         let mut not_done = Vec::new();
         for group_id in &groups {
             let lower = group_id.to_ascii_lowercase();
             let allowed = is_hex_id(group_id)
-                && (controls_item || self.may_share_to_group(caller, &shared.item, group_id).await?);
+                && (controls_item
+                    || self
+                        .may_share_to_group(caller, &shared.item, group_id)
+                        .await?);
             if allowed {
-                self.store.unshare_item_from_group(&shared.item.id, &lower).await?;
+                self.store
+                    .unshare_item_from_group(&shared.item.id, &lower)
+                    .await?;
             } else {
                 not_done.push(group_id.clone());
             }

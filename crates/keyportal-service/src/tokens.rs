@@ -49,12 +49,16 @@ impl Portal {
         facts: &RequestFacts,
     ) -> ServiceResult<IssuedToken> {
         if username.is_empty() || password.is_empty() {
-            return Err(signin_refused("'username' and 'password' must be specified."));
+            return Err(signin_refused(
+                "'username' and 'password' must be specified.",
+            ));
         }
         let lifetime = token_lifetime_ms(expiration_minutes)?;
         let binding = match client {
             TokenClient::Referer(r) if r.trim().is_empty() => {
-                return Err(signin_refused("'referer' must be specified when client=referer."))
+                return Err(signin_refused(
+                    "'referer' must be specified when client=referer.",
+                ))
             }
             TokenClient::Referer(r) => TokenBinding::Referer(r.trim().to_string()),
             TokenClient::Ip(ip) if ip.trim().is_empty() => {
@@ -149,10 +153,13 @@ impl Portal {
 
     /// Signs a token out. Unknown tokens are already signed out, so this always succeeds.
     pub async fn revoke_user_token(&self, token: &str) -> ServiceResult<()> {
-        if !token.is_empty() && token.len() <= 4096 {
-            self.store.delete_token(&sha256_hex(token)).await?;
+        if token.is_empty() || token.len() > 4096 {
+            return Ok(());
         }
-        Ok(())
+        match self.store.delete_token(&sha256_hex(token)).await {
+            Ok(()) | Err(keyportal_store::StoreError::NotFound) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

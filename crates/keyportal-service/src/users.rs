@@ -37,7 +37,10 @@ pub struct UserView {
 }
 
 fn user_not_found(username: &str) -> ServiceError {
-    ServiceError::not_found(format!("User '{}' does not exist or is inaccessible.", shorten(username)))
+    ServiceError::not_found(format!(
+        "User '{}' does not exist or is inaccessible.",
+        shorten(username)
+    ))
 }
 
 impl Portal {
@@ -91,7 +94,13 @@ impl Portal {
         Ok(self.view_of(user, role, true, Vec::new()))
     }
 
-    fn view_of(&self, user: User, role: Role, full: bool, groups: Vec<crate::GroupView>) -> UserView {
+    fn view_of(
+        &self,
+        user: User,
+        role: Role,
+        full: bool,
+        groups: Vec<crate::GroupView>,
+    ) -> UserView {
         let privileges = effective_privileges(&role, user.user_type, user.disabled);
         UserView {
             user,
@@ -175,15 +184,24 @@ impl Portal {
 
     /// Refuses changes that would leave the organization without an enabled administrator.
     async fn keep_an_administrator(&self, changing: &User, still_admin: bool) -> ServiceResult<()> {
-        let was_admin = self.role_by_id(&changing.role_id).await?.privileges.contains(names::ADMIN_MANAGE_ROLES)
+        let was_admin = self
+            .role_by_id(&changing.role_id)
+            .await?
+            .privileges
+            .contains(names::ADMIN_MANAGE_ROLES)
             && !changing.disabled;
         if !was_admin || still_admin {
             return Ok(());
         }
         let (users, _) = self.store.list_users(0, 1_000_000).await?;
-        for other in users.iter().filter(|u| u.username != changing.username && !u.disabled) {
+        for other in users
+            .iter()
+            .filter(|u| u.username != changing.username && !u.disabled)
+        {
             let role = self.role_by_id(&other.role_id).await?;
-            if effective_privileges(&role, other.user_type, false).contains(names::ADMIN_MANAGE_ROLES) {
+            if effective_privileges(&role, other.user_type, false)
+                .contains(names::ADMIN_MANAGE_ROLES)
+            {
                 return Ok(());
             }
         }
@@ -194,7 +212,12 @@ impl Portal {
     }
 
     /// Changes a member's role (`portal:admin:changeUserRoles`).
-    pub async fn set_user_role(&self, caller: &Caller, username: &str, role: &str) -> ServiceResult<()> {
+    pub async fn set_user_role(
+        &self,
+        caller: &Caller,
+        username: &str,
+        role: &str,
+    ) -> ServiceResult<()> {
         caller.require(names::ADMIN_CHANGE_USER_ROLES)?;
         let mut user = self.existing_user(username).await?;
         let role = self.resolve_role(role).await?;
@@ -208,10 +231,17 @@ impl Portal {
     }
 
     /// Changes members' user type (`portal:admin:manageLicenses`). All or nothing.
-    pub async fn set_user_type(&self, caller: &Caller, usernames: &[String], user_type: &str) -> ServiceResult<()> {
+    pub async fn set_user_type(
+        &self,
+        caller: &Caller,
+        usernames: &[String],
+        user_type: &str,
+    ) -> ServiceResult<()> {
         caller.require(names::ADMIN_MANAGE_LICENSES)?;
         if usernames.is_empty() {
-            return Err(ServiceError::invalid("'users' must name at least one user."));
+            return Err(ServiceError::invalid(
+                "'users' must name at least one user.",
+            ));
         }
         let user_type = UserType::parse(user_type)?;
         let mut changed = Vec::with_capacity(usernames.len());
@@ -230,10 +260,17 @@ impl Portal {
     }
 
     /// Disables or enables a member (`portal:admin:disableUsers`). Disabling signs them out.
-    pub async fn set_user_disabled(&self, caller: &Caller, username: &str, disabled: bool) -> ServiceResult<()> {
+    pub async fn set_user_disabled(
+        &self,
+        caller: &Caller,
+        username: &str,
+        disabled: bool,
+    ) -> ServiceResult<()> {
         caller.require(names::ADMIN_DISABLE_USERS)?;
         if disabled && caller.is_user(username) {
-            return Err(ServiceError::invalid("You cannot disable your own account."));
+            return Err(ServiceError::invalid(
+                "You cannot disable your own account.",
+            ));
         }
         let mut user = self.existing_user(username).await?;
         if disabled {
@@ -269,7 +306,12 @@ impl Portal {
     }
 
     /// Sets a new password (CLI, or the account itself later).
-    pub async fn set_password(&self, caller: &Caller, username: &str, password: String) -> ServiceResult<()> {
+    pub async fn set_password(
+        &self,
+        caller: &Caller,
+        username: &str,
+        password: String,
+    ) -> ServiceResult<()> {
         if !caller.is_user(username) {
             caller.require(names::ADMIN_UPDATE_USERS)?;
         }

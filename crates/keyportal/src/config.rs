@@ -67,7 +67,9 @@ impl StorageConfig {
             .or_else(|| file.data_dir.clone())
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
         let database = match database.or_else(|| file.database.clone()) {
-            Some(url) => DatabaseUrl::parse(&url).map_err(|e| ConfigError::Invalid(e.to_string()))?,
+            Some(url) => {
+                DatabaseUrl::parse(&url).map_err(|e| ConfigError::Invalid(e.to_string()))?
+            }
             None => DatabaseUrl::sqlite_in(&data_dir),
         };
         Ok(StorageConfig { data_dir, database })
@@ -93,7 +95,10 @@ impl StorageConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TlsConfig {
     None,
-    Files { cert: PathBuf, key: PathBuf },
+    Files {
+        cert: PathBuf,
+        key: PathBuf,
+    },
     /// A certificate for localhost/127.0.0.1 generated at start (kept in the data dir).
     SelfSigned,
 }
@@ -161,9 +166,10 @@ mod tests {
 
     #[test]
     fn flags_win_over_the_config_file() {
-        let file: FileConfig = toml::from_str("data_dir = \"/from/file\"\nlisten = \"0.0.0.0:1\"")
-            .expect("toml");
-        let storage = StorageConfig::resolve(Some("/from/flag".into()), None, &file).expect("resolve");
+        let file: FileConfig =
+            toml::from_str("data_dir = \"/from/file\"\nlisten = \"0.0.0.0:1\"").expect("toml");
+        let storage =
+            StorageConfig::resolve(Some("/from/flag".into()), None, &file).expect("resolve");
         assert_eq!(storage.data_dir, PathBuf::from("/from/flag"));
         let storage = StorageConfig::resolve(None, None, &file).expect("resolve");
         assert_eq!(storage.data_dir, PathBuf::from("/from/file"));
@@ -177,8 +183,14 @@ mod tests {
     #[test]
     fn tls_options_must_be_consistent() {
         let none = FileConfig::default();
-        assert_eq!(resolve_tls(None, None, false, &none).ok(), Some(TlsConfig::None));
-        assert_eq!(resolve_tls(None, None, true, &none).ok(), Some(TlsConfig::SelfSigned));
+        assert_eq!(
+            resolve_tls(None, None, false, &none).ok(),
+            Some(TlsConfig::None)
+        );
+        assert_eq!(
+            resolve_tls(None, None, true, &none).ok(),
+            Some(TlsConfig::SelfSigned)
+        );
         assert!(resolve_tls(Some("c".into()), None, false, &none).is_err());
         assert!(resolve_tls(Some("c".into()), Some("k".into()), true, &none).is_err());
     }

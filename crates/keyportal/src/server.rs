@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::{ConnectInfo, Request};
+use axum::http::{header, HeaderName, Method};
 use axum::middleware::Next;
 use axum::response::Response;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -16,7 +17,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower::{Layer, Service};
-use axum::http::{header, HeaderName, Method};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
 
@@ -51,7 +51,11 @@ pub struct RunningServer {
 impl RunningServer {
     /// The site root, e.g. `https://127.0.0.1:7443`.
     pub fn url(&self) -> String {
-        format!("{}://{}", if self.https { "https" } else { "http" }, self.addr)
+        format!(
+            "{}://{}",
+            if self.https { "https" } else { "http" },
+            self.addr
+        )
     }
 
     /// Stops accepting connections and waits for the accept loop to end.
@@ -117,18 +121,29 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         .await
         .map_err(|e| ServeError::Bootstrap(e.to_string()))?
     {
-        Bootstrap::Created { generated_password, .. } => generated_password,
+        Bootstrap::Created {
+            generated_password, ..
+        } => generated_password,
         Bootstrap::AlreadyInitialized { .. } => None,
     };
     let tls = tls::server_config(&config.tls, &config.storage.data_dir)?;
     let https = tls.is_some();
     let listener = TcpListener::bind(config.listen)
         .await
-        .map_err(|e| ServeError::Listen { addr: config.listen, reason: e.to_string() })?;
-    let addr = listener.local_addr().map_err(|e| ServeError::Listen { addr: config.listen, reason: e.to_string() })?;
-    let router = app(AppState { portal: portal.clone(), https })
-        .layer(cors())
-        .layer(axum::middleware::from_fn(log_request));
+        .map_err(|e| ServeError::Listen {
+            addr: config.listen,
+            reason: e.to_string(),
+        })?;
+    let addr = listener.local_addr().map_err(|e| ServeError::Listen {
+        addr: config.listen,
+        reason: e.to_string(),
+    })?;
+    let router = app(AppState {
+        portal: portal.clone(),
+        https,
+    })
+    .layer(cors())
+    .layer(axum::middleware::from_fn(log_request));
     let service = NormalizePathLayer::trim_trailing_slash().layer(router);
     let (shutdown, mut stop) = watch::channel(false);
     let acceptor = tls.map(TlsAcceptor::from);
@@ -171,14 +186,18 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
 async fn serve_connection<I, S>(io: I, peer: SocketAddr, service: S)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-    S: Service<Request, Response = Response, Error = std::convert::Infallible> + Clone + Send + 'static,
+    S: Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Clone
+        + Send
+        + 'static,
     S::Future: Send + 'static,
 {
-    let hyper_service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-        let mut request = request.map(axum::body::Body::new);
-        request.extensions_mut().insert(ConnectInfo(peer));
-        service.clone().call(request)
-    });
+    let hyper_service =
+        hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            service.clone().call(request)
+        });
     if let Err(error) = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
         .serve_connection(TokioIo::new(io), hyper_service)
         .await

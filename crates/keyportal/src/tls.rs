@@ -42,14 +42,20 @@ fn self_signed(data_dir: &Path) -> Result<(Vec<u8>, Vec<u8>), TlsError> {
     if cert_path.exists() && key_path.exists() {
         return Ok((read_pem(&cert_path)?, read_pem(&key_path)?));
     }
-    let names = vec!["localhost".to_string(), "127.0.0.1".to_string(), "::1".to_string()];
+    let names = vec![
+        "localhost".to_string(),
+        "127.0.0.1".to_string(),
+        "::1".to_string(),
+    ];
     let generated = rcgen::generate_simple_self_signed(names)
         .map_err(|e| TlsError(format!("cannot generate a self-signed certificate: {e}")))?;
     let cert = generated.cert.pem().into_bytes();
     let key = generated.key_pair.serialize_pem().into_bytes();
-    std::fs::create_dir_all(&dir).map_err(|e| TlsError(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| TlsError(format!("cannot create {}: {e}", dir.display())))?;
     write_private(&key_path, &key)?;
-    std::fs::write(&cert_path, &cert).map_err(|e| TlsError(format!("cannot write {}: {e}", cert_path.display())))?;
+    std::fs::write(&cert_path, &cert)
+        .map_err(|e| TlsError(format!("cannot write {}: {e}", cert_path.display())))?;
     Ok((cert, key))
 }
 
@@ -69,10 +75,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
 }
 
 /// The rustls configuration for `tls`, or `None` for plain HTTP.
-pub fn server_config(tls: &TlsConfig, data_dir: &Path) -> Result<Option<Arc<ServerConfig>>, TlsError> {
+pub fn server_config(
+    tls: &TlsConfig,
+    data_dir: &Path,
+) -> Result<Option<Arc<ServerConfig>>, TlsError> {
     let (cert_pem, key_pem, origin) = match tls {
         TlsConfig::None => return Ok(None),
-        TlsConfig::Files { cert, key } => (read_pem(cert)?, read_pem(key)?, cert.display().to_string()),
+        TlsConfig::Files { cert, key } => {
+            (read_pem(cert)?, read_pem(key)?, cert.display().to_string())
+        }
         TlsConfig::SelfSigned => {
             let (c, k) = self_signed(data_dir)?;
             (c, k, "self-signed certificate".to_string())
@@ -109,12 +120,18 @@ mod tests {
     #[test]
     fn missing_or_garbage_files_give_clear_errors() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let missing = TlsConfig::Files { cert: dir.path().join("nope.pem"), key: dir.path().join("nope.key") };
+        let missing = TlsConfig::Files {
+            cert: dir.path().join("nope.pem"),
+            key: dir.path().join("nope.key"),
+        };
         let err = server_config(&missing, dir.path()).expect_err("must fail");
         assert!(err.to_string().contains("cannot read"));
         let garbage = dir.path().join("garbage.pem");
         std::fs::write(&garbage, "not pem").expect("write");
-        let bad = TlsConfig::Files { cert: garbage.clone(), key: garbage };
+        let bad = TlsConfig::Files {
+            cert: garbage.clone(),
+            key: garbage,
+        };
         assert!(server_config(&bad, dir.path()).is_err());
     }
 }

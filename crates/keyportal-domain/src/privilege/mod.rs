@@ -164,7 +164,11 @@ mod tests {
             assert!(!info.label.is_empty() && !info.description.is_empty());
             assert!(!info.category.is_empty());
         }
-        assert!(CATALOG.len() >= 100, "catalog has {} entries", CATALOG.len());
+        assert!(
+            CATALOG.len() >= 100,
+            "catalog has {} entries",
+            CATALOG.len()
+        );
     }
 
     #[test]
@@ -186,7 +190,10 @@ mod tests {
     fn item_access_privileges_need_a_hex_id() {
         let ok = format!("{ITEM_ACCESS_PREFIX}da7720eff87c4f5b9504f526ad6f0c6e");
         assert!(is_known(&ok));
-        assert_eq!(item_access_target(&ok), Some("da7720eff87c4f5b9504f526ad6f0c6e"));
+        assert_eq!(
+            item_access_target(&ok),
+            Some("da7720eff87c4f5b9504f526ad6f0c6e")
+        );
         assert!(!is_known("portal:app:access:item:nope"));
         assert!(!is_known("portal:user:notAThing"));
     }

@@ -17,7 +17,10 @@ use crate::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/portaladmin", get_or_post(admin_root))
-        .route("/portaladmin/security/users/createUser", get_or_post(create_user))
+        .route(
+            "/portaladmin/security/users/createUser",
+            get_or_post(create_user),
+        )
 }
 
 /// The Python client probes this to decide whether `gis.admin` is available.
@@ -39,7 +42,9 @@ async fn create_user(State(state): State<AppState>, request: ArcgisRequest) -> A
     let p = &request.params;
     if let Some(provider) = p.text("provider") {
         if !provider.eq_ignore_ascii_case("arcgis") {
-            return Err(DomainError::invalid("Only provider=arcgis accounts can be created.").into());
+            return Err(
+                DomainError::invalid("Only provider=arcgis accounts can be created.").into(),
+            );
         }
     }
     let new = NewUser {

@@ -16,10 +16,18 @@ pub fn routes(r: &str) -> Router<AppState> {
         .route(&user, get_or_post(list_root))
         .route(&format!("{user}/{{folder}}"), get_or_post(list_folder))
         .route(&format!("{user}/createFolder"), get_or_post(create_folder))
-        .route(&format!("{user}/{{folder}}/delete"), get_or_post(delete_folder))
+        .route(
+            &format!("{user}/{{folder}}/delete"),
+            get_or_post(delete_folder),
+        )
 }
 
-async fn list(state: AppState, owner: String, folder: Option<String>, request: ArcgisRequest) -> ApiResult {
+async fn list(
+    state: AppState,
+    owner: String,
+    folder: Option<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let start = request.params.count("start", 1, usize::MAX)?;
     let num = request.params.count("num", 10, 100)?;
@@ -42,7 +50,11 @@ async fn list(state: AppState, owner: String, folder: Option<String>, request: A
     Ok(request.reply(value))
 }
 
-async fn list_root(State(state): State<AppState>, Path(owner): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn list_root(
+    State(state): State<AppState>,
+    Path(owner): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     list(state, owner, None, request).await
 }
 
@@ -54,7 +66,11 @@ async fn list_folder(
     list(state, owner, Some(folder), request).await
 }
 
-async fn create_folder(State(state): State<AppState>, Path(owner): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn create_folder(
+    State(state): State<AppState>,
+    Path(owner): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let title = request.params.required("title")?.to_string();
     let folder = state.portal.create_folder(&caller, &owner, &title).await?;

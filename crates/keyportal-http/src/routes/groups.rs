@@ -16,7 +16,10 @@ use crate::AppState;
 pub fn routes(r: &str) -> Router<AppState> {
     let g = format!("{r}/community/groups/{{id}}");
     Router::new()
-        .route(&format!("{r}/community/createGroup"), get_or_post(create_group))
+        .route(
+            &format!("{r}/community/createGroup"),
+            get_or_post(create_group),
+        )
         .route(&format!("{r}/community/groups"), get_or_post(search_groups))
         .route(&g, get_or_post(get_group))
         .route(&format!("{g}/update"), get_or_post(update_group))
@@ -46,7 +49,10 @@ fn group_changes(p: &Params) -> Result<GroupChanges, DomainError> {
 
 async fn create_group(State(state): State<AppState>, request: ArcgisRequest) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
-    let view = state.portal.create_group(&caller, group_changes(&request.params)?).await?;
+    let view = state
+        .portal
+        .create_group(&caller, group_changes(&request.params)?)
+        .await?;
     Ok(request.reply(json!({ "success": true, "id": view.group.id, "group": group_json(&view) })))
 }
 
@@ -64,56 +70,101 @@ async fn search_groups(State(state): State<AppState>, request: ArcgisRequest) ->
     })))
 }
 
-async fn get_group(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn get_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let view = state.portal.get_group(&caller, &id).await?;
     Ok(request.reply(group_json(&view)))
 }
 
-async fn update_group(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn update_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
-    let view = state.portal.update_group(&caller, &id, group_changes(&request.params)?).await?;
+    let view = state
+        .portal
+        .update_group(&caller, &id, group_changes(&request.params)?)
+        .await?;
     Ok(request.reply(json!({ "success": true, "groupId": view.group.id })))
 }
 
-async fn delete_group(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn delete_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let group_id = state.portal.delete_group(&caller, &id).await?;
     Ok(request.reply(json!({ "success": true, "groupId": group_id })))
 }
 
-async fn add_users(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn add_users(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let users = request.params.list("users")?.unwrap_or_default();
     let admins = request.params.list("admins")?.unwrap_or_default();
-    let outcome = state.portal.add_group_users(&caller, &id, &users, &admins).await?;
+    let outcome = state
+        .portal
+        .add_group_users(&caller, &id, &users, &admins)
+        .await?;
     Ok(request.reply(json!({ "notAdded": outcome.not_done })))
 }
 
-async fn remove_users(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn remove_users(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let users = request.params.list("users")?.unwrap_or_default();
-    let outcome = state.portal.remove_group_users(&caller, &id, &users).await?;
+    let outcome = state
+        .portal
+        .remove_group_users(&caller, &id, &users)
+        .await?;
     Ok(request.reply(json!({ "notRemoved": outcome.not_done })))
 }
 
-async fn join_group(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn join_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let group_id = state.portal.join_group(&caller, &id).await?;
     Ok(request.reply(json!({ "success": true, "groupId": group_id })))
 }
 
-async fn leave_group(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn leave_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let group_id = state.portal.leave_group(&caller, &id).await?;
     Ok(request.reply(json!({ "success": true, "groupId": group_id })))
 }
 
-async fn group_users(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn group_users(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let members = state.portal.group_members(&caller, &id).await?;
     let of = |kind: keyportal_domain::group::MemberType| {
-        members.iter().filter(|(_, t)| *t == kind).map(|(u, _)| u.clone()).collect::<Vec<_>>()
+        members
+            .iter()
+            .filter(|(_, t)| *t == kind)
+            .map(|(u, _)| u.clone())
+            .collect::<Vec<_>>()
     };
     use keyportal_domain::group::MemberType::{Admin, Member, Owner};
     Ok(request.reply(json!({

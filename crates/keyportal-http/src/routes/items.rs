@@ -17,15 +17,39 @@ pub fn routes(r: &str) -> Router<AppState> {
     let folder = format!("{user}/{{folder}}");
     Router::new()
         .route(&format!("{user}/addItem"), get_or_post(add_item_root))
-        .route(&format!("{folder}/addItem"), get_or_post(add_item_in_folder))
+        .route(
+            &format!("{folder}/addItem"),
+            get_or_post(add_item_in_folder),
+        )
         .route(&format!("{r}/content/items/{{id}}"), get_or_post(get_item))
-        .route(&format!("{user}/items/{{id}}/update"), get_or_post(update_item))
-        .route(&format!("{folder}/items/{{id}}/update"), get_or_post(update_item_in_folder))
-        .route(&format!("{user}/items/{{id}}/delete"), get_or_post(delete_item))
-        .route(&format!("{folder}/items/{{id}}/delete"), get_or_post(delete_item_in_folder))
-        .route(&format!("{r}/content/items/{{id}}/delete"), get_or_post(delete_item_by_id))
-        .route(&format!("{user}/items/{{id}}/status"), get_or_post(item_status))
-        .route(&format!("{folder}/items/{{id}}/status"), get_or_post(item_status_in_folder))
+        .route(
+            &format!("{user}/items/{{id}}/update"),
+            get_or_post(update_item),
+        )
+        .route(
+            &format!("{folder}/items/{{id}}/update"),
+            get_or_post(update_item_in_folder),
+        )
+        .route(
+            &format!("{user}/items/{{id}}/delete"),
+            get_or_post(delete_item),
+        )
+        .route(
+            &format!("{folder}/items/{{id}}/delete"),
+            get_or_post(delete_item_in_folder),
+        )
+        .route(
+            &format!("{r}/content/items/{{id}}/delete"),
+            get_or_post(delete_item_by_id),
+        )
+        .route(
+            &format!("{user}/items/{{id}}/status"),
+            get_or_post(item_status),
+        )
+        .route(
+            &format!("{folder}/items/{{id}}/status"),
+            get_or_post(item_status_in_folder),
+        )
 }
 
 /// Values of free-form item fields: JSON when they look like JSON, text otherwise.
@@ -52,7 +76,11 @@ pub(crate) fn item_changes(p: &Params) -> Result<ItemChanges, DomainError> {
     let mut extra = serde_json::Map::new();
     for name in EXTRA_FIELDS {
         if let Some(value) = p.str(name) {
-            let value = if *name == "text" { Value::String(value.to_string()) } else { loose_json(value) };
+            let value = if *name == "text" {
+                Value::String(value.to_string())
+            } else {
+                loose_json(value)
+            };
             extra.insert((*name).to_string(), value);
         }
     }
@@ -69,10 +97,19 @@ pub(crate) fn item_changes(p: &Params) -> Result<ItemChanges, DomainError> {
     })
 }
 
-async fn add_item(state: AppState, owner: String, folder: Option<String>, request: ArcgisRequest) -> ApiResult {
+async fn add_item(
+    state: AppState,
+    owner: String,
+    folder: Option<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let changes = item_changes(&request.params)?;
-    let access = request.params.text("access").map(ItemAccess::parse).transpose()?;
+    let access = request
+        .params
+        .text("access")
+        .map(ItemAccess::parse)
+        .transpose()?;
     let folder = folder.or_else(|| request.params.text("folder").map(str::to_string));
     let view = state
         .portal
@@ -85,7 +122,11 @@ async fn add_item(state: AppState, owner: String, folder: Option<String>, reques
     })))
 }
 
-async fn add_item_root(State(state): State<AppState>, Path(owner): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn add_item_root(
+    State(state): State<AppState>,
+    Path(owner): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     add_item(state, owner, None, request).await
 }
 
@@ -97,7 +138,11 @@ async fn add_item_in_folder(
     add_item(state, owner, Some(folder), request).await
 }
 
-async fn get_item(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn get_item(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let view = state.portal.get_item(&caller, &id).await?;
     Ok(request.reply(item_json(&view)))
@@ -112,7 +157,11 @@ async fn update(state: AppState, owner: String, id: String, request: ArcgisReque
     Ok(request.reply(json!({ "success": true, "id": view.item.id })))
 }
 
-async fn update_item(State(state): State<AppState>, Path((owner, id)): Path<(String, String)>, request: ArcgisRequest) -> ApiResult {
+async fn update_item(
+    State(state): State<AppState>,
+    Path((owner, id)): Path<(String, String)>,
+    request: ArcgisRequest,
+) -> ApiResult {
     update(state, owner, id, request).await
 }
 
@@ -124,7 +173,12 @@ async fn update_item_in_folder(
     update(state, owner, id, request).await
 }
 
-async fn delete(state: AppState, owner: Option<String>, id: String, request: ArcgisRequest) -> ApiResult {
+async fn delete(
+    state: AppState,
+    owner: Option<String>,
+    id: String,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     if let Some(owner) = owner {
         let current = state.portal.get_item(&caller, &id).await?;
@@ -134,7 +188,11 @@ async fn delete(state: AppState, owner: Option<String>, id: String, request: Arc
     Ok(request.reply(json!({ "success": true, "itemId": item_id })))
 }
 
-async fn delete_item(State(state): State<AppState>, Path((owner, id)): Path<(String, String)>, request: ArcgisRequest) -> ApiResult {
+async fn delete_item(
+    State(state): State<AppState>,
+    Path((owner, id)): Path<(String, String)>,
+    request: ArcgisRequest,
+) -> ApiResult {
     delete(state, Some(owner), id, request).await
 }
 
@@ -146,7 +204,11 @@ async fn delete_item_in_folder(
     delete(state, Some(owner), id, request).await
 }
 
-async fn delete_item_by_id(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn delete_item_by_id(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     delete(state, None, id, request).await
 }
 
@@ -162,7 +224,11 @@ async fn status(state: AppState, owner: String, id: String, request: ArcgisReque
     })))
 }
 
-async fn item_status(State(state): State<AppState>, Path((owner, id)): Path<(String, String)>, request: ArcgisRequest) -> ApiResult {
+async fn item_status(
+    State(state): State<AppState>,
+    Path((owner, id)): Path<(String, String)>,
+    request: ArcgisRequest,
+) -> ApiResult {
     status(state, owner, id, request).await
 }
 

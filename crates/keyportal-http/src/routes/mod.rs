@@ -34,8 +34,14 @@ pub fn router() -> Router<AppState> {
         .route(R, get_or_post(root::root))
         .route(&format!("{R}/info"), get_or_post(root::info))
         .route("/sharing/info", get_or_post(root::info))
-        .route(&format!("{R}/generateToken"), get_or_post(tokens::generate_token))
-        .route(&format!("{R}/oauth2/revokeToken"), get_or_post(tokens::revoke_token))
+        .route(
+            &format!("{R}/generateToken"),
+            get_or_post(tokens::generate_token),
+        )
+        .route(
+            &format!("{R}/oauth2/revokeToken"),
+            get_or_post(tokens::revoke_token),
+        )
         .merge(portal::routes(R))
         .merge(users::routes(R))
         .merge(roles::routes(R))

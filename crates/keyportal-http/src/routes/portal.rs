@@ -17,13 +17,22 @@ pub fn routes(r: &str) -> Router<AppState> {
     Router::new()
         .route(&format!("{r}/portals/self"), self_route)
         .route(&format!("{r}/portals/{{org}}"), get_or_post(portals_by_id))
-        .route(&format!("{r}/portals/self/users"), get_or_post(portal_users))
-        .route(&format!("{r}/portals/{{org}}/users"), get_or_post(portal_users_by_id))
+        .route(
+            &format!("{r}/portals/self/users"),
+            get_or_post(portal_users),
+        )
+        .route(
+            &format!("{r}/portals/{{org}}/users"),
+            get_or_post(portal_users_by_id),
+        )
         .route(&format!("{r}/community/self"), get_or_post(community_self))
 }
 
 /// Resolves the request's token to a caller (anonymous when there is none).
-pub(crate) async fn authenticate(state: &AppState, request: &ArcgisRequest) -> Result<Caller, ApiError> {
+pub(crate) async fn authenticate(
+    state: &AppState,
+    request: &ArcgisRequest,
+) -> Result<Caller, ApiError> {
     Ok(state
         .portal
         .authenticate(request.token.as_deref(), &request.facts)
@@ -91,4 +100,3 @@ async fn community_self(State(state): State<AppState>, request: ArcgisRequest) -
     let view = state.portal.get_user(&caller, &username).await?;
     Ok(request.reply(user_json(&view)))
 }
-

@@ -17,10 +17,22 @@ pub fn routes(r: &str) -> Router<AppState> {
         .route(&format!("{base}/createRole"), get_or_post(create_role))
         .route(&format!("{base}/roles"), get_or_post(list_roles))
         .route(&format!("{base}/roles/{{id}}"), get_or_post(get_role))
-        .route(&format!("{base}/roles/{{id}}/update"), get_or_post(update_role))
-        .route(&format!("{base}/roles/{{id}}/setPrivileges"), get_or_post(set_privileges))
-        .route(&format!("{base}/roles/{{id}}/getPrivileges"), get_or_post(get_privileges))
-        .route(&format!("{base}/roles/{{id}}/delete"), get_or_post(delete_role))
+        .route(
+            &format!("{base}/roles/{{id}}/update"),
+            get_or_post(update_role),
+        )
+        .route(
+            &format!("{base}/roles/{{id}}/setPrivileges"),
+            get_or_post(set_privileges),
+        )
+        .route(
+            &format!("{base}/roles/{{id}}/getPrivileges"),
+            get_or_post(get_privileges),
+        )
+        .route(
+            &format!("{base}/roles/{{id}}/delete"),
+            get_or_post(delete_role),
+        )
 }
 
 fn role_json(role: &Role) -> Value {
@@ -48,7 +60,9 @@ fn privileges_param(params: &Params) -> Result<Option<Vec<String>>, DomainError>
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Some),
-            _ => Err(DomainError::invalid("'privileges' must be {\"privileges\":[…]}.")),
+            _ => Err(DomainError::invalid(
+                "'privileges' must be {\"privileges\":[…]}.",
+            )),
         },
         _ => params.list("privileges"),
     }
@@ -60,7 +74,12 @@ async fn create_role(State(state): State<AppState>, request: ArcgisRequest) -> A
     let privileges = privileges_param(p)?.unwrap_or_default();
     let role = state
         .portal
-        .create_role(&caller, p.required("name")?, p.text("description").unwrap_or_default(), privileges)
+        .create_role(
+            &caller,
+            p.required("name")?,
+            p.text("description").unwrap_or_default(),
+            privileges,
+        )
         .await?;
     Ok(request.reply(json!({ "success": true, "id": role.id, "role": role_json(&role) })))
 }
@@ -71,7 +90,12 @@ async fn list_roles(State(state): State<AppState>, request: ArcgisRequest) -> Ap
     let start = request.params.count("start", 1, usize::MAX)?.max(1);
     let num = request.params.count("num", 100, 100)?;
     let total = roles.len();
-    let page: Vec<Value> = roles.iter().skip(start - 1).take(num).map(role_json).collect();
+    let page: Vec<Value> = roles
+        .iter()
+        .skip(start - 1)
+        .take(num)
+        .map(role_json)
+        .collect();
     let next = start + page.len();
     Ok(request.reply(json!({
         "total": total,
@@ -82,34 +106,60 @@ async fn list_roles(State(state): State<AppState>, request: ArcgisRequest) -> Ap
     })))
 }
 
-async fn get_role(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn get_role(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let role = state.portal.get_role(&caller, &id).await?;
     Ok(request.reply(role_json(&role)))
 }
 
-async fn update_role(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn update_role(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let p = &request.params;
-    let role = state.portal.update_role(&caller, &id, p.text("name"), p.str("description")).await?;
+    let role = state
+        .portal
+        .update_role(&caller, &id, p.text("name"), p.str("description"))
+        .await?;
     Ok(request.reply(json!({ "success": true, "role": role_json(&role) })))
 }
 
-async fn set_privileges(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn set_privileges(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let privileges = privileges_param(&request.params)?
         .ok_or_else(|| DomainError::invalid("'privileges' must be specified."))?;
-    state.portal.set_role_privileges(&caller, &id, privileges).await?;
+    state
+        .portal
+        .set_role_privileges(&caller, &id, privileges)
+        .await?;
     Ok(request.reply(json!({ "success": true })))
 }
 
-async fn get_privileges(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn get_privileges(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let role = state.portal.get_role(&caller, &id).await?;
     Ok(request.reply(json!({ "privileges": role.privileges.to_vec() })))
 }
 
-async fn delete_role(State(state): State<AppState>, Path(id): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn delete_role(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     state.portal.delete_role(&caller, &id).await?;
     Ok(request.reply(json!({ "success": true })))

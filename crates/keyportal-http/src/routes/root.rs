@@ -17,7 +17,10 @@ pub fn site_root(state: &AppState, request: &ArcgisRequest) -> String {
     let host = request
         .host
         .as_deref()
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']')))
+        .filter(|h| {
+            h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
         .unwrap_or("localhost");
     format!("{scheme}://{host}")
 }

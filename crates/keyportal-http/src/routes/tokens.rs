@@ -18,7 +18,9 @@ pub async fn generate_token(State(state): State<AppState>, request: ArcgisReques
         Some("ip") => TokenClient::Ip(p.text("ip").unwrap_or_default().to_string()),
         Some("requestip") => TokenClient::RequestIp,
         // Without `client`, a given referer binds the token; otherwise the caller's address.
-        None => referer.map(TokenClient::Referer).unwrap_or(TokenClient::RequestIp),
+        None => referer
+            .map(TokenClient::Referer)
+            .unwrap_or(TokenClient::RequestIp),
         Some(_) => {
             return Err(DomainError::invalid_with(
                 "Unable to generate token.",

@@ -12,35 +12,81 @@ use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {
     Router::new()
-        .route(&format!("{r}/community/users/{{username}}"), get_or_post(get_user))
-        .route(&format!("{r}/community/users/{{username}}/disable"), get_or_post(disable_user))
-        .route(&format!("{r}/community/users/{{username}}/enable"), get_or_post(enable_user))
-        .route(&format!("{r}/community/users/{{username}}/delete"), get_or_post(delete_user))
-        .route(&format!("{r}/portals/self/updateuserrole"), get_or_post(update_user_role))
-        .route(&format!("{r}/portals/self/updateUserRole"), get_or_post(update_user_role))
-        .route(&format!("{r}/portals/self/updateUserLicenseType"), get_or_post(update_user_type))
-        .route(&format!("{r}/portals/self/updateuserlicensetype"), get_or_post(update_user_type))
+        .route(
+            &format!("{r}/community/users/{{username}}"),
+            get_or_post(get_user),
+        )
+        .route(
+            &format!("{r}/community/users/{{username}}/disable"),
+            get_or_post(disable_user),
+        )
+        .route(
+            &format!("{r}/community/users/{{username}}/enable"),
+            get_or_post(enable_user),
+        )
+        .route(
+            &format!("{r}/community/users/{{username}}/delete"),
+            get_or_post(delete_user),
+        )
+        .route(
+            &format!("{r}/portals/self/updateuserrole"),
+            get_or_post(update_user_role),
+        )
+        .route(
+            &format!("{r}/portals/self/updateUserRole"),
+            get_or_post(update_user_role),
+        )
+        .route(
+            &format!("{r}/portals/self/updateUserLicenseType"),
+            get_or_post(update_user_type),
+        )
+        .route(
+            &format!("{r}/portals/self/updateuserlicensetype"),
+            get_or_post(update_user_type),
+        )
 }
 
-async fn get_user(State(state): State<AppState>, Path(username): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn get_user(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     let view = state.portal.get_user(&caller, &username).await?;
     Ok(request.reply(user_json(&view)))
 }
 
-async fn disable_user(State(state): State<AppState>, Path(username): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn disable_user(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
-    state.portal.set_user_disabled(&caller, &username, true).await?;
+    state
+        .portal
+        .set_user_disabled(&caller, &username, true)
+        .await?;
     Ok(request.reply(json!({ "status": "success", "success": true })))
 }
 
-async fn enable_user(State(state): State<AppState>, Path(username): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn enable_user(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
-    state.portal.set_user_disabled(&caller, &username, false).await?;
+    state
+        .portal
+        .set_user_disabled(&caller, &username, false)
+        .await?;
     Ok(request.reply(json!({ "status": "success", "success": true })))
 }
 
-async fn delete_user(State(state): State<AppState>, Path(username): Path<String>, request: ArcgisRequest) -> ApiResult {
+async fn delete_user(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
     state.portal.delete_user(&caller, &username).await?;
     Ok(request.reply(json!({ "success": true, "username": username })))
@@ -58,6 +104,9 @@ async fn update_user_type(State(state): State<AppState>, request: ArcgisRequest)
     let caller = authenticate(&state, &request).await?;
     let users = request.params.list("users")?.unwrap_or_default();
     let user_type = request.params.required("userLicenseType")?.to_string();
-    state.portal.set_user_type(&caller, &users, &user_type).await?;
+    state
+        .portal
+        .set_user_type(&caller, &users, &user_type)
+        .await?;
     Ok(request.reply(json!({ "success": true })))
 }

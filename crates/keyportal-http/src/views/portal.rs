@@ -6,7 +6,13 @@ use serde_json::{json, Value};
 /// The API version reported everywhere; the Python client needs at least 2025.1.
 pub const CURRENT_VERSION: &str = "2025.1";
 
-pub fn portal_self_json(org: &Org, portal_name: &str, host: &str, https: bool, user: Option<Value>) -> Value {
+pub fn portal_self_json(
+    org: &Org,
+    portal_name: &str,
+    host: &str,
+    https: bool,
+    user: Option<Value>,
+) -> Value {
     let (hostname, port) = split_host(host);
     let mut value = json!({
         "id": org.id,

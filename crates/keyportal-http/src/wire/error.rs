@@ -42,15 +42,24 @@ impl ApiError {
             ServiceError::Domain(e @ DomainError::ItemNotFound) => {
                 envelope(400, Some("CONT_0001"), &e.to_string(), &[])
             }
-            ServiceError::Domain(DomainError::NotFound(message)) => envelope(400, None, message, &[]),
+            ServiceError::Domain(DomainError::NotFound(message)) => {
+                envelope(400, None, message, &[])
+            }
             ServiceError::Domain(e @ DomainError::Forbidden { details }) => {
                 envelope(403, Some("GWM_0003"), &e.to_string(), details)
             }
-            ServiceError::Domain(DomainError::Conflict(message)) => envelope(409, None, message, &[]),
-            ServiceError::InvalidToken => envelope(498, None, "Invalid token.", &["Invalid token.".to_string()]),
-            ServiceError::TokenRequired => {
-                envelope(499, Some("GWM_0003"), "Token Required", &["Token Required".to_string()])
+            ServiceError::Domain(DomainError::Conflict(message)) => {
+                envelope(409, None, message, &[])
             }
+            ServiceError::InvalidToken => {
+                envelope(498, None, "Invalid token.", &["Invalid token.".to_string()])
+            }
+            ServiceError::TokenRequired => envelope(
+                499,
+                Some("GWM_0003"),
+                "Token Required",
+                &["Token Required".to_string()],
+            ),
             ServiceError::Internal(_) => envelope(
                 500,
                 None,
@@ -85,12 +94,27 @@ mod tests {
     #[test]
     fn every_error_kind_has_its_arcgis_code() {
         assert_eq!(code_of(DomainError::invalid("x").into()), (400, None));
-        assert_eq!(code_of(DomainError::ItemNotFound.into()), (400, Some("CONT_0001".into())));
-        assert_eq!(code_of(DomainError::forbidden().into()), (403, Some("GWM_0003".into())));
-        assert_eq!(code_of(DomainError::Conflict("c".into()).into()), (409, None));
+        assert_eq!(
+            code_of(DomainError::ItemNotFound.into()),
+            (400, Some("CONT_0001".into()))
+        );
+        assert_eq!(
+            code_of(DomainError::forbidden().into()),
+            (403, Some("GWM_0003".into()))
+        );
+        assert_eq!(
+            code_of(DomainError::Conflict("c".into()).into()),
+            (409, None)
+        );
         assert_eq!(code_of(ServiceError::InvalidToken), (498, None));
-        assert_eq!(code_of(ServiceError::TokenRequired), (499, Some("GWM_0003".into())));
-        assert_eq!(code_of(ServiceError::Internal("secret db detail".into())), (500, None));
+        assert_eq!(
+            code_of(ServiceError::TokenRequired),
+            (499, Some("GWM_0003".into()))
+        );
+        assert_eq!(
+            code_of(ServiceError::Internal("secret db detail".into())),
+            (500, None)
+        );
     }
 
     #[test]
@@ -101,7 +125,14 @@ mod tests {
 
     #[test]
     fn envelope_has_message_and_details() {
-        let v = ApiError(DomainError::invalid_with("Unable to generate token.", vec!["Invalid username or password.".into()]).into()).to_envelope();
+        let v = ApiError(
+            DomainError::invalid_with(
+                "Unable to generate token.",
+                vec!["Invalid username or password.".into()],
+            )
+            .into(),
+        )
+        .to_envelope();
         assert_eq!(v["error"]["message"], "Unable to generate token.");
         assert_eq!(v["error"]["details"][0], "Invalid username or password.");
     }

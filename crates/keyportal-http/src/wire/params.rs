@@ -164,9 +164,21 @@ mod tests {
 
     #[test]
     fn lists_accept_comma_lists_and_json_arrays() {
-        let p = params(&[("a", "x, y,,z"), ("b", r#"["x","y"]"#), ("c", ""), ("d", "[]"), ("e", "[1,")]);
-        assert_eq!(p.list("a").ok().flatten(), Some(vec!["x".into(), "y".into(), "z".into()]));
-        assert_eq!(p.list("b").ok().flatten(), Some(vec!["x".into(), "y".into()]));
+        let p = params(&[
+            ("a", "x, y,,z"),
+            ("b", r#"["x","y"]"#),
+            ("c", ""),
+            ("d", "[]"),
+            ("e", "[1,"),
+        ]);
+        assert_eq!(
+            p.list("a").ok().flatten(),
+            Some(vec!["x".into(), "y".into(), "z".into()])
+        );
+        assert_eq!(
+            p.list("b").ok().flatten(),
+            Some(vec!["x".into(), "y".into()])
+        );
         assert_eq!(p.list("c").ok().flatten(), Some(vec![]));
         assert_eq!(p.list("d").ok().flatten(), Some(vec![]));
         assert!(p.list("e").is_err());
@@ -175,7 +187,14 @@ mod tests {
 
     #[test]
     fn booleans_and_integers_are_lenient_but_strict_on_garbage() {
-        let p = params(&[("t", "TRUE"), ("f", "false"), ("x", "yes"), ("n", "60"), ("fl", "60.0"), ("bad", "6x")]);
+        let p = params(&[
+            ("t", "TRUE"),
+            ("f", "false"),
+            ("x", "yes"),
+            ("n", "60"),
+            ("fl", "60.0"),
+            ("bad", "6x"),
+        ]);
         assert_eq!(p.bool("t").ok().flatten(), Some(true));
         assert_eq!(p.bool("f").ok().flatten(), Some(false));
         assert!(p.bool("x").is_err());

@@ -26,7 +26,10 @@ pub(crate) fn json_response(value: &Value, pretty: bool) -> Response {
     .unwrap_or_else(|_| b"{}".to_vec());
     (
         [
-            (CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8")),
+            (
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            ),
             // Answers carry private data and tokens: never cache them.
             (CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],

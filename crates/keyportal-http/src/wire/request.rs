@@ -52,7 +52,11 @@ fn header(headers: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> O
         .filter(|v| !v.is_empty())
 }
 
-async fn read_multipart(body: Bytes, content_type: &str, params: &mut Params) -> Result<(), ApiError> {
+async fn read_multipart(
+    body: Bytes,
+    content_type: &str,
+    params: &mut Params,
+) -> Result<(), ApiError> {
     let boundary = multer::parse_boundary(content_type)
         .map_err(|_| DomainError::invalid("The multipart body has no boundary."))?;
     let stream = futures_util::stream::once(async move { Ok::<Bytes, std::io::Error>(body) });
@@ -89,13 +93,25 @@ impl<S: Send + Sync> FromRequest<S> for ArcgisRequest {
         }
         let body = axum::body::to_bytes(body, MAX_BODY_BYTES)
             .await
-            .map_err(|_| DomainError::invalid(format!("The request body is larger than {MAX_BODY_BYTES} bytes.")))?;
+            .map_err(|_| {
+                DomainError::invalid(format!(
+                    "The request body is larger than {MAX_BODY_BYTES} bytes."
+                ))
+            })?;
         let content_type = header(&parts.headers, CONTENT_TYPE).unwrap_or_default();
-        let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = content_type
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if !body.is_empty() {
             if mime == "multipart/form-data" {
                 read_multipart(body, &content_type, &mut params).await?;
-            } else if mime.is_empty() || mime == "application/x-www-form-urlencoded" || mime == "text/plain" {
+            } else if mime.is_empty()
+                || mime == "application/x-www-form-urlencoded"
+                || mime == "text/plain"
+            {
                 params.extend_urlencoded(&body);
             }
             // Other bodies (JSON, binary) carry no ArcGIS parameters.
@@ -111,7 +127,9 @@ impl<S: Send + Sync> FromRequest<S> for ArcgisRequest {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip().to_string());
-        let pretty = params.text("f").is_some_and(|f| f.eq_ignore_ascii_case("pjson"));
+        let pretty = params
+            .text("f")
+            .is_some_and(|f| f.eq_ignore_ascii_case("pjson"));
         Ok(ArcgisRequest {
             params,
             token,

@@ -1,7 +1,9 @@
 //! `keyportal serve`.
 
 use crate::cli::args::ServeArgs;
-use crate::config::{parse_listen, resolve_tls, FileConfig, ServeConfig, StorageConfig, DEFAULT_LISTEN};
+use crate::config::{
+    parse_listen, resolve_tls, FileConfig, ServeConfig, StorageConfig, DEFAULT_LISTEN,
+};
 use crate::server;
 
 pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
@@ -14,10 +16,19 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
         .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
     Ok(ServeConfig {
         listen: parse_listen(&listen).map_err(|e| e.to_string())?,
-        tls: resolve_tls(args.tls_cert, args.tls_key, args.tls_self_signed, &file).map_err(|e| e.to_string())?,
-        portal_name: args.portal_name.or(file.portal_name.clone()).unwrap_or_else(|| "keyportal".into()),
-        org_name: args.org_name.or(file.org_name.clone()).unwrap_or_else(|| "My Organization".into()),
-        admin_password: std::env::var("KEYPORTAL_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty()),
+        tls: resolve_tls(args.tls_cert, args.tls_key, args.tls_self_signed, &file)
+            .map_err(|e| e.to_string())?,
+        portal_name: args
+            .portal_name
+            .or(file.portal_name.clone())
+            .unwrap_or_else(|| "keyportal".into()),
+        org_name: args
+            .org_name
+            .or(file.org_name.clone())
+            .unwrap_or_else(|| "My Organization".into()),
+        admin_password: std::env::var("KEYPORTAL_ADMIN_PASSWORD")
+            .ok()
+            .filter(|p| !p.is_empty()),
         storage,
     })
 }

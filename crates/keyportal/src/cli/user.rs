@@ -14,14 +14,28 @@ use crate::config::{FileConfig, StorageConfig};
 /// Opens the same database `serve` uses and makes sure the organization exists.
 pub async fn open_portal(storage: StorageArgs) -> Result<(Portal, Caller), String> {
     let file = FileConfig::load(storage.config.as_deref()).map_err(|e| e.to_string())?;
-    let storage = StorageConfig::resolve(storage.data_dir, storage.database, &file).map_err(|e| e.to_string())?;
+    let storage = StorageConfig::resolve(storage.data_dir, storage.database, &file)
+        .map_err(|e| e.to_string())?;
     storage.prepare().map_err(|e| e.to_string())?;
-    let store = SqlStore::connect(&storage.database).await.map_err(|e| e.to_string())?;
-    let portal = Portal::new(Arc::new(store), Arc::new(SystemClock), PortalSettings::default());
-    let admin_password = std::env::var("KEYPORTAL_ADMIN_PASSWORD").ok().filter(|p| !p.is_empty());
+    let store = SqlStore::connect(&storage.database)
+        .await
+        .map_err(|e| e.to_string())?;
+    let portal = Portal::new(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        PortalSettings::default(),
+    );
+    let admin_password = std::env::var("KEYPORTAL_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty());
     let org_name = file.org_name.unwrap_or_else(|| "My Organization".into());
-    if let Bootstrap::Created { generated_password: Some(password), .. } =
-        portal.bootstrap(&org_name, admin_password).await.map_err(|e| e.to_string())?
+    if let Bootstrap::Created {
+        generated_password: Some(password),
+        ..
+    } = portal
+        .bootstrap(&org_name, admin_password)
+        .await
+        .map_err(|e| e.to_string())?
     {
         println!("Created the organization; administrator 'admin' has password: {password}");
     }
@@ -45,13 +59,23 @@ fn read_password_line() -> Result<String, String> {
 pub async fn run(args: UserArgs) -> Result<(), String> {
     let (portal, caller) = open_portal(args.storage).await?;
     let failed = |e: keyportal_service::ServiceError| match e {
-        keyportal_service::ServiceError::Domain(keyportal_domain::DomainError::Invalid { message, details }) if !details.is_empty() => {
+        keyportal_service::ServiceError::Domain(keyportal_domain::DomainError::Invalid {
+            message,
+            details,
+        }) if !details.is_empty() => {
             format!("{message} {}", details.join(" "))
         }
         other => other.to_string(),
     };
     match args.command {
-        UserCommand::Add { username, password_stdin, role, user_type, full_name, email } => {
+        UserCommand::Add {
+            username,
+            password_stdin,
+            role,
+            user_type,
+            full_name,
+            email,
+        } => {
             let (password, generated) = if password_stdin {
                 (read_password_line()?, false)
             } else {
@@ -85,24 +109,40 @@ pub async fn run(args: UserArgs) -> Result<(), String> {
             }
         }
         UserCommand::List => {
-            let (users, total) = portal.list_users(&caller, 0, 100_000).await.map_err(failed)?;
-            println!("{:<24} {:<24} {:<24} {:<8}", "USERNAME", "ROLE", "USER TYPE", "STATE");
+            let (users, total) = portal
+                .list_users(&caller, 0, 100_000)
+                .await
+                .map_err(failed)?;
+            println!(
+                "{:<24} {:<24} {:<24} {:<8}",
+                "USERNAME", "ROLE", "USER TYPE", "STATE"
+            );
             for view in &users {
                 println!(
                     "{:<24} {:<24} {:<24} {:<8}",
                     view.user.username,
                     view.role.name,
                     view.user.user_type.id(),
-                    if view.user.disabled { "disabled" } else { "enabled" }
+                    if view.user.disabled {
+                        "disabled"
+                    } else {
+                        "enabled"
+                    }
                 );
             }
             println!("{total} member(s)");
         }
         UserCommand::SetRole { username, role } => {
-            portal.set_user_role(&caller, &username, &role).await.map_err(failed)?;
+            portal
+                .set_user_role(&caller, &username, &role)
+                .await
+                .map_err(failed)?;
             println!("{username} now has the role {role}.");
         }
-        UserCommand::SetUserType { username, user_type } => {
+        UserCommand::SetUserType {
+            username,
+            user_type,
+        } => {
             portal
                 .set_user_type(&caller, std::slice::from_ref(&username), &user_type)
                 .await
@@ -110,11 +150,17 @@ pub async fn run(args: UserArgs) -> Result<(), String> {
             println!("{username} now has the user type {user_type}.");
         }
         UserCommand::Disable { username } => {
-            portal.set_user_disabled(&caller, &username, true).await.map_err(failed)?;
+            portal
+                .set_user_disabled(&caller, &username, true)
+                .await
+                .map_err(failed)?;
             println!("{username} is disabled.");
         }
         UserCommand::Enable { username } => {
-            portal.set_user_disabled(&caller, &username, false).await.map_err(failed)?;
+            portal
+                .set_user_disabled(&caller, &username, false)
+                .await
+                .map_err(failed)?;
             println!("{username} is enabled.");
         }
     }

@@ -58,7 +58,8 @@ impl TestServer {
             Backend::Postgres => {
                 let name = fresh_pg_database().await?;
                 (
-                    DatabaseUrl::parse(&format!("postgres://postgres@127.0.0.1:5432/{name}")).expect("url"),
+                    DatabaseUrl::parse(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+                        .expect("url"),
                     Some(name),
                 )
             }
@@ -82,7 +83,11 @@ impl TestServer {
         start(ServeConfig {
             storage: StorageConfig { data_dir, database },
             listen: "127.0.0.1:0".parse().expect("addr"),
-            tls: if https { TlsConfig::SelfSigned } else { TlsConfig::None },
+            tls: if https {
+                TlsConfig::SelfSigned
+            } else {
+                TlsConfig::None
+            },
             portal_name: "keyportal test".into(),
             org_name: "Test Org".into(),
             admin_password: Some(ADMIN_PASSWORD.into()),
@@ -97,7 +102,12 @@ impl TestServer {
             server.stop().await;
         }
         let https = self.url.starts_with("https");
-        let server = Self::launch(self.data_dir.path().to_path_buf(), self.database.clone(), https).await;
+        let server = Self::launch(
+            self.data_dir.path().to_path_buf(),
+            self.database.clone(),
+            https,
+        )
+        .await;
         self.url = server.url();
         self.server = Some(server);
     }
@@ -149,10 +159,19 @@ impl TestServer {
             .post(
                 "generateToken",
                 None,
-                &[("username", username), ("password", password), ("client", "referer"), ("referer", REFERER), ("expiration", "60")],
+                &[
+                    ("username", username),
+                    ("password", password),
+                    ("client", "referer"),
+                    ("referer", REFERER),
+                    ("expiration", "60"),
+                ],
             )
             .await;
-        answer["token"].as_str().unwrap_or_else(|| panic!("sign-in failed: {answer}")).to_string()
+        answer["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("sign-in failed: {answer}"))
+            .to_string()
     }
 
     pub async fn admin_token(&self) -> String {
@@ -164,7 +183,10 @@ impl TestServer {
         let password = format!("{username}-pass-1");
         let created = self
             .client
-            .post(format!("{}/portaladmin/security/users/createUser", self.url))
+            .post(format!(
+                "{}/portaladmin/security/users/createUser",
+                self.url
+            ))
             .header("Referer", REFERER)
             .form(&[
                 ("username", username),
@@ -184,14 +206,29 @@ impl TestServer {
             .json::<Value>()
             .await
             .expect("json");
-        assert!(created.get("error").is_none(), "createUser failed: {created}");
+        assert!(
+            created.get("error").is_none(),
+            "createUser failed: {created}"
+        );
         self.sign_in(username, &password).await
     }
 
-    pub async fn add_item(&self, token: &str, owner: &str, title: &str, extra: &[(&str, &str)]) -> String {
+    pub async fn add_item(
+        &self,
+        token: &str,
+        owner: &str,
+        title: &str,
+        extra: &[(&str, &str)],
+    ) -> String {
         let mut form = vec![("title", title), ("type", "Web Map")];
         form.extend_from_slice(extra);
-        let answer = self.post(&format!("content/users/{owner}/addItem"), Some(token), &form).await;
+        let answer = self
+            .post(
+                &format!("content/users/{owner}/addItem"),
+                Some(token),
+                &form,
+            )
+            .await;
         assert_eq!(answer["success"], true, "addItem failed: {answer}");
         answer["id"].as_str().expect("id").to_string()
     }
@@ -205,13 +242,17 @@ impl Drop for TestServer {
             }
             // Best effort: the database is dropped by a separate blocking connection.
             std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(runtime) = runtime {
                     runtime.block_on(async move {
                         if let Ok(mut conn) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut conn)
-                                .await;
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .execute(&mut conn)
+                            .await;
                         }
                     });
                 }
@@ -233,14 +274,18 @@ macro_rules! on_both_backends {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let server = $crate::harness::TestServer::start($crate::harness::Backend::Sqlite, $https)
-                    .await
-                    .expect("sqlite server");
+                let server =
+                    $crate::harness::TestServer::start($crate::harness::Backend::Sqlite, $https)
+                        .await
+                        .expect("sqlite server");
                 ($body)(server).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(server) = $crate::harness::TestServer::start($crate::harness::Backend::Postgres, $https).await {
+                if let Some(server) =
+                    $crate::harness::TestServer::start($crate::harness::Backend::Postgres, $https)
+                        .await
+                {
                     ($body)(server).await;
                 }
             }

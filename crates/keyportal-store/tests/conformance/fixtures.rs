@@ -1,0 +1,146 @@
+//! Builders for domain values and assertions on store errors.
+
+use keyportal_domain::group::{Group, GroupAccess};
+use keyportal_domain::item::{Folder, Item, ItemAccess};
+use keyportal_domain::role::Role;
+use keyportal_domain::token::{TokenBinding, UserToken};
+use keyportal_domain::user::User;
+use keyportal_domain::user_type::UserType;
+use keyportal_store::{SqlStore, StoreError, UserStore};
+use serde_json::Map;
+
+pub(crate) fn hex_id(n: u64) -> String {
+    format!("{n:032x}")
+}
+
+pub(crate) fn user(username: &str) -> User {
+    User {
+        id: format!(
+            "{:0>32}",
+            username
+                .bytes()
+                .map(|b| format!("{b:x}"))
+                .collect::<String>()
+        )
+        .chars()
+        .take(32)
+        .collect(),
+        username: username.into(),
+        org_id: "orgAAAAAAAAAAAAA".into(),
+        full_name: format!("{username} Person"),
+        first_name: username.into(),
+        last_name: "Person".into(),
+        email: format!("{username}@example.com"),
+        description: String::new(),
+        user_type: UserType::Creator,
+        role_id: "org_user".into(),
+        disabled: false,
+        provider: "arcgis".into(),
+        created: 1_000,
+        modified: 1_000,
+        last_login: -1,
+    }
+}
+
+pub(crate) async fn add_user(store: &SqlStore, username: &str) -> User {
+    let u = user(username);
+    store
+        .create_user(&u, "$argon2id$hash")
+        .await
+        .expect("create user");
+    u
+}
+
+pub(crate) fn folder(id: u64, owner: &str, title: &str, created: i64) -> Folder {
+    Folder {
+        id: hex_id(id),
+        owner: owner.into(),
+        title: title.into(),
+        created,
+    }
+}
+
+pub(crate) fn item(id: u64, owner: &str, folder_id: Option<String>, created: i64) -> Item {
+    Item {
+        id: hex_id(id),
+        owner: owner.into(),
+        org_id: "orgAAAAAAAAAAAAA".into(),
+        folder_id,
+        title: format!("Item {id}"),
+        item_type: "Web Map".into(),
+        type_keywords: vec![],
+        tags: vec![],
+        description: String::new(),
+        snippet: String::new(),
+        url: String::new(),
+        access: ItemAccess::Private,
+        properties: None,
+        extra: Map::new(),
+        created,
+        modified: created,
+    }
+}
+
+pub(crate) fn group(id: u64, owner: &str, created: i64) -> Group {
+    Group {
+        id: hex_id(id),
+        owner: owner.into(),
+        org_id: "orgAAAAAAAAAAAAA".into(),
+        title: format!("Group {id}"),
+        access: GroupAccess::Org,
+        tags: vec![],
+        description: String::new(),
+        snippet: String::new(),
+        phone: String::new(),
+        sort_field: String::new(),
+        sort_order: String::new(),
+        is_invitation_only: false,
+        is_view_only: false,
+        auto_join: false,
+        created,
+        modified: created,
+    }
+}
+
+pub(crate) fn role(id: &str, name: &str, privileges: &[&str]) -> Role {
+    Role {
+        id: id.into(),
+        name: name.into(),
+        description: format!("{name} role"),
+        privileges: privileges.iter().copied().collect(),
+        built_in: false,
+        created: 5,
+        modified: 6,
+    }
+}
+
+pub(crate) fn token(hash: &str, username: &str, expires: i64, binding: TokenBinding) -> UserToken {
+    UserToken {
+        hash: hash.into(),
+        username: username.into(),
+        created: 1,
+        expires,
+        binding,
+    }
+}
+
+#[track_caller]
+pub(crate) fn assert_conflict<T: std::fmt::Debug>(result: Result<T, StoreError>, needle: &str) {
+    match result {
+        Err(StoreError::Conflict(message)) => {
+            assert!(
+                message.contains(needle),
+                "conflict message {message:?} lacks {needle:?}"
+            )
+        }
+        other => panic!("expected Conflict containing {needle:?}, got {other:?}"),
+    }
+}
+
+#[track_caller]
+pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) {
+    match result {
+        Err(StoreError::NotFound) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}

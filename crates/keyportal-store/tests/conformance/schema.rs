@@ -1,0 +1,89 @@
+//! Placeholders, migrations and concurrent writers: the machinery under every trait.
+
+use keyportal_domain::token::TokenBinding;
+use keyportal_store::{GroupStore, SqlStore, TokenStore, UserStore};
+use sqlx::Row;
+
+use crate::fixtures::*;
+use crate::propagate;
+
+/// Every statement uses `$N`; SQLite must bind them by number, in any order and reused.
+pub(crate) async fn placeholders_are_numbered_dollars(store: &SqlStore) {
+    let row = sqlx::query(
+        "SELECT CAST($2 AS TEXT) AS second, CAST($1 AS TEXT) AS first, \
+         CAST($3 AS BIGINT) AS third, CAST($1 AS TEXT) AS again",
+    )
+    .bind("one")
+    .bind("two")
+    .bind(3_i64)
+    .fetch_one(store.pool())
+    .await
+    .expect("query with $N placeholders");
+    assert_eq!(row.try_get::<String, _>("first").expect("first"), "one");
+    assert_eq!(row.try_get::<String, _>("second").expect("second"), "two");
+    assert_eq!(row.try_get::<i64, _>("third").expect("third"), 3);
+    assert_eq!(row.try_get::<String, _>("again").expect("again"), "one");
+    let null = sqlx::query("SELECT CAST($1 AS TEXT) AS missing")
+        .bind(None::<String>)
+        .fetch_one(store.pool())
+        .await
+        .expect("null bind");
+    assert_eq!(
+        null.try_get::<Option<String>, _>("missing")
+            .expect("decode"),
+        None
+    );
+}
+
+pub(crate) async fn migrations_are_idempotent_across_connections(store: &SqlStore) {
+    assert_eq!(store.schema_version().await.expect("version"), 1);
+    add_user(store, "sam").await;
+    let (a, b) = tokio::join!(
+        SqlStore::connect(store.url()),
+        SqlStore::connect(store.url())
+    );
+    let (a, b) = (a.expect("second connection"), b.expect("third connection"));
+    for other in [&a, &b] {
+        assert_eq!(other.schema_version().await.expect("version"), 1);
+        assert!(other.get_user("sam").await.expect("get").is_some());
+    }
+    a.pool().close().await;
+    b.pool().close().await;
+    let rows = sqlx::query("SELECT version FROM schema_migrations")
+        .fetch_all(store.pool())
+        .await
+        .expect("versions");
+    assert_eq!(rows.len(), 1);
+}
+
+/// Another process (the CLI) writing while the server writes: nobody sees "database is locked".
+pub(crate) async fn two_stores_on_one_database_write_concurrently(store: &SqlStore) {
+    let second = SqlStore::connect(store.url()).await.expect("second store");
+    let mut tasks = Vec::new();
+    for (which, s) in [store.clone(), second.clone()].into_iter().enumerate() {
+        for n in 0..12 {
+            let s = s.clone();
+            tasks.push(tokio::spawn(async move {
+                let name = format!("writer{which}_{n:02}");
+                let mut u = user(&name);
+                u.id = hex_id((which * 100 + n) as u64);
+                s.create_user(&u, "h").await.expect("create user");
+                s.insert_token(&token(&format!("tok-{name}"), &name, 5, TokenBinding::None))
+                    .await
+                    .expect("token");
+                s.create_group(&group((which * 100 + n) as u64, &name, 1))
+                    .await
+                    .expect("group");
+                s.set_last_login(&name, 42).await.expect("last login");
+                s.list_users(0, 5).await.expect("read");
+            }));
+        }
+    }
+    for task in tasks {
+        propagate(task.await);
+    }
+    assert_eq!(store.list_users(0, 1).await.expect("count").1, 24);
+    assert_eq!(second.purge_expired_tokens(10).await.expect("purge"), 24);
+    assert_eq!(store.list_groups().await.expect("groups").len(), 24);
+    second.pool().close().await;
+}
