@@ -114,6 +114,32 @@ describe("REST JS authentication", () => {
     assert.equal(me.username, ADMIN_USERNAME);
   });
 
+  test("manager with password and a garbage or expired token recovers via generateToken", async () => {
+    // unexpired-looking garbage token: the server's 498 triggers the refresh
+    const garbage = new ArcGISIdentityManager({
+      portal: PORTAL,
+      username: ADMIN_USERNAME,
+      password: ADMIN_PASSWORD,
+      token: GARBAGE_TOKEN,
+      tokenExpires: new Date(Date.now() + 60 * 60 * 1000),
+    });
+    const first = await recordRequests(() => getSelf({ authentication: garbage }));
+    assert.deepEqual(rel(first.calls), ["GET /portals/self", "POST /generateToken", "GET /portals/self"]);
+    assert.equal(first.result.user?.username, ADMIN_USERNAME);
+
+    // past tokenExpires: REST JS refreshes before sending anything
+    const expired = new ArcGISIdentityManager({
+      portal: PORTAL,
+      username: ADMIN_USERNAME,
+      password: ADMIN_PASSWORD,
+      token: GARBAGE_TOKEN,
+      tokenExpires: new Date(Date.now() - 60 * 1000),
+    });
+    const second = await recordRequests(() => getSelf({ authentication: expired }));
+    assert.deepEqual(rel(second.calls), ["POST /generateToken", "GET /portals/self"]);
+    assert.equal(second.result.user?.username, ADMIN_USERNAME);
+  });
+
   test("revokeToken helper from REST JS answers success", async () => {
     const session = await signInAdmin();
     const res = await revokeToken({ portal: PORTAL, token: session.token });

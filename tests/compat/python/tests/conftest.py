@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
-import warnings
-
 import pytest
-import urllib3
 
 from support import ADMIN, sign_in
 
@@ -46,14 +43,6 @@ def admin_password() -> str:
 def run_tag() -> str:
     """Unique per run; put into titles so searches only see this run's items."""
     return f"py{secrets.token_hex(4)}"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _quiet():
-    # self-signed certificate + verify_cert=False, and arcgis' own deprecation notices
-    urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"arcgis(\.|$)")
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"arcgis(\.|$)")
 
 
 @pytest.fixture(scope="session")
