@@ -2,14 +2,18 @@
 //! groups and the rules that govern them. Nothing in this crate performs I/O; every rule that
 //! depends on time takes `now` (epoch milliseconds) as a parameter.
 
+pub mod api_key;
+pub mod credential;
 pub mod error;
 
 pub mod group;
 pub mod ids;
 pub mod item;
+pub mod legacy_key;
 pub mod org;
 pub mod password;
 pub mod privilege;
+pub mod referrer;
 pub mod role;
 pub mod search;
 pub mod secret;

@@ -14,6 +14,23 @@ pub struct Viewer {
     pub privileges: PrivilegeSet,
     /// Ids of the groups the caller belongs to.
     pub group_ids: BTreeSet<String>,
+    /// Set when the caller is an API key: it reads non-public items only through item access.
+    pub key_scope: Option<KeyScope>,
+}
+
+/// What an API key may read besides public items (design §2.9).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyScope {
+    /// The credential's owner, who must still own a granted item.
+    pub owner: String,
+    /// Granted item ids, sorted.
+    pub items: Vec<String>,
+}
+
+impl KeyScope {
+    pub fn grants(&self, item: &Item) -> bool {
+        item.owner == self.owner && self.items.binary_search(&item.id).is_ok()
+    }
 }
 
 impl Viewer {
@@ -37,6 +54,9 @@ impl Viewer {
 /// Portal rules: public to all; org items to members of the org; group-shared items to group
 /// members; everything to the owner and to administrators who may view all items.
 pub fn can_view_item(viewer: &Viewer, item: &Item, item_groups: &[String]) -> bool {
+    if let Some(scope) = &viewer.key_scope {
+        return item.access == ItemAccess::Public || scope.grants(item);
+    }
     item.access == ItemAccess::Public
         || viewer.is(&item.owner)
         || (viewer.in_org(&item.org_id) && viewer.has(names::ADMIN_VIEW_ITEMS))
@@ -122,7 +142,31 @@ mod tests {
             org_id: Some(org.into()),
             privileges: privileges.iter().copied().collect(),
             group_ids: groups.iter().map(|g| g.to_string()).collect(),
+            key_scope: None,
         }
+    }
+
+    #[test]
+    fn keys_read_public_items_and_granted_items_their_owner_still_owns() {
+        let it = item(ItemAccess::Org);
+        let mut key = viewer("owner", "org1", &[names::VIEW_ORG_ITEMS], &[]);
+        key.key_scope = Some(KeyScope {
+            owner: "owner".into(),
+            items: vec![],
+        });
+        assert!(
+            !can_view_item(&key, &it, &[]),
+            "org access alone is not enough for a key"
+        );
+        assert!(can_view_item(&key, &item(ItemAccess::Public), &[]));
+        key.key_scope = Some(KeyScope {
+            owner: "owner".into(),
+            items: vec![it.id.clone()],
+        });
+        assert!(can_view_item(&key, &it, &[]));
+        let mut reassigned = it.clone();
+        reassigned.owner = "someone-else".into();
+        assert!(!can_view_item(&key, &reassigned, &[]));
     }
 
     #[test]

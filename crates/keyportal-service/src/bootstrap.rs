@@ -85,6 +85,7 @@ impl Portal {
             last_login: -1,
         };
         self.store.create_user(&admin, &hash.0).await?;
+        self.member_changed(ADMIN_USERNAME).await?;
         Ok(Bootstrap::Created {
             org_id: org.id,
             generated_password: generated.then_some(hash.1),

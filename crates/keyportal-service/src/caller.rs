@@ -5,10 +5,11 @@ use keyportal_domain::privilege::{PrivilegeSet, CATALOG};
 use keyportal_domain::role::{built_in_role, Role};
 use keyportal_domain::secret::sha256_hex;
 use keyportal_domain::user::{effective_privileges, User};
-use keyportal_domain::visibility::Viewer;
+use keyportal_domain::visibility::{KeyScope, Viewer};
 use keyportal_domain::DomainError;
 
 use crate::error::{ServiceError, ServiceResult};
+use crate::key_table::{KeyTable, Resolved};
 use crate::Portal;
 
 /// Facts about the request that token rules depend on.
@@ -50,6 +51,8 @@ impl Member {
 pub enum Caller {
     Anonymous,
     Member(Box<Member>),
+    /// An API key, app token or legacy key, checked against the in-memory key table.
+    Key(Box<Resolved>),
     /// The operator at the command line: every privilege, no account.
     System {
         org_id: String,
@@ -66,13 +69,33 @@ impl Caller {
                 org_id: Some(m.user.org_id.clone()),
                 privileges: m.privileges.clone(),
                 group_ids: m.memberships.iter().map(|(g, _)| g.clone()).collect(),
+                key_scope: None,
+            },
+            Caller::Key(key) => Viewer {
+                username: key.grant.personal.then(|| key.grant.owner.clone()),
+                org_id: Some(key.owner.org_id.clone()),
+                privileges: key.effective_privileges(),
+                group_ids: Default::default(),
+                key_scope: Some(KeyScope {
+                    owner: key.grant.owner.clone(),
+                    items: key.grant.item_access.clone(),
+                }),
             },
             Caller::System { org_id } => Viewer {
                 username: None,
                 org_id: Some(org_id.clone()),
                 privileges: CATALOG.iter().map(|p| p.string).collect(),
                 group_ids: Default::default(),
+                key_scope: None,
             },
+        }
+    }
+
+    /// The key behind the request, for API keys, app tokens and legacy keys.
+    pub fn key(&self) -> Option<&Resolved> {
+        match self {
+            Caller::Key(key) => Some(key),
+            _ => None,
         }
     }
 
@@ -83,8 +106,13 @@ impl Caller {
         }
     }
 
+    /// The account the caller acts as: a member, or the owner of a personal key.
     pub fn username(&self) -> Option<&str> {
-        self.member().map(|m| m.user.username.as_str())
+        match self {
+            Caller::Member(m) => Some(m.user.username.as_str()),
+            Caller::Key(key) if key.grant.personal => Some(key.grant.owner.as_str()),
+            _ => None,
+        }
     }
 
     /// Anonymous callers get "token required"; members and the system pass.
@@ -101,7 +129,8 @@ impl Caller {
             Caller::Anonymous => Err(ServiceError::TokenRequired),
             Caller::System { .. } => Ok(()),
             Caller::Member(m) if m.has(privilege) => Ok(()),
-            Caller::Member(_) => Err(DomainError::forbidden_because(format!(
+            Caller::Key(key) if key.allows(privilege) => Ok(()),
+            Caller::Member(_) | Caller::Key(_) => Err(DomainError::forbidden_because(format!(
                 "The privilege '{privilege}' is required."
             ))
             .into()),
@@ -114,7 +143,8 @@ impl Caller {
             Caller::Anonymous => Err(ServiceError::TokenRequired),
             Caller::System { .. } => Ok(()),
             Caller::Member(m) if privileges.iter().any(|p| m.has(p)) => Ok(()),
-            Caller::Member(_) => Err(DomainError::forbidden_because(format!(
+            Caller::Key(key) if privileges.iter().any(|p| key.allows(p)) => Ok(()),
+            Caller::Member(_) | Caller::Key(_) => Err(DomainError::forbidden_because(format!(
                 "One of these privileges is required: {}.",
                 privileges.join(", ")
             ))
@@ -141,6 +171,16 @@ impl Portal {
         };
         if token.len() > 4096 {
             return Err(ServiceError::InvalidToken);
+        }
+        match self
+            .key_table
+            .resolve(token, facts.referer.as_deref(), self.now())
+        {
+            Ok(resolved) => return Ok(Caller::Key(Box::new(resolved))),
+            // Anything shaped like a key is decided by the table alone (no database read).
+            Err(_) if KeyTable::looks_like_key(token) => return Err(ServiceError::InvalidToken),
+            Err(crate::key_table::Denial::Unknown) => {}
+            Err(_) => return Err(ServiceError::InvalidToken),
         }
         let hash = sha256_hex(token);
         let stored = self

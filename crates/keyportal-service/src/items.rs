@@ -8,6 +8,7 @@ use keyportal_domain::DomainError;
 use keyportal_store::SharedItem;
 
 use crate::caller::Caller;
+use crate::credentials::SlotDates;
 use crate::error::{ServiceError, ServiceResult};
 use crate::Portal;
 
@@ -171,6 +172,7 @@ impl Portal {
         caller: &Caller,
         id: &str,
         changes: ItemChanges,
+        slot_dates: SlotDates,
     ) -> ServiceResult<ItemView> {
         caller.require_signed_in()?;
         let mut shared = self.visible_item(caller, id).await?;
@@ -179,6 +181,8 @@ impl Portal {
         }
         changes.validate(false)?;
         changes.apply_to(&mut shared.item, self.now());
+        // Slot dates are checked before anything is written, so a refused date changes nothing.
+        self.apply_slot_dates(&mut shared.item, slot_dates).await?;
         self.store.update_item(&shared.item).await?;
         Ok(self.view_item(caller, shared))
     }
@@ -190,6 +194,9 @@ impl Portal {
         if !can_delete_item(&caller.viewer(), &shared.item) {
             return Err(ServiceError::forbidden());
         }
+        // Deleting credentials kills their keys first (design §2.6).
+        self.destroy_app(&shared.item.id).await?;
+        self.destroy_legacy_key(&shared.item.id).await?;
         self.store.delete_item(&shared.item.id).await?;
         Ok(shared.item.id)
     }

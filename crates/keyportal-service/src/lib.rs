@@ -3,32 +3,44 @@
 //! and the store updated. The REST API, the web UI and the CLI all call these, so every path
 //! into keyportal obeys the same rules.
 
+mod app_tokens;
 mod bootstrap;
 mod caller;
 mod clock;
 mod content;
+mod credentials;
 mod error;
 mod groups;
 mod items;
+pub mod key_table;
+mod legacy;
 mod org;
 mod roles;
+mod sealing;
 mod search;
 mod sharing;
+mod sync;
 mod tokens;
 mod users;
 
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, Mutex};
 
 use keyportal_domain::signin_guard::{SigninGuard, SigninPolicy};
 use keyportal_store::Store;
 
+pub use app_tokens::IssuedAppToken;
 pub use bootstrap::Bootstrap;
 pub use caller::{Caller, Member, RequestFacts};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use content::ContentPage;
+pub use credentials::{AppChanges, AppView, RegisterApp, SlotDates};
 pub use error::{ServiceError, ServiceResult};
 pub use groups::{GroupView, NewGroupMembers};
 pub use items::{ItemStatus, ItemView};
+pub use key_table::{Denial, KeyTable, Resolved};
+pub use legacy::{LegacyImport, LEGACY_ITEM_TYPE};
+pub use sealing::Sealer;
 pub use search::{Page, SearchRequest, SortOrder};
 pub use sharing::{ShareOutcome, ShareRequest};
 pub use tokens::{IssuedToken, TokenClient};
@@ -39,12 +51,15 @@ pub use users::{NewUser, UserView};
 pub struct PortalSettings {
     /// Shown as `name` and `portalName` in `portals/self`.
     pub portal_name: String,
+    /// Lifetime of a key minted into a slot without a date (design §2.2).
+    pub default_key_lifetime_ms: i64,
 }
 
 impl Default for PortalSettings {
     fn default() -> Self {
         PortalSettings {
             portal_name: "keyportal".to_string(),
+            default_key_lifetime_ms: keyportal_domain::credential::DEFAULT_KEY_LIFETIME_MS,
         }
     }
 }
@@ -56,17 +71,34 @@ pub struct Portal {
     settings: PortalSettings,
     username_guard: Mutex<SigninGuard>,
     address_guard: Mutex<SigninGuard>,
+    key_table: Arc<KeyTable>,
+    sealer: Sealer,
+    /// The newest change notice this node has applied.
+    last_change: AtomicI64,
 }
 
 impl Portal {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: PortalSettings) -> Portal {
+    /// A portal over `store`. Call [`Portal::load_key_table`] before serving requests.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: PortalSettings,
+        sealer: Sealer,
+    ) -> Portal {
         Portal {
             store,
             clock,
             settings,
             username_guard: Mutex::new(SigninGuard::new(SigninPolicy::FOR_USERNAMES)),
             address_guard: Mutex::new(SigninGuard::new(SigninPolicy::FOR_ADDRESSES)),
+            key_table: Arc::new(KeyTable::new()),
+            sealer,
+            last_change: AtomicI64::new(0),
         }
+    }
+
+    pub fn key_table(&self) -> &Arc<KeyTable> {
+        &self.key_table
     }
 
     pub fn settings(&self) -> &PortalSettings {

@@ -100,6 +100,7 @@ impl Portal {
         role.privileges = privileges.into_iter().collect::<PrivilegeSet>();
         role.modified = self.now();
         self.store.update_role(&role).await?;
+        self.roles_changed().await?;
         Ok(role)
     }
 

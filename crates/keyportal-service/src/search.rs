@@ -82,7 +82,7 @@ impl Searchable for ItemDocument<'_> {
         match field {
             "id" => vec![Cow::Borrowed(item.id.as_str())],
             "owner" => vec![Cow::Borrowed(item.owner.as_str())],
-            "orgid" => vec![Cow::Borrowed(item.org_id.as_str())],
+            "orgid" | "accountid" => vec![Cow::Borrowed(item.org_id.as_str())],
             "title" => vec![Cow::Borrowed(item.title.as_str())],
             "type" => vec![Cow::Borrowed(item.item_type.as_str())],
             "typekeywords" => item

@@ -91,6 +91,7 @@ impl Portal {
             last_login: -1,
         };
         self.store.create_user(&user, &hash).await?;
+        self.member_changed(&user.username).await?;
         Ok(self.view_of(user, role, true, Vec::new()))
     }
 
@@ -227,7 +228,7 @@ impl Portal {
         user.role_id = role.id;
         user.modified = self.now();
         self.store.update_user(&user).await?;
-        Ok(())
+        self.member_changed(username).await
     }
 
     /// Changes members' user type (`portal:admin:manageLicenses`). All or nothing.
@@ -255,6 +256,7 @@ impl Portal {
         }
         for user in &changed {
             self.store.update_user(user).await?;
+            self.member_changed(&user.username).await?;
         }
         Ok(())
     }
@@ -282,7 +284,7 @@ impl Portal {
         if disabled {
             self.store.delete_tokens_of_user(username).await?;
         }
-        Ok(())
+        self.member_changed(username).await
     }
 
     /// Deletes a member who owns no items or groups (`portal:admin:deleteUsers`).
@@ -302,7 +304,7 @@ impl Portal {
         }
         self.keep_an_administrator(&user, false).await?;
         self.store.delete_user(username).await?;
-        Ok(())
+        self.member_changed(username).await
     }
 
     /// Sets a new password (CLI, or the account itself later).

@@ -15,7 +15,8 @@ async fn portal(clock: Arc<ManualClock>) -> (Portal, tempfile::TempDir) {
     let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir.path()))
         .await
         .expect("store");
-    let portal = Portal::new(Arc::new(store), clock, PortalSettings::default());
+    let sealer = keyportal_service::Sealer::new([7u8; 32]);
+    let portal = Portal::new(Arc::new(store), clock, PortalSettings::default(), sealer);
     portal
         .bootstrap("Org", Some("admin-pass-1".into()))
         .await

@@ -8,15 +8,17 @@ mod error;
 mod sql;
 
 use async_trait::async_trait;
+use keyportal_domain::credential::{AppRegistration, AppToken};
 use keyportal_domain::group::{Group, MemberType};
 use keyportal_domain::item::{Folder, Item};
+use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::org::Org;
 use keyportal_domain::role::Role;
 use keyportal_domain::token::UserToken;
 use keyportal_domain::user::User;
 
 pub use error::StoreError;
-pub use sql::{DatabaseUrl, SqlStore};
+pub use sql::{ChangeListener, DatabaseUrl, SqlStore};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -133,9 +135,95 @@ pub trait GroupStore {
     async fn items_shared_with(&self, group_id: &str) -> StoreResult<Vec<String>>;
 }
 
+/// A registered app with its client secret, sealed (encrypted) by the service layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredApp {
+    pub app: AppRegistration,
+    pub sealed_secret: String,
+}
+
+/// One recorded use of an API key slot, for `last_used` (written in batches).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUse {
+    pub client_id: String,
+    /// 1 or 2.
+    pub slot: u8,
+    pub when: i64,
+}
+
+#[async_trait]
+pub trait AppStore {
+    /// Registers an app for its item. `Conflict` when the item is already registered or the
+    /// client id is taken; `NotFound` when the item does not exist.
+    async fn create_app(&self, app: &AppRegistration, sealed_secret: &str) -> StoreResult<()>;
+    async fn get_app_by_item(&self, item_id: &str) -> StoreResult<Option<StoredApp>>;
+    async fn get_app_by_client_id(&self, client_id: &str) -> StoreResult<Option<StoredApp>>;
+    /// Replaces every field of the registration (matched by item id) except the secret.
+    async fn update_app(&self, app: &AppRegistration) -> StoreResult<()>;
+    /// Deletes the registration and its app tokens.
+    async fn delete_app(&self, item_id: &str) -> StoreResult<()>;
+    /// Every registration (to load the in-memory key table).
+    async fn list_apps(&self) -> StoreResult<Vec<AppRegistration>>;
+    /// Raises each slot's `last_used` to the given time; never lowers it. Unknown client ids
+    /// are skipped. One transaction for the whole batch.
+    async fn record_key_uses(&self, uses: &[KeyUse]) -> StoreResult<()>;
+    async fn insert_app_token(&self, token: &AppToken) -> StoreResult<()>;
+    /// App tokens not yet expired at `now`.
+    async fn list_app_tokens(&self, now: i64) -> StoreResult<Vec<AppToken>>;
+    async fn delete_app_tokens_of(&self, client_id: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait LegacyKeyStore {
+    /// `Conflict` when a key with the same hash (or item) exists.
+    async fn insert_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
+    async fn get_legacy_key(&self, item_id: &str) -> StoreResult<Option<LegacyKey>>;
+    async fn list_legacy_keys(&self) -> StoreResult<Vec<LegacyKey>>;
+    /// Replaces every field (matched by item id).
+    async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
+    async fn delete_legacy_key(&self, item_id: &str) -> StoreResult<()>;
+}
+
+/// Organization-wide settings as named text values (e.g. the legacy-key retirement date).
+#[async_trait]
+pub trait SettingsStore {
+    async fn get_setting(&self, name: &str) -> StoreResult<Option<String>>;
+    /// Inserts or replaces.
+    async fn set_setting(&self, name: &str, value: &str) -> StoreResult<()>;
+    async fn delete_setting(&self, name: &str) -> StoreResult<()>;
+}
+
+/// A feed of change notices so every process sharing the database can keep its in-memory
+/// tables exact: each write that affects authentication publishes a subject such as
+/// `app:<itemId>`, `user:<username>`, `role:<id>` or `settings`.
+#[async_trait]
+pub trait ChangeFeed {
+    /// Appends a notice and returns its sequence number (strictly increasing, also across
+    /// processes). On PostgreSQL it also sends `NOTIFY keyportal_changes, '<seq>'`.
+    async fn publish_change(&self, subject: &str) -> StoreResult<i64>;
+    /// Notices after `seq`, oldest first, at most `limit`.
+    async fn changes_since(&self, seq: i64, limit: usize) -> StoreResult<Vec<(i64, String)>>;
+    /// The newest sequence number (0 when none).
+    async fn latest_change(&self) -> StoreResult<i64>;
+    /// Deletes notices published before `before` (epoch ms); returns how many.
+    async fn prune_changes(&self, before: i64) -> StoreResult<u64>;
+}
+
 /// Every capability together: what the server holds.
 pub trait Store:
-    OrgStore + UserStore + RoleStore + TokenStore + FolderStore + ItemStore + GroupStore + Send + Sync
+    OrgStore
+    + UserStore
+    + RoleStore
+    + TokenStore
+    + FolderStore
+    + ItemStore
+    + GroupStore
+    + AppStore
+    + LegacyKeyStore
+    + SettingsStore
+    + ChangeFeed
+    + Send
+    + Sync
 {
 }
 
@@ -147,6 +235,10 @@ impl<T> Store for T where
         + FolderStore
         + ItemStore
         + GroupStore
+        + AppStore
+        + LegacyKeyStore
+        + SettingsStore
+        + ChangeFeed
         + Send
         + Sync
 {

@@ -14,6 +14,8 @@ use sqlx::{Connection, Executor};
 
 #[path = "conformance/connect.rs"]
 mod connect;
+#[path = "conformance/credentials.rs"]
+mod credentials;
 #[path = "conformance/fixtures.rs"]
 mod fixtures;
 #[path = "conformance/folders.rs"]
@@ -31,6 +33,7 @@ mod tokens;
 #[path = "conformance/users.rs"]
 mod users;
 
+use credentials::*;
 use folders::*;
 use groups::*;
 use items::*;
@@ -216,4 +219,16 @@ conformance!(
     delete_group_removes_memberships_and_shares,
     migrations_are_idempotent_across_connections,
     two_stores_on_one_database_write_concurrently,
+    apps_round_trip_every_field,
+    app_conflicts_and_missing_items,
+    app_updates_replace_every_field_but_the_secret,
+    delete_app_removes_its_tokens_and_frees_the_item,
+    key_uses_only_raise_last_used,
+    app_tokens_are_listed_until_they_expire,
+    legacy_keys_round_trip_update_and_delete,
+    settings_are_set_replaced_and_deleted,
+    change_feed_orders_limits_and_prunes,
+    change_numbers_are_unique_across_concurrent_publishers,
+    listeners_wake_on_publishes_from_other_stores,
+    credentials_migration_upgrades_a_version_1_database,
 );

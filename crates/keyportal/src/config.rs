@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use keyportal_service::Sealer;
 use keyportal_store::DatabaseUrl;
 use serde::Deserialize;
 
@@ -32,6 +33,8 @@ pub struct FileConfig {
     pub tls_self_signed: Option<bool>,
     pub portal_name: Option<String>,
     pub org_name: Option<String>,
+    pub secret_key_file: Option<PathBuf>,
+    pub default_key_lifetime_days: Option<i64>,
 }
 
 impl FileConfig {
@@ -55,7 +58,13 @@ impl FileConfig {
 pub struct StorageConfig {
     pub data_dir: PathBuf,
     pub database: DatabaseUrl,
+    /// The sealing key for client secrets: `KEYPORTAL_SECRET_KEY` (the key text), else this
+    /// file (created with a fresh key when missing).
+    pub secret_key_file: PathBuf,
 }
+
+/// Name of the environment variable holding the sealing key itself (for several nodes).
+pub const SECRET_KEY_ENV: &str = "KEYPORTAL_SECRET_KEY";
 
 impl StorageConfig {
     pub fn resolve(
@@ -72,7 +81,49 @@ impl StorageConfig {
             }
             None => DatabaseUrl::sqlite_in(&data_dir),
         };
-        Ok(StorageConfig { data_dir, database })
+        let secret_key_file = file
+            .secret_key_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join("secret.key"));
+        Ok(StorageConfig {
+            data_dir,
+            database,
+            secret_key_file,
+        })
+    }
+
+    /// The sealer for client secrets. Nodes sharing a PostgreSQL database must share the key
+    /// (set `KEYPORTAL_SECRET_KEY`, or point `secret_key_file` at the same file).
+    pub fn sealer(&self) -> Result<Sealer, ConfigError> {
+        if let Some(text) = std::env::var(SECRET_KEY_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            return Sealer::from_key_text(&text)
+                .map_err(|e| ConfigError::Invalid(format!("{SECRET_KEY_ENV}: {e}")));
+        }
+        let path = &self.secret_key_file;
+        match std::fs::read_to_string(path) {
+            Ok(text) => Sealer::from_key_text(&text)
+                .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display()))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let text = Sealer::generate_key_text();
+                write_private_file(path, &text).map_err(|e| {
+                    ConfigError::Invalid(format!("cannot write {}: {e}", path.display()))
+                })?;
+                if self.database.is_postgres() {
+                    tracing::warn!(
+                        path = %path.display(),
+                        "generated a new secret key: every node on this database must use the same one ({SECRET_KEY_ENV} or secret_key_file)"
+                    );
+                }
+                Sealer::from_key_text(&text).map_err(ConfigError::Invalid)
+            }
+            Err(error) => Err(ConfigError::Invalid(format!(
+                "cannot read {}: {error}",
+                path.display()
+            ))),
+        }
     }
 
     /// Creates the data directory when the database lives in it.
@@ -111,6 +162,24 @@ pub struct ServeConfig {
     pub portal_name: String,
     pub org_name: String,
     pub admin_password: Option<String>,
+    /// Lifetime of keys minted into undated slots.
+    pub default_key_lifetime_days: i64,
+}
+
+/// Writes a file only its owner can read (a secret key).
+pub fn write_private_file(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 pub fn parse_listen(value: &str) -> Result<SocketAddr, ConfigError> {

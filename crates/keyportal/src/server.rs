@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{header, HeaderName, Method};
@@ -108,13 +108,17 @@ fn cors() -> CorsLayer {
 /// Opens the store, bootstraps, binds and starts serving in the background.
 pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     config.storage.prepare()?;
+    let sealer = config.storage.sealer()?;
     let store = SqlStore::connect(&config.storage.database).await?;
     let portal = Arc::new(Portal::new(
-        Arc::new(store),
+        Arc::new(store.clone()),
         Arc::new(SystemClock),
         PortalSettings {
             portal_name: config.portal_name.clone(),
+            default_key_lifetime_ms: config.default_key_lifetime_days
+                * keyportal_domain::time::DAY_MS,
         },
+        sealer,
     ));
     let generated_admin_password = match portal
         .bootstrap(&config.org_name, config.admin_password.clone())
@@ -126,6 +130,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         } => generated_password,
         Bootstrap::AlreadyInitialized { .. } => None,
     };
+    portal
+        .load_key_table()
+        .await
+        .map_err(|e| ServeError::Bootstrap(format!("loading the key table: {e}")))?;
     let tls = tls::server_config(&config.tls, &config.storage.data_dir)?;
     let https = tls.is_some();
     let listener = TcpListener::bind(config.listen)
@@ -146,6 +154,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     .layer(axum::middleware::from_fn(log_request));
     let service = NormalizePathLayer::trim_trailing_slash().layer(router);
     let (shutdown, mut stop) = watch::channel(false);
+    let background = tokio::spawn(keep_in_sync(portal.clone(), store, shutdown.subscribe()));
     let acceptor = tls.map(TlsAcceptor::from);
     let task = tokio::spawn(async move {
         loop {
@@ -172,6 +181,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
                 }
             });
         }
+        let _ = background.await;
     });
     Ok(RunningServer {
         addr,
@@ -181,6 +191,62 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         shutdown,
         task,
     })
+}
+
+/// How often a node looks for changes made by other processes when nothing wakes it (SQLite
+/// has no notifications; on PostgreSQL this is the safety net under LISTEN/NOTIFY).
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
+const PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Keeps the key table exact (change feed), writes key uses in batches and purges expired
+/// records, until shutdown; then flushes one last time.
+async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, mut stop: watch::Receiver<bool>) {
+    let mut listener = match store.listen_changes().await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::warn!(%error, "cannot LISTEN for changes; polling only");
+            None
+        }
+    };
+    let mut last_flush = Instant::now();
+    let mut last_purge = Instant::now();
+    loop {
+        let woken = async {
+            match listener.as_mut() {
+                Some(l) => {
+                    if l.recv().await.is_err() {
+                        // The connection dropped: fall back to polling until restart.
+                        tokio::time::sleep(POLL_INTERVAL).await;
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = woken => {}
+            _ = tokio::time::sleep(POLL_INTERVAL) => {}
+            _ = stop.changed() => break,
+        }
+        if let Err(error) = portal.sync_changes().await {
+            tracing::warn!(%error, "applying change notices failed; retrying");
+        }
+        if last_flush.elapsed() >= FLUSH_INTERVAL {
+            last_flush = Instant::now();
+            if let Err(error) = portal.flush_key_uses().await {
+                tracing::warn!(%error, "writing key uses failed; retrying");
+            }
+        }
+        if last_purge.elapsed() >= PURGE_INTERVAL {
+            last_purge = Instant::now();
+            if let Err(error) = portal.purge_expired().await {
+                tracing::warn!(%error, "purging expired records failed");
+            }
+        }
+    }
+    if let Err(error) = portal.flush_key_uses().await {
+        tracing::warn!(%error, "final write of key uses failed");
+    }
 }
 
 async fn serve_connection<I, S>(io: I, peer: SocketAddr, service: S)

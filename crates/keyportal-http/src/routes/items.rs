@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::Router;
 use keyportal_domain::item::{ItemAccess, ItemChanges, EXTRA_FIELDS};
 use keyportal_domain::DomainError;
+use keyportal_service::SlotDates;
 use serde_json::{json, Value};
 
 use super::get_or_post;
@@ -153,7 +154,14 @@ async fn update(state: AppState, owner: String, id: String, request: ArcgisReque
     let current = state.portal.get_item(&caller, &id).await?;
     state.portal.check_url_owner(&current.item.owner, &owner)?;
     let changes = item_changes(&request.params)?;
-    let view = state.portal.update_item(&caller, &id, changes).await?;
+    let dates = SlotDates {
+        slot1: request.params.i64("apiToken1ExpirationDate")?,
+        slot2: request.params.i64("apiToken2ExpirationDate")?,
+    };
+    let view = state
+        .portal
+        .update_item(&caller, &id, changes, dates)
+        .await?;
     Ok(request.reply(json!({ "success": true, "id": view.item.id })))
 }
 

@@ -1,6 +1,7 @@
 //! The routes of keyportal, one file per resource.
 
 mod admin;
+mod apps;
 mod content;
 mod groups;
 mod health;
@@ -42,6 +43,11 @@ pub fn router() -> Router<AppState> {
             &format!("{R}/oauth2/revokeToken"),
             get_or_post(tokens::revoke_token),
         )
+        .route(
+            &format!("{R}/oauth2/token"),
+            get_or_post(tokens::oauth_token),
+        )
+        .merge(apps::routes(R))
         .merge(portal::routes(R))
         .merge(users::routes(R))
         .merge(roles::routes(R))

@@ -5,7 +5,9 @@ use keyportal_domain::DomainError;
 use keyportal_service::TokenClient;
 use serde_json::json;
 
-use crate::wire::{ApiResult, ArcgisRequest};
+use keyportal_domain::api_key::KeySlot;
+
+use crate::wire::{ApiError, ApiResult, ArcgisRequest, Params, Reply};
 use crate::AppState;
 
 pub async fn generate_token(State(state): State<AppState>, request: ArcgisRequest) -> ApiResult {
@@ -41,16 +43,105 @@ pub async fn generate_token(State(state): State<AppState>, request: ArcgisReques
     })))
 }
 
-/// Signs out the token in `auth_token` (or `token`). API key slots are revoked through the
-/// same URL with `apiToken`, which needs API key credentials (`client_id`).
+/// The `apiToken` parameter: slot 1 or 2.
+fn slot_param(p: &Params) -> Result<Option<KeySlot>, DomainError> {
+    p.text("apiToken")
+        .map(|v| {
+            v.parse::<KeySlot>()
+                .map_err(|e| DomainError::invalid_with("Invalid apiToken.", vec![e.to_string()]))
+        })
+        .transpose()
+}
+
+/// OAuth failures carry `error`/`error_description` inside the ArcGIS envelope (spec §1.5).
+fn oauth_error(request: &ArcgisRequest, error: ApiError, oauth_code: &str) -> Reply {
+    let mut envelope = error.to_envelope();
+    if let Some(inner) = envelope.get_mut("error") {
+        let message = inner["message"].clone();
+        inner["error"] = json!(oauth_code);
+        inner["error_description"] = message;
+    }
+    request.reply(envelope)
+}
+
+/// `oauth2/token`: `client_credentials` with `apiToken=N` generates or regenerates slot N's
+/// API key; without it, an app token. The client secret authenticates; any user token sent
+/// along (the Python client always sends one) is ignored.
+pub async fn oauth_token(State(state): State<AppState>, request: ArcgisRequest) -> ApiResult {
+    let p = &request.params;
+    let grant_type = p
+        .text("grant_type")
+        .unwrap_or("client_credentials")
+        .to_string();
+    if grant_type != "client_credentials" {
+        return Ok(oauth_error(
+            &request,
+            DomainError::invalid_with(
+                format!(
+                    "Unsupported grant_type '{}'.",
+                    keyportal_domain::ids::shorten(&grant_type)
+                ),
+                vec!["This portal supports grant_type=client_credentials.".into()],
+            )
+            .into(),
+            "unsupported_grant_type",
+        ));
+    }
+    let client_id = p.text("client_id").unwrap_or_default().to_string();
+    let client_secret = p.text("client_secret").unwrap_or_default().to_string();
+    if client_id.is_empty() || client_secret.is_empty() {
+        return Ok(oauth_error(
+            &request,
+            DomainError::invalid("'client_id' and 'client_secret' must be specified.").into(),
+            "invalid_request",
+        ));
+    }
+    let slot = match slot_param(p) {
+        Ok(slot) => slot,
+        Err(e) => return Ok(oauth_error(&request, e.into(), "invalid_request")),
+    };
+    let outcome = match slot {
+        Some(slot) => {
+            let regenerate = p.bool("regenerateApiToken")?;
+            state
+                .portal
+                .mint_api_key(&client_id, &client_secret, slot, regenerate)
+                .await
+                .map(|minted| json!({ "access_token": minted.key.expose(), "expires_in": minted.expires_in }))
+        }
+        None => state
+            .portal
+            .issue_app_token(&client_id, &client_secret, p.i64("expiration")?)
+            .await
+            .map(|issued| json!({ "access_token": issued.token.expose(), "expires_in": issued.expires_in })),
+    };
+    match outcome {
+        Ok(value) => Ok(request.reply(value)),
+        Err(error) => {
+            let code = match &error {
+                keyportal_service::ServiceError::Domain(DomainError::Invalid {
+                    message, ..
+                }) if message.starts_with("Invalid client_id") => "invalid_client",
+                _ => "invalid_request",
+            };
+            Ok(oauth_error(&request, error.into(), code))
+        }
+    }
+}
+
+/// Signs out the token in `auth_token` (or `token`); with `apiToken`, invalidates that API
+/// key slot of the app authenticated by `client_id` + `client_secret` (spec §3.3).
 pub async fn revoke_token(State(state): State<AppState>, request: ArcgisRequest) -> ApiResult {
     let p = &request.params;
-    if p.text("apiToken").is_some() {
-        return Err(DomainError::invalid_with(
-            "Invalid client_id.",
-            vec!["No registered application has this client_id.".into()],
-        )
-        .into());
+    if let Some(slot) = slot_param(p)? {
+        // REST JS also sends regenerateApiToken and grant_type here; they mean nothing.
+        let client_id = p.required("client_id")?;
+        let client_secret = p.required("client_secret")?;
+        state
+            .portal
+            .revoke_api_key(client_id, client_secret, slot)
+            .await?;
+        return Ok(request.reply(json!({ "success": true })));
     }
     let token = p
         .text("auth_token")

@@ -1,5 +1,6 @@
 //! JSON shapes of the ArcGIS Sharing API, built from service results.
 
+pub mod app;
 pub mod group;
 pub mod item;
 pub mod portal;

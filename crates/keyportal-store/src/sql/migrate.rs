@@ -9,7 +9,7 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::rows::is_unique_violation;
-use super::SqlStore;
+use super::{now_millis, SqlStore};
 use crate::{StoreError, StoreResult};
 
 /// One schema change. `sql` is portable; `postgres_only` holds the rare statement that only
@@ -21,13 +21,20 @@ struct Migration {
 }
 
 /// Every migration in order. Never edit a released one: add the next.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    sql: include_str!("../../migrations/0001_init.sql"),
-    // SQLite compares text byte by byte; PostgreSQL uses the database's locale, which would
-    // order usernames differently (and ignore punctuation). "C" makes list_users agree.
-    postgres_only: &[r#"ALTER TABLE users ALTER COLUMN username TYPE TEXT COLLATE "C""#],
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: include_str!("../../migrations/0001_init.sql"),
+        // SQLite compares text byte by byte; PostgreSQL uses the database's locale, which would
+        // order usernames differently (and ignore punctuation). "C" makes list_users agree.
+        postgres_only: &[r#"ALTER TABLE users ALTER COLUMN username TYPE TEXT COLLATE "C""#],
+    },
+    Migration {
+        version: 2,
+        sql: include_str!("../../migrations/0002_credentials.sql"),
+        postgres_only: &[],
+    },
+];
 
 /// Arbitrary constant naming keyportal's migration lock among PostgreSQL advisory locks.
 const ADVISORY_LOCK_KEY: i64 = 0x6b70_6d69_6772; // "kpmigr"
@@ -130,12 +137,6 @@ fn statements(sql: &str) -> impl Iterator<Item = String> {
         .into_iter()
 }
 
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,25 +160,32 @@ mod tests {
     }
 
     #[test]
-    fn init_uses_only_portable_ddl() {
-        let sql: String = MIGRATIONS[0]
-            .sql
-            .lines()
-            .filter(|line| !line.trim_start().starts_with("--"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .to_ascii_uppercase();
-        for word in [
-            "SERIAL",
-            "AUTOINCREMENT",
-            "BOOLEAN",
-            "JSONB",
-            "TIMESTAMP",
-            "BLOB",
-            "BYTEA",
-        ] {
-            assert!(!sql.contains(word), "{word} is not portable");
+    fn migrations_use_only_portable_ddl() {
+        for migration in MIGRATIONS {
+            let sql: String = migration
+                .sql
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .to_ascii_uppercase();
+            for word in [
+                "SERIAL",
+                "AUTOINCREMENT",
+                "BOOLEAN",
+                "JSONB",
+                "TIMESTAMP",
+                "BLOB",
+                "BYTEA",
+            ] {
+                assert!(
+                    !sql.contains(word),
+                    "{word} in migration {} is not portable",
+                    migration.version
+                );
+            }
         }
         assert!(statements(MIGRATIONS[0].sql).count() > 10);
+        assert_eq!(statements(MIGRATIONS[1].sql).count(), 8);
     }
 }

@@ -2,15 +2,20 @@
 //!
 //! Every statement is written once in the SQL both backends understand (`$N` placeholders,
 //! TEXT and BIGINT columns, JSON as text) and runs through `sqlx::AnyPool`. The only
-//! per-backend code is here (connection settings) and in `migrate.rs` (locking).
+//! per-backend code is here (connection settings), in `migrate.rs` (locking) and in
+//! `changes.rs` (locking, NOTIFY and LISTEN).
 
+mod apps;
+mod changes;
 mod folders;
 mod groups;
 mod items;
+mod legacy_keys;
 mod migrate;
 mod orgs;
 mod roles;
 mod rows;
+mod settings;
 mod tokens;
 mod url;
 mod users;
@@ -24,6 +29,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 use crate::{StoreError, StoreResult};
 
+pub use changes::ChangeListener;
 pub use url::DatabaseUrl;
 
 /// SQLite connections per process: readers run in parallel under WAL, writers take turns.
@@ -124,6 +130,14 @@ impl SqlStore {
     fn is_postgres(&self) -> bool {
         self.backend == Backend::Postgres
     }
+}
+
+/// The wall clock in epoch milliseconds, for the few times the store stamps rows itself
+/// (migrations, change notices) instead of taking `now` from the caller.
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 async fn open_sqlite(path: &Path) -> StoreResult<AnyPool> {

@@ -84,7 +84,10 @@ async fn sqlite_first_start_of_several_processes_at_once() {
     .await;
     for store in opened {
         let store = store.expect("task").expect("concurrent first start");
-        assert_eq!(store.schema_version().await.expect("version"), 1);
+        assert_eq!(
+            store.schema_version().await.expect("version"),
+            SCHEMA_VERSION
+        );
         store.pool().close().await;
     }
 }
@@ -151,7 +154,10 @@ async fn sqlite_several_processes_share_one_file() {
         store.list_users(0, 1).await.expect("count").1,
         4 * CHILD_WRITES
     );
-    assert_eq!(store.schema_version().await.expect("version"), 1);
+    assert_eq!(
+        store.schema_version().await.expect("version"),
+        SCHEMA_VERSION
+    );
     store.pool().close().await;
 }
 
@@ -198,7 +204,10 @@ async fn postgres_first_start_of_several_processes_at_once() {
     for store in opened {
         match store.expect("task") {
             Ok(store) => {
-                assert_eq!(store.schema_version().await.expect("version"), 1);
+                assert_eq!(
+                    store.schema_version().await.expect("version"),
+                    SCHEMA_VERSION
+                );
                 store.pool().close().await;
             }
             Err(e) => failures.push(e.to_string()),

@@ -9,6 +9,9 @@ use keyportal_domain::user_type::UserType;
 use keyportal_store::{SqlStore, StoreError, UserStore};
 use serde_json::Map;
 
+/// The schema version a freshly migrated database reports (the last migration).
+pub(crate) const SCHEMA_VERSION: i64 = 2;
+
 pub(crate) fn hex_id(n: u64) -> String {
     format!("{n:032x}")
 }

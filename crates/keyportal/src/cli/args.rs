@@ -62,6 +62,9 @@ pub struct ServeArgs {
     /// Name of the organization created on first start [default: My Organization]
     #[arg(long, env = "KEYPORTAL_ORG_NAME")]
     pub org_name: Option<String>,
+    /// Days a key lives when minted into a slot without an expiration date [default: 30]
+    #[arg(long, env = "KEYPORTAL_DEFAULT_KEY_LIFETIME_DAYS")]
+    pub default_key_lifetime_days: Option<i64>,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,14 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
         admin_password: std::env::var("KEYPORTAL_ADMIN_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty()),
+        default_key_lifetime_days: match args
+            .default_key_lifetime_days
+            .or(file.default_key_lifetime_days)
+        {
+            None => 30,
+            Some(days) if (1..=365).contains(&days) => days,
+            Some(days) => return Err(format!("default key lifetime {days} days: use 1 to 365")),
+        },
         storage,
     })
 }

@@ -17,6 +17,7 @@ pub async fn open_portal(storage: StorageArgs) -> Result<(Portal, Caller), Strin
     let storage = StorageConfig::resolve(storage.data_dir, storage.database, &file)
         .map_err(|e| e.to_string())?;
     storage.prepare().map_err(|e| e.to_string())?;
+    let sealer = storage.sealer().map_err(|e| e.to_string())?;
     let store = SqlStore::connect(&storage.database)
         .await
         .map_err(|e| e.to_string())?;
@@ -24,6 +25,7 @@ pub async fn open_portal(storage: StorageArgs) -> Result<(Portal, Caller), Strin
         Arc::new(store),
         Arc::new(SystemClock),
         PortalSettings::default(),
+        sealer,
     );
     let admin_password = std::env::var("KEYPORTAL_ADMIN_PASSWORD")
         .ok()

@@ -81,7 +81,11 @@ impl TestServer {
 
     async fn launch(data_dir: PathBuf, database: DatabaseUrl, https: bool) -> RunningServer {
         start(ServeConfig {
-            storage: StorageConfig { data_dir, database },
+            storage: StorageConfig {
+                secret_key_file: data_dir.join("secret.key"),
+                data_dir,
+                database,
+            },
             listen: "127.0.0.1:0".parse().expect("addr"),
             tls: if https {
                 TlsConfig::SelfSigned
@@ -91,6 +95,7 @@ impl TestServer {
             portal_name: "keyportal test".into(),
             org_name: "Test Org".into(),
             admin_password: Some(ADMIN_PASSWORD.into()),
+            default_key_lifetime_days: 30,
         })
         .await
         .expect("server starts")

@@ -1,0 +1,471 @@
+//! Developer credentials over the service: registering an app on an `Application` item, its
+//! registration info, updates, unregistering, and the two API key slots (dates, minting,
+//! invalidating). Every change updates the in-memory key table and announces itself on the
+//! change feed so other nodes follow.
+
+use std::collections::HashMap;
+
+use keyportal_domain::api_key::KeySlot;
+use keyportal_domain::credential::{
+    any_personal, check_app_privileges, check_may_create_api_keys, check_redirect_uris,
+    check_referrers, AppRegistration, AppType, MintedKey, SlotState, API_TOKEN_KEYWORD,
+    APPLICATION_TYPE, OUT_OF_BAND_REDIRECT, REGISTERED_APP_KEYWORD,
+};
+use keyportal_domain::ids::{new_short_id, parse_item_id, shorten};
+use keyportal_domain::item::Item;
+use keyportal_domain::privilege::item_access_target;
+use keyportal_domain::secret::{constant_time_eq, random_hex, SecretString};
+use keyportal_domain::visibility::can_update_item;
+use keyportal_domain::DomainError;
+use keyportal_store::StoredApp;
+
+use crate::caller::{Caller, Member};
+use crate::error::{ServiceError, ServiceResult};
+use crate::Portal;
+
+/// A registration as its owner (or an administrator) sees it.
+#[derive(Debug, Clone)]
+pub struct AppView {
+    pub app: AppRegistration,
+    /// Shown to the owner and administrators only; other callers never reach a view.
+    pub client_secret: SecretString,
+    /// For `apiTokenNActive`: an expired key reads inactive.
+    pub now: i64,
+}
+
+/// `registerApp` parameters.
+#[derive(Debug, Clone, Default)]
+pub struct RegisterApp {
+    pub item_id: String,
+    pub app_type: String,
+    pub redirect_uris: Vec<String>,
+    pub http_referrers: Vec<String>,
+    pub privileges: Vec<String>,
+    pub is_personal: Option<bool>,
+}
+
+/// `oauth2/apps/{client_id}/update` parameters; `None` leaves a field unchanged.
+#[derive(Debug, Clone, Default)]
+pub struct AppChanges {
+    pub app_type: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub http_referrers: Option<Vec<String>>,
+    pub privileges: Option<Vec<String>>,
+}
+
+/// Slot dates sent with an item `update` (`apiToken1ExpirationDate`, `apiToken2ExpirationDate`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SlotDates {
+    pub slot1: Option<i64>,
+    pub slot2: Option<i64>,
+}
+
+impl SlotDates {
+    pub fn is_empty(&self) -> bool {
+        self.slot1.is_none() && self.slot2.is_none()
+    }
+}
+
+fn not_registered() -> ServiceError {
+    DomainError::invalid("Item is not a registered app.").into()
+}
+
+fn invalid_client() -> ServiceError {
+    DomainError::invalid_with(
+        "Invalid client_id or client_secret.",
+        vec!["No registered application has this client_id and client_secret.".into()],
+    )
+    .into()
+}
+
+pub(crate) fn app_subject(item_id: &str) -> String {
+    format!("app:{item_id}")
+}
+
+impl Portal {
+    fn member_of(caller: &Caller) -> ServiceResult<&Member> {
+        match caller {
+            Caller::Member(m) => Ok(m),
+            Caller::Anonymous => Err(ServiceError::TokenRequired),
+            _ => Err(
+                DomainError::forbidden_because("Only members manage developer credentials.").into(),
+            ),
+        }
+    }
+
+    /// The owner's items named by item-access privileges, for the rules to check.
+    async fn item_access_items(
+        &self,
+        privileges: &[String],
+    ) -> ServiceResult<HashMap<String, Item>> {
+        let mut items = HashMap::new();
+        for id in privileges.iter().filter_map(|p| item_access_target(p)) {
+            let id = id.to_ascii_lowercase();
+            if let Some(shared) = self.store.get_item(&id).await? {
+                items.insert(id, shared.item);
+            }
+        }
+        Ok(items)
+    }
+
+    /// Normalises item-access ids to lower case before the rules see them.
+    fn normalise_privileges(privileges: &[String]) -> Vec<String> {
+        privileges
+            .iter()
+            .map(|p| match item_access_target(p) {
+                Some(id) => format!("portal:app:access:item:{}", id.to_ascii_lowercase()),
+                None => p.trim().to_string(),
+            })
+            .collect()
+    }
+
+    /// Checks a privilege list for the credential's owner.
+    async fn checked_privileges(
+        &self,
+        owner: &Member,
+        privileges: &[String],
+    ) -> ServiceResult<Vec<String>> {
+        let normalised = Self::normalise_privileges(privileges);
+        if !normalised.is_empty() {
+            check_may_create_api_keys(owner.user.user_type, &owner.privileges)?;
+        }
+        let items = self.item_access_items(&normalised).await?;
+        Ok(check_app_privileges(
+            &normalised,
+            &owner.user.username,
+            &owner.privileges,
+            &items,
+        )?)
+    }
+
+    /// `registerApp`: the item's owner turns an `Application` item into developer credentials.
+    pub async fn register_app(
+        &self,
+        caller: &Caller,
+        request: RegisterApp,
+    ) -> ServiceResult<AppView> {
+        let member = Self::member_of(caller)?;
+        let id = parse_item_id(&request.item_id)?;
+        let mut shared = self.visible_item(caller, &id).await?;
+        if shared.item.owner != member.user.username {
+            return Err(DomainError::forbidden_because(
+                "Only the item's owner can register it as an app.",
+            )
+            .into());
+        }
+        if !can_update_item(&caller.viewer(), &shared.item) {
+            return Err(ServiceError::forbidden());
+        }
+        if shared.item.item_type != APPLICATION_TYPE {
+            return Err(DomainError::invalid_with(
+                "Only items of type Application can be registered.",
+                vec![format!(
+                    "The item's type is '{}'.",
+                    shorten(&shared.item.item_type)
+                )],
+            )
+            .into());
+        }
+        if self.store.get_app_by_item(&id).await?.is_some() {
+            return Err(DomainError::invalid("The item is already registered as an app.").into());
+        }
+        let app_type = AppType::parse(if request.app_type.trim().is_empty() {
+            "multiple"
+        } else {
+            &request.app_type
+        })?;
+        let privileges = self.checked_privileges(member, &request.privileges).await?;
+        let http_referrers = check_referrers(&request.http_referrers)?;
+        let mut redirect_uris = check_redirect_uris(&request.redirect_uris)?;
+        if redirect_uris.is_empty() {
+            redirect_uris.push(OUT_OF_BAND_REDIRECT.to_string());
+        }
+        let now = self.now();
+        let app = AppRegistration {
+            item_id: id.clone(),
+            client_id: new_short_id(),
+            owner: member.user.username.clone(),
+            app_type,
+            redirect_uris,
+            http_referrers,
+            is_personal: request.is_personal.unwrap_or(false) || any_personal(&privileges),
+            privileges,
+            registered: now,
+            modified: now,
+            slots: [SlotState::empty(), SlotState::empty()],
+        };
+        // 128 bits from the CSPRNG, in the 32-hex shape ArcGIS uses.
+        let secret = SecretString::new(random_hex::<16>());
+        let sealed = self.sealer.seal(secret.expose())?;
+        self.store.create_app(&app, &sealed).await?;
+        if !shared
+            .item
+            .type_keywords
+            .iter()
+            .any(|k| k == REGISTERED_APP_KEYWORD)
+        {
+            shared
+                .item
+                .type_keywords
+                .push(REGISTERED_APP_KEYWORD.to_string());
+            shared.item.modified = now;
+            self.store.update_item(&shared.item).await?;
+        }
+        self.after_app_change(&app).await?;
+        Ok(AppView {
+            app,
+            client_secret: secret,
+            now,
+        })
+    }
+
+    fn view(&self, stored: StoredApp) -> ServiceResult<AppView> {
+        Ok(AppView {
+            client_secret: self.sealer.open(&stored.sealed_secret)?,
+            app: stored.app,
+            now: self.now(),
+        })
+    }
+
+    /// The owner and administrators who may update the item see the registration.
+    async fn manageable_app(&self, caller: &Caller, stored: StoredApp) -> ServiceResult<StoredApp> {
+        Self::member_of(caller)?;
+        let shared = self.visible_item(caller, &stored.app.item_id).await?;
+        if can_update_item(&caller.viewer(), &shared.item) {
+            Ok(stored)
+        } else {
+            Err(ServiceError::forbidden())
+        }
+    }
+
+    /// `content/users/{u}/items/{id}/registeredAppInfo`.
+    pub async fn app_info(&self, caller: &Caller, item_id: &str) -> ServiceResult<AppView> {
+        let shared = self.visible_item(caller, item_id).await?;
+        let stored = self
+            .store
+            .get_app_by_item(&shared.item.id)
+            .await?
+            .ok_or_else(not_registered)?;
+        let stored = self.manageable_app(caller, stored).await?;
+        self.view(stored)
+    }
+
+    async fn app_by_client_id(&self, client_id: &str) -> ServiceResult<StoredApp> {
+        if client_id.is_empty() || client_id.len() > 64 {
+            return Err(invalid_client());
+        }
+        self.store
+            .get_app_by_client_id(client_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::not_found(format!(
+                    "No registered app has client_id '{}'.",
+                    shorten(client_id)
+                ))
+            })
+    }
+
+    /// `oauth2/apps/{client_id}`.
+    pub async fn app_by_id(&self, caller: &Caller, client_id: &str) -> ServiceResult<AppView> {
+        let stored = self.app_by_client_id(client_id).await?;
+        let stored = self.manageable_app(caller, stored).await?;
+        self.view(stored)
+    }
+
+    /// `oauth2/apps/{client_id}/update`. A changed privilege set deactivates both keys; a
+    /// referrer-only change keeps them (design §2.6).
+    pub async fn update_app(
+        &self,
+        caller: &Caller,
+        client_id: &str,
+        changes: AppChanges,
+    ) -> ServiceResult<AppView> {
+        let stored = self.app_by_client_id(client_id).await?;
+        let stored = self.manageable_app(caller, stored).await?;
+        let mut app = stored.app.clone();
+        let now = self.now();
+        if let Some(app_type) = &changes.app_type {
+            app.app_type = AppType::parse(app_type)?;
+        }
+        if let Some(uris) = &changes.redirect_uris {
+            let mut uris = check_redirect_uris(uris)?;
+            if uris.is_empty() {
+                uris.push(OUT_OF_BAND_REDIRECT.to_string());
+            }
+            app.redirect_uris = uris;
+        }
+        if let Some(referrers) = &changes.http_referrers {
+            app.http_referrers = check_referrers(referrers)?;
+        }
+        if let Some(privileges) = &changes.privileges {
+            // The rules are those of the owner, whoever (owner or administrator) edits.
+            let owner = self
+                .load_member(&app.owner)
+                .await?
+                .ok_or_else(|| ServiceError::invalid("The credential's owner no longer exists."))?;
+            let checked = self.checked_privileges(&owner, privileges).await?;
+            app.replace_privileges(checked, now);
+        }
+        if app != stored.app {
+            app.modified = now;
+            self.store.update_app(&app).await?;
+            if changes.privileges.is_some() && app.privileges != stored.app.privileges {
+                // App tokens carry the old privileges: they go with the keys.
+                self.store.delete_app_tokens_of(&app.client_id).await?;
+            }
+            self.after_app_change(&app).await?;
+        }
+        self.view(StoredApp {
+            app,
+            sealed_secret: stored.sealed_secret,
+        })
+    }
+
+    /// `oauth2/apps/{client_id}/unregister`: the app, its secret and both keys are destroyed.
+    pub async fn unregister_app(&self, caller: &Caller, client_id: &str) -> ServiceResult<String> {
+        let stored = self.app_by_client_id(client_id).await?;
+        let stored = self.manageable_app(caller, stored).await?;
+        self.destroy_app(&stored.app.item_id).await?;
+        if let Some(mut shared) = self.store.get_item(&stored.app.item_id).await? {
+            shared
+                .item
+                .type_keywords
+                .retain(|k| k != REGISTERED_APP_KEYWORD && k != API_TOKEN_KEYWORD);
+            shared.item.modified = self.now();
+            self.store.update_item(&shared.item).await?;
+        }
+        Ok(stored.app.item_id)
+    }
+
+    /// Removes an item's registration (unregister, or before deleting the item).
+    pub(crate) async fn destroy_app(&self, item_id: &str) -> ServiceResult<()> {
+        match self.store.delete_app(item_id).await {
+            Ok(()) | Err(keyportal_store::StoreError::NotFound) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.key_table.remove_item(item_id);
+        self.store.publish_change(&app_subject(item_id)).await?;
+        Ok(())
+    }
+
+    /// Applies slot dates sent with an item update (design §2.6). Items that are not
+    /// registered apps ignore them: the Python client sends one at `addItem` time.
+    pub(crate) async fn apply_slot_dates(
+        &self,
+        item: &mut Item,
+        dates: SlotDates,
+    ) -> ServiceResult<()> {
+        if dates.is_empty() {
+            return Ok(());
+        }
+        let Some(stored) = self.store.get_app_by_item(&item.id).await? else {
+            return Ok(());
+        };
+        let mut app = stored.app;
+        let now = self.now();
+        let mut changed = false;
+        for (slot, date) in [(KeySlot::One, dates.slot1), (KeySlot::Two, dates.slot2)] {
+            if let Some(date) = date {
+                changed |= app.set_expiration(slot, date, now)?;
+            }
+        }
+        if changed {
+            self.store.update_app(&app).await?;
+            self.after_app_change(&app).await?;
+        }
+        Self::mark_api_token_keyword(item, &app);
+        Ok(())
+    }
+
+    /// Adds the `APIToken` keyword once the app has a dated slot or a key (design §2.5).
+    fn mark_api_token_keyword(item: &mut Item, app: &AppRegistration) -> bool {
+        if app.uses_api_keys() && !item.type_keywords.iter().any(|k| k == API_TOKEN_KEYWORD) {
+            item.type_keywords.push(API_TOKEN_KEYWORD.to_string());
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Authenticates an app by its secret (constant-time comparison).
+    async fn authenticated_app(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> ServiceResult<StoredApp> {
+        let stored = match self.app_by_client_id(client_id).await {
+            Ok(stored) => stored,
+            Err(_) => return Err(invalid_client()),
+        };
+        let secret = self.sealer.open(&stored.sealed_secret)?;
+        if client_secret.is_empty()
+            || !constant_time_eq(secret.expose().as_bytes(), client_secret.as_bytes())
+        {
+            return Err(invalid_client());
+        }
+        Ok(stored)
+    }
+
+    /// The registration of an app authenticated by its secret (for app tokens).
+    pub(crate) async fn authenticated_app_for_token(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> ServiceResult<AppRegistration> {
+        Ok(self.authenticated_app(client_id, client_secret).await?.app)
+    }
+
+    /// `oauth2/token` with `apiToken=N`: generates (or regenerates) slot N's key. The secret
+    /// authenticates; the owner must still be allowed to create API keys.
+    pub async fn mint_api_key(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        slot: KeySlot,
+        regenerate: Option<bool>,
+    ) -> ServiceResult<MintedKey> {
+        let stored = self.authenticated_app(client_id, client_secret).await?;
+        let owner = self
+            .load_member(&stored.app.owner)
+            .await?
+            .filter(|m| !m.user.disabled)
+            .ok_or_else(|| DomainError::forbidden_because("The credential's owner is disabled."))?;
+        check_may_create_api_keys(owner.user.user_type, &owner.privileges)?;
+        let mut app = stored.app;
+        let now = self.now();
+        let minted = app.mint(slot, regenerate, now, self.settings.default_key_lifetime_ms)?;
+        self.store.update_app(&app).await?;
+        if let Some(mut shared) = self.store.get_item(&app.item_id).await? {
+            if Self::mark_api_token_keyword(&mut shared.item, &app) {
+                shared.item.modified = now;
+                self.store.update_item(&shared.item).await?;
+            }
+        }
+        self.after_app_change(&app).await?;
+        Ok(minted)
+    }
+
+    /// `oauth2/revokeToken` with `apiToken=N`: slot N inactive, date reset, key dead at once.
+    pub async fn revoke_api_key(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+        slot: KeySlot,
+    ) -> ServiceResult<()> {
+        let stored = self.authenticated_app(client_id, client_secret).await?;
+        let mut app = stored.app;
+        app.revoke(slot, self.now());
+        self.store.update_app(&app).await?;
+        self.after_app_change(&app).await
+    }
+
+    /// Puts the app's current keys into this node's table and tells the other nodes.
+    pub(crate) async fn after_app_change(&self, app: &AppRegistration) -> ServiceResult<()> {
+        let tokens = self.store.list_app_tokens(self.now()).await?;
+        self.key_table.put_app(app, &tokens);
+        self.store
+            .publish_change(&app_subject(&app.item_id))
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,283 @@
+//! Legacy API keys (`AAPK…`): imported from a file as hashes, shown as `API Key` items,
+//! invalidated or retired, and migrated to API key credentials. They are never created or
+//! edited over REST.
+
+use keyportal_domain::api_key::{is_legacy_key, KeySlot};
+use keyportal_domain::credential::{check_referrers, hex_hash, MintedKey, APPLICATION_TYPE};
+use keyportal_domain::ids::{new_hex_id, parse_item_id, shorten};
+use keyportal_domain::item::{Item, ItemAccess};
+use keyportal_domain::legacy_key::LegacyKey;
+use keyportal_domain::privilege::{self, item_access_target, names};
+use keyportal_domain::visibility::can_update_item;
+use keyportal_domain::DomainError;
+
+use crate::caller::Caller;
+use crate::credentials::RegisterApp;
+use crate::error::{ServiceError, ServiceResult};
+use crate::sync::LEGACY_RETIREMENT_SETTING;
+use crate::Portal;
+
+/// One key of an import file.
+#[derive(Debug, Clone)]
+pub struct LegacyImport {
+    pub key: String,
+    pub owner: String,
+    pub title: String,
+    pub privileges: Vec<String>,
+    pub http_referrers: Vec<String>,
+}
+
+/// The item type ArcGIS gave legacy keys.
+pub const LEGACY_ITEM_TYPE: &str = "API Key";
+
+fn legacy_subject(item_id: &str) -> String {
+    format!("legacy:{item_id}")
+}
+
+impl Portal {
+    /// Imports legacy keys (system operator only). All are checked before any is stored.
+    pub async fn import_legacy_keys(
+        &self,
+        caller: &Caller,
+        imports: Vec<LegacyImport>,
+    ) -> ServiceResult<Vec<String>> {
+        if !matches!(caller, Caller::System { .. }) {
+            return Err(DomainError::forbidden_because(
+                "Legacy keys are imported from the command line.",
+            )
+            .into());
+        }
+        let mut problems = Vec::new();
+        let mut hashes = std::collections::HashSet::new();
+        for (n, import) in imports.iter().enumerate() {
+            let at = format!("key {}", n + 1);
+            if !is_legacy_key(&import.key) {
+                problems.push(format!("{at}: not a legacy API key (AAPK…)."));
+            }
+            if !hashes.insert(hex_hash(&import.key)) {
+                problems.push(format!("{at}: the same key appears twice."));
+            }
+            if self.store.get_user(&import.owner).await?.is_none() {
+                problems.push(format!(
+                    "{at}: no member named '{}'.",
+                    shorten(&import.owner)
+                ));
+            }
+            for p in &import.privileges {
+                if !privilege::is_known(p) {
+                    problems.push(format!("{at}: '{}' is not a privilege.", shorten(p)));
+                }
+            }
+            if let Err(DomainError::Invalid { details, .. }) =
+                check_referrers(&import.http_referrers)
+            {
+                problems.extend(details.into_iter().map(|d| format!("{at}: {d}")));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(DomainError::invalid_with(
+                "The import file has problems; nothing was imported.",
+                problems,
+            )
+            .into());
+        }
+        let now = self.now();
+        let org = self.org().await?;
+        let mut created = Vec::with_capacity(imports.len());
+        for import in imports {
+            let item = Item {
+                id: new_hex_id(),
+                owner: import.owner.clone(),
+                org_id: org.id.clone(),
+                folder_id: None,
+                title: if import.title.trim().is_empty() {
+                    "Legacy API key".into()
+                } else {
+                    import.title.clone()
+                },
+                item_type: LEGACY_ITEM_TYPE.into(),
+                type_keywords: vec![LEGACY_ITEM_TYPE.into()],
+                tags: vec!["legacy".into()],
+                description: String::new(),
+                snippet: "Imported legacy API key".into(),
+                url: String::new(),
+                access: ItemAccess::Private,
+                properties: None,
+                extra: Default::default(),
+                created: now,
+                modified: now,
+            };
+            let mut privileges = import.privileges.clone();
+            privileges.sort();
+            privileges.dedup();
+            let key = LegacyKey {
+                item_id: item.id.clone(),
+                owner: import.owner,
+                key_hash: hex_hash(&import.key),
+                key_hint: keyportal_domain::api_key::key_hint(&import.key),
+                privileges,
+                http_referrers: check_referrers(&import.http_referrers)?,
+                active: true,
+                created: now,
+                last_used: -1,
+            };
+            self.store.insert_item(&item).await?;
+            if let Err(error) = self.store.insert_legacy_key(&key).await {
+                self.store.delete_item(&item.id).await?;
+                return Err(error.into());
+            }
+            self.key_table.put_legacy(&key);
+            self.store.publish_change(&legacy_subject(&item.id)).await?;
+            created.push(item.id);
+        }
+        Ok(created)
+    }
+
+    async fn manageable_legacy_key(
+        &self,
+        caller: &Caller,
+        item_id: &str,
+    ) -> ServiceResult<LegacyKey> {
+        let shared = self.visible_item(caller, item_id).await?;
+        let key = self
+            .store
+            .get_legacy_key(&shared.item.id)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("Item is not a legacy API key."))?;
+        let system = matches!(caller, Caller::System { .. });
+        if !system
+            && !(caller.member().is_some() && can_update_item(&caller.viewer(), &shared.item))
+        {
+            return Err(ServiceError::forbidden());
+        }
+        Ok(key)
+    }
+
+    /// Legacy keys the caller may manage (the owner's own; every key for administrators).
+    pub async fn list_legacy_keys(&self, caller: &Caller) -> ServiceResult<Vec<LegacyKey>> {
+        caller.require_signed_in()?;
+        let all = self.store.list_legacy_keys().await?;
+        let admin =
+            matches!(caller, Caller::System { .. }) || caller.viewer().has(names::ADMIN_VIEW_ITEMS);
+        Ok(all
+            .into_iter()
+            .filter(|k| admin || caller.member().is_some_and(|m| m.user.username == k.owner))
+            .collect())
+    }
+
+    /// Stops a legacy key at once (it cannot be re-enabled, as in ArcGIS).
+    pub async fn invalidate_legacy_key(&self, caller: &Caller, item_id: &str) -> ServiceResult<()> {
+        let mut key = self.manageable_legacy_key(caller, item_id).await?;
+        key.active = false;
+        self.store.update_legacy_key(&key).await?;
+        self.key_table.put_legacy(&key);
+        self.store
+            .publish_change(&legacy_subject(&key.item_id))
+            .await?;
+        Ok(())
+    }
+
+    /// Sets (or clears) the date after which every legacy key stops working.
+    pub async fn set_legacy_retirement(
+        &self,
+        caller: &Caller,
+        date: Option<i64>,
+    ) -> ServiceResult<()> {
+        caller.require(names::ADMIN_MANAGE_SECURITY)?;
+        match date {
+            Some(date) => {
+                self.store
+                    .set_setting(LEGACY_RETIREMENT_SETTING, &date.to_string())
+                    .await?
+            }
+            None => match self.store.delete_setting(LEGACY_RETIREMENT_SETTING).await {
+                Ok(()) | Err(keyportal_store::StoreError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            },
+        }
+        self.key_table.set_legacy_retirement(date);
+        self.store.publish_change("settings").await?;
+        Ok(())
+    }
+
+    pub fn legacy_retirement(&self) -> Option<i64> {
+        self.key_table.legacy_retirement()
+    }
+
+    /// Removes a legacy key before its item is deleted.
+    pub(crate) async fn destroy_legacy_key(&self, item_id: &str) -> ServiceResult<()> {
+        if self.store.get_legacy_key(item_id).await?.is_none() {
+            return Ok(());
+        }
+        self.store.delete_legacy_key(item_id).await?;
+        self.key_table.remove_item(item_id);
+        self.store.publish_change(&legacy_subject(item_id)).await?;
+        Ok(())
+    }
+
+    /// Creates API key credentials with the legacy key's privileges, item access and
+    /// referrers, and generates key 1 (returned once). The legacy key keeps working until it
+    /// is invalidated or its item deleted, so applications can switch without downtime.
+    pub async fn migrate_legacy_key(
+        &self,
+        caller: &Caller,
+        item_id: &str,
+    ) -> ServiceResult<(String, String, MintedKey)> {
+        let id = parse_item_id(item_id)?;
+        let key = self.manageable_legacy_key(caller, &id).await?;
+        let owner = self
+            .load_member(&key.owner)
+            .await?
+            .ok_or_else(|| ServiceError::invalid("The legacy key's owner no longer exists."))?;
+        let as_owner = Caller::Member(Box::new(owner));
+        let title = self
+            .store
+            .get_item(&id)
+            .await?
+            .map(|s| s.item.title)
+            .unwrap_or_default();
+        let changes = keyportal_domain::item::ItemChanges {
+            title: Some(format!("{} (API key credentials)", title.trim())),
+            item_type: Some(APPLICATION_TYPE.into()),
+            tags: Some(vec!["migrated".into()]),
+            snippet: Some("Migrated from a legacy API key".into()),
+            ..Default::default()
+        };
+        let username = key.owner.clone();
+        let view = self
+            .add_item(&as_owner, &username, None, changes, None)
+            .await?;
+        let registered = self
+            .register_app(
+                &as_owner,
+                RegisterApp {
+                    item_id: view.item.id.clone(),
+                    app_type: "multiple".into(),
+                    redirect_uris: Vec::new(),
+                    http_referrers: key.http_referrers.clone(),
+                    privileges: key.privileges.clone(),
+                    is_personal: None,
+                },
+            )
+            .await;
+        let registered = match registered {
+            Ok(r) => r,
+            Err(error) => {
+                self.store.delete_item(&view.item.id).await?;
+                return Err(error);
+            }
+        };
+        let secret = registered.client_secret.expose().to_string();
+        let minted = self
+            .mint_api_key(&registered.app.client_id, &secret, KeySlot::One, None)
+            .await?;
+        debug_assert!(
+            key.privileges
+                .iter()
+                .filter(|p| item_access_target(p).is_some())
+                .count()
+                <= 100
+        );
+        Ok((view.item.id, registered.app.client_id, minted))
+    }
+}

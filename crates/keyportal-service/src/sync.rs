@@ -1,0 +1,163 @@
+//! Keeping the in-memory key table exact: a full load at start, then the change feed (every
+//! node publishes what it changed; every node reloads what others changed), and the batched
+//! write of key `last_used` times.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use keyportal_domain::credential::AppToken;
+use keyportal_domain::user::{effective_privileges, User};
+
+use crate::error::ServiceResult;
+use crate::key_table::OwnerState;
+use crate::Portal;
+
+/// Setting that holds the legacy-key retirement date (epoch ms).
+pub const LEGACY_RETIREMENT_SETTING: &str = "legacy_key_retirement";
+
+impl Portal {
+    /// Loads every credential, app token, legacy key and owner. Called once at start.
+    pub async fn load_key_table(&self) -> ServiceResult<()> {
+        let seq = self.store.latest_change().await?;
+        let now = self.now();
+        let mut tokens: HashMap<String, Vec<AppToken>> = HashMap::new();
+        for token in self.store.list_app_tokens(now).await? {
+            tokens
+                .entry(token.client_id.clone())
+                .or_default()
+                .push(token);
+        }
+        self.key_table.clear();
+        for app in self.store.list_apps().await? {
+            let own = tokens
+                .get(&app.client_id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            self.key_table.put_app(&app, own);
+        }
+        for key in self.store.list_legacy_keys().await? {
+            self.key_table.put_legacy(&key);
+        }
+        self.refresh_all_owners().await?;
+        self.refresh_settings().await?;
+        self.last_change.store(seq, Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn owner_state(&self, user: &User) -> ServiceResult<OwnerState> {
+        let role = self.role_by_id(&user.role_id).await?;
+        Ok(OwnerState {
+            org_id: user.org_id.clone(),
+            privileges: effective_privileges(&role, user.user_type, user.disabled),
+            disabled: user.disabled,
+        })
+    }
+
+    /// Re-reads one member's privileges and state (after a role, type or status change).
+    pub async fn refresh_owner(&self, username: &str) -> ServiceResult<()> {
+        let state = match self.store.get_user(username).await? {
+            Some(user) => Some(self.owner_state(&user).await?),
+            None => None,
+        };
+        self.key_table.put_owner(username, state);
+        Ok(())
+    }
+
+    /// Re-reads every member (after a custom role's privileges change).
+    pub async fn refresh_all_owners(&self) -> ServiceResult<()> {
+        let (users, _) = self.store.list_users(0, 1_000_000).await?;
+        for user in users {
+            let state = self.owner_state(&user).await?;
+            self.key_table.put_owner(&user.username, Some(state));
+        }
+        Ok(())
+    }
+
+    async fn refresh_settings(&self) -> ServiceResult<()> {
+        let retirement = self
+            .store
+            .get_setting(LEGACY_RETIREMENT_SETTING)
+            .await?
+            .and_then(|v| v.parse::<i64>().ok());
+        self.key_table.set_legacy_retirement(retirement);
+        Ok(())
+    }
+
+    /// Reloads what a change notice names.
+    async fn refresh_subject(&self, subject: &str) -> ServiceResult<()> {
+        let (kind, name) = subject.split_once(':').unwrap_or((subject, ""));
+        match kind {
+            "app" => match self.store.get_app_by_item(name).await? {
+                Some(stored) => {
+                    let tokens = self.store.list_app_tokens(self.now()).await?;
+                    self.key_table.put_app(&stored.app, &tokens);
+                }
+                None => self.key_table.remove_item(name),
+            },
+            "legacy" => match self.store.get_legacy_key(name).await? {
+                Some(key) => self.key_table.put_legacy(&key),
+                None => self.key_table.remove_item(name),
+            },
+            "user" => self.refresh_owner(name).await?,
+            "roles" => self.refresh_all_owners().await?,
+            "settings" => self.refresh_settings().await?,
+            other => tracing::warn!(subject = other, "unknown change notice"),
+        }
+        Ok(())
+    }
+
+    /// Applies the change notices published since the last call; returns how many.
+    pub async fn sync_changes(&self) -> ServiceResult<usize> {
+        let mut applied = 0;
+        loop {
+            let since = self.last_change.load(Ordering::SeqCst);
+            let notices = self.store.changes_since(since, 500).await?;
+            let Some((last, _)) = notices.last().cloned() else {
+                return Ok(applied);
+            };
+            let mut seen = std::collections::HashSet::new();
+            for (_, subject) in &notices {
+                if seen.insert(subject.clone()) {
+                    self.refresh_subject(subject).await?;
+                }
+            }
+            applied += notices.len();
+            self.last_change.store(last, Ordering::SeqCst);
+        }
+    }
+
+    /// Announces a change of a member (role, type, status) and applies it here.
+    pub(crate) async fn member_changed(&self, username: &str) -> ServiceResult<()> {
+        self.refresh_owner(username).await?;
+        self.store
+            .publish_change(&format!("user:{username}"))
+            .await?;
+        Ok(())
+    }
+
+    /// Announces a change of custom roles and applies it here.
+    pub(crate) async fn roles_changed(&self) -> ServiceResult<()> {
+        self.refresh_all_owners().await?;
+        self.store.publish_change("roles").await?;
+        Ok(())
+    }
+
+    /// Writes the key uses seen since the last flush (one batch, never per request).
+    pub async fn flush_key_uses(&self) -> ServiceResult<usize> {
+        let uses = self.key_table.take_key_uses();
+        if !uses.is_empty() {
+            self.store.record_key_uses(&uses).await?;
+        }
+        Ok(uses.len())
+    }
+
+    /// Housekeeping: expired user tokens and old change notices.
+    pub async fn purge_expired(&self) -> ServiceResult<()> {
+        let now = self.now();
+        self.store.purge_expired_tokens(now).await?;
+        self.store
+            .prune_changes(now - keyportal_domain::time::DAY_MS)
+            .await?;
+        Ok(())
+    }
+}

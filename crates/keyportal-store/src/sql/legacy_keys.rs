@@ -1,0 +1,116 @@
+//! Imported legacy API keys, stored by hex SHA-256 only (the hash is never logged or put in
+//! an error message).
+
+use async_trait::async_trait;
+use keyportal_domain::legacy_key::LegacyKey;
+use sqlx::any::AnyRow;
+
+use super::rows::{
+    conflict_on_unique, flag, flag_value, int, is_foreign_key_violation, json_list,
+    parse_json_list, require_row, text,
+};
+use super::SqlStore;
+use crate::{LegacyKeyStore, StoreError, StoreResult};
+
+const COLUMNS: &str = "item_id, key_hash, owner, key_hint, privileges, http_referrers, active, \
+                       created, last_used";
+
+fn key_from_row(row: &AnyRow) -> StoreResult<LegacyKey> {
+    Ok(LegacyKey {
+        item_id: text(row, "item_id")?,
+        owner: text(row, "owner")?,
+        key_hash: text(row, "key_hash")?,
+        key_hint: text(row, "key_hint")?,
+        privileges: parse_json_list(row, "privileges")?,
+        http_referrers: parse_json_list(row, "http_referrers")?,
+        active: flag(row, "active")?,
+        created: int(row, "created")?,
+        last_used: int(row, "last_used")?,
+    })
+}
+
+/// A unique violation names no column portably, and either one may collide; the message
+/// names both without echoing the hash.
+fn duplicate(key: &LegacyKey) -> String {
+    format!(
+        "a legacy key for item {} or with the same key already exists",
+        key.item_id
+    )
+}
+
+#[async_trait]
+impl LegacyKeyStore for SqlStore {
+    /// Also `NotFound` when the item does not exist (as `create_app`).
+    async fn insert_legacy_key(&self, key: &LegacyKey) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO legacy_keys ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        );
+        sqlx::query(&sql)
+            .bind(&key.item_id)
+            .bind(&key.key_hash)
+            .bind(&key.owner)
+            .bind(&key.key_hint)
+            .bind(json_list(&key.privileges)?)
+            .bind(json_list(&key.http_referrers)?)
+            .bind(flag_value(key.active))
+            .bind(key.created)
+            .bind(key.last_used)
+            .execute(self.pool())
+            .await
+            .map_err(|e| {
+                if is_foreign_key_violation(&e) {
+                    StoreError::NotFound
+                } else {
+                    conflict_on_unique(e, || duplicate(key))
+                }
+            })?;
+        Ok(())
+    }
+
+    async fn get_legacy_key(&self, item_id: &str) -> StoreResult<Option<LegacyKey>> {
+        let sql = format!("SELECT {COLUMNS} FROM legacy_keys WHERE item_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(item_id)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(key_from_row).transpose()
+    }
+
+    /// Oldest key first.
+    async fn list_legacy_keys(&self) -> StoreResult<Vec<LegacyKey>> {
+        let sql = format!("SELECT {COLUMNS} FROM legacy_keys ORDER BY created, item_id");
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
+    /// `NotFound` when the item has no legacy key; `Conflict` when the new hash belongs to
+    /// another key.
+    async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()> {
+        let result = sqlx::query(
+            "UPDATE legacy_keys SET key_hash = $1, owner = $2, key_hint = $3, privileges = $4, \
+             http_referrers = $5, active = $6, created = $7, last_used = $8 WHERE item_id = $9",
+        )
+        .bind(&key.key_hash)
+        .bind(&key.owner)
+        .bind(&key.key_hint)
+        .bind(json_list(&key.privileges)?)
+        .bind(json_list(&key.http_referrers)?)
+        .bind(flag_value(key.active))
+        .bind(key.created)
+        .bind(key.last_used)
+        .bind(&key.item_id)
+        .execute(self.pool())
+        .await
+        .map_err(|e| conflict_on_unique(e, || duplicate(key)))?;
+        require_row(result)
+    }
+
+    /// `NotFound` when the item has no legacy key.
+    async fn delete_legacy_key(&self, item_id: &str) -> StoreResult<()> {
+        let result = sqlx::query("DELETE FROM legacy_keys WHERE item_id = $1")
+            .bind(item_id)
+            .execute(self.pool())
+            .await?;
+        require_row(result)
+    }
+}
