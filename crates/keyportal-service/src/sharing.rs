@@ -155,3 +155,29 @@ impl Portal {
         })
     }
 }
+
+impl Portal {
+    /// `content/items/{id}/groups`: the groups the item is shared with that the caller can
+    /// see, with the caller's membership in each.
+    pub async fn item_groups(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> ServiceResult<Vec<crate::GroupView>> {
+        let shared = self.visible_item(caller, id).await?;
+        let viewer = caller.viewer();
+        let mut groups = Vec::with_capacity(shared.group_ids.len());
+        for group_id in &shared.group_ids {
+            if let Some(group) = self.store.get_group(group_id).await? {
+                if keyportal_domain::visibility::can_view_group(&viewer, &group) {
+                    groups.push(crate::GroupView {
+                        caller_membership: caller.member().and_then(|m| m.membership(&group.id)),
+                        caller_username: caller.username().map(str::to_string),
+                        group,
+                    });
+                }
+            }
+        }
+        Ok(groups)
+    }
+}

@@ -219,3 +219,83 @@ on_both_backends!(
         assert_eq!(error_code(&join), 403);
     }
 );
+
+on_both_backends!(
+    bulk_sharing_and_item_groups_for_the_python_client,
+    false,
+    |s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let gid = s
+            .post(
+                "community/createGroup",
+                Some(&admin),
+                &[("title", "Team"), ("access", "org")],
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let a = s.add_item(&admin, "admin", "A", &[]).await;
+        let b = s.add_item(&admin, "admin", "B", &[]).await;
+        let items = format!("{a},{b},0123456789abcdef0123456789abcdef");
+        let shared = s
+            .post(
+                "content/users/admin/shareItems",
+                Some(&admin),
+                &[
+                    ("items", &items),
+                    ("groups", &gid),
+                    ("org", "true"),
+                    ("everyone", "false"),
+                ],
+            )
+            .await;
+        let results = shared["results"].as_array().unwrap();
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0]["success"], true);
+        assert_eq!(results[1]["notSharedWith"], json!([]));
+        assert_eq!(results[2]["success"], false, "an unknown item fails alone");
+        assert_eq!(
+            s.get(&format!("content/items/{a}"), Some(&admin), &[])
+                .await["access"],
+            "org"
+        );
+        let groups = s
+            .post(&format!("content/items/{a}/groups"), Some(&admin), &[])
+            .await;
+        assert_eq!(groups["admin"][0]["id"], gid.as_str());
+        assert_eq!(groups["member"], json!([]));
+        let unshared = s
+            .post(
+                "content/users/admin/unshareItems",
+                Some(&admin),
+                &[("items", &a), ("groups", &gid)],
+            )
+            .await;
+        assert_eq!(unshared["results"][0]["notUnsharedFrom"], json!([]));
+        assert_eq!(
+            s.post(&format!("content/items/{a}/groups"), Some(&admin), &[])
+                .await["admin"],
+            json!([])
+        );
+        let org_search = s
+            .get(
+                "search",
+                Some(&admin),
+                &[(
+                    "q",
+                    &format!(
+                        "title:A accountid:{}",
+                        s.get("portals/self", None, &[]).await["id"]
+                            .as_str()
+                            .unwrap()
+                    ),
+                )],
+            )
+            .await;
+        assert_eq!(
+            org_search["total"], 1,
+            "the Python client adds accountid: to every search"
+        );
+    }
+);
