@@ -145,9 +145,9 @@ impl Portal {
             .await?
             .ok_or_else(|| ServiceError::invalid("Item is not a legacy API key."))?;
         let system = matches!(caller, Caller::System { .. });
-        if !system
-            && !(caller.member().is_some() && can_update_item(&caller.viewer(), &shared.item))
-        {
+        let may_manage = system
+            || (caller.member().is_some() && can_update_item(&caller.viewer(), &shared.item));
+        if !may_manage {
             return Err(ServiceError::forbidden());
         }
         Ok(key)
