@@ -33,6 +33,18 @@ pub struct AppView {
     pub now: i64,
 }
 
+/// The app behind a key, for `portals/self.appInfo` (design §2.10).
+#[derive(Debug, Clone)]
+pub struct KeyAppInfo {
+    pub client_id: String,
+    pub item_id: String,
+    pub owner: String,
+    pub org_id: String,
+    pub title: String,
+    /// The key's effective privileges (the credential's ∩ the owner's).
+    pub privileges: Vec<String>,
+}
+
 /// `registerApp` parameters.
 #[derive(Debug, Clone, Default)]
 pub struct RegisterApp {
@@ -457,6 +469,34 @@ impl Portal {
         app.revoke(slot, self.now());
         self.store.update_app(&app).await?;
         self.after_app_change(&app).await
+    }
+
+    /// Describes the app behind the caller's key (`None` for other callers).
+    pub async fn key_app_info(&self, caller: &Caller) -> ServiceResult<Option<KeyAppInfo>> {
+        let Some(key) = caller.key() else {
+            return Ok(None);
+        };
+        let title = self
+            .store
+            .get_item(&key.grant.item_id)
+            .await?
+            .map(|s| s.item.title)
+            .unwrap_or_default();
+        let mut privileges = key.effective_privileges().to_vec();
+        privileges.extend(
+            key.grant
+                .item_access
+                .iter()
+                .map(|id| format!("portal:app:access:item:{id}")),
+        );
+        Ok(Some(KeyAppInfo {
+            client_id: key.grant.client_id.clone(),
+            item_id: key.grant.item_id.clone(),
+            owner: key.grant.owner.clone(),
+            org_id: key.owner.org_id.clone(),
+            title,
+            privileges,
+        }))
     }
 
     /// Puts the app's current keys into this node's table and tells the other nodes.

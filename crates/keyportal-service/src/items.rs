@@ -19,6 +19,8 @@ pub struct ItemView {
     pub group_ids: Vec<String>,
     /// `admin` when the caller administers it without owning it, `update` for the owner.
     pub item_control: Option<&'static str>,
+    /// `apiToken1ExpirationDate` and `apiToken2ExpirationDate` of a registered app.
+    pub slot_dates: Option<[i64; 2]>,
 }
 
 impl ItemView {
@@ -51,7 +53,27 @@ impl Portal {
             item: shared.item,
             group_ids: shared.group_ids,
             item_control,
+            slot_dates: None,
         }
+    }
+
+    /// Adds the slot dates of registered apps (clients read them as item fields).
+    pub(crate) async fn with_slot_dates(&self, mut view: ItemView) -> ServiceResult<ItemView> {
+        let registered = view.item.item_type == keyportal_domain::credential::APPLICATION_TYPE
+            && view
+                .item
+                .type_keywords
+                .iter()
+                .any(|k| k == keyportal_domain::credential::REGISTERED_APP_KEYWORD);
+        if registered {
+            if let Some(stored) = self.store.get_app_by_item(&view.item.id).await? {
+                view.slot_dates = Some([
+                    stored.app.slots[0].expiration,
+                    stored.app.slots[1].expiration,
+                ]);
+            }
+        }
+        Ok(view)
     }
 
     /// The item if the caller may see it; unknown and invisible items look the same.
@@ -163,7 +185,7 @@ impl Portal {
     /// `content/items/{id}`.
     pub async fn get_item(&self, caller: &Caller, id: &str) -> ServiceResult<ItemView> {
         let shared = self.visible_item(caller, id).await?;
-        Ok(self.view_item(caller, shared))
+        self.with_slot_dates(self.view_item(caller, shared)).await
     }
 
     /// `…/items/{id}/update`: only the fields sent change.

@@ -212,17 +212,17 @@ impl Portal {
             matches.reverse();
         }
         let page = paginate(&request.q, matches, request.start, request.num);
+        let mut results = Vec::with_capacity(page.results.len());
+        for shared in page.results {
+            results.push(self.with_slot_dates(self.view_item(caller, shared)).await?);
+        }
         Ok(Page {
             query: page.query,
             total: page.total,
             start: page.start,
             num: page.num,
             next_start: page.next_start,
-            results: page
-                .results
-                .into_iter()
-                .map(|s| self.view_item(caller, s))
-                .collect(),
+            results,
         })
     }
 }

@@ -48,13 +48,24 @@ async fn portals_self(State(state): State<AppState>, request: ArcgisRequest) -> 
     };
     let host = super::root::site_root(&state, &request);
     let host = host.split("://").nth(1).unwrap_or_default();
-    Ok(request.reply(portal_self_json(
+    let mut value = portal_self_json(
         &org,
         &state.portal.settings().portal_name,
         host,
         state.https,
         user,
-    )))
+    );
+    if let Some(app) = state.portal.key_app_info(&caller).await? {
+        value["appInfo"] = json!({
+            "appId": app.client_id,
+            "itemId": app.item_id,
+            "appOwner": app.owner,
+            "orgId": app.org_id,
+            "appTitle": app.title,
+            "privileges": app.privileges,
+        });
+    }
+    Ok(request.reply(value))
 }
 
 /// `portals/{orgId}` answers like `portals/self` for this organization's id.
@@ -93,10 +104,14 @@ async fn portal_users_by_id(
 
 async fn community_self(State(state): State<AppState>, request: ArcgisRequest) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
-    let username = caller
-        .username()
-        .ok_or(keyportal_service::ServiceError::TokenRequired)?
-        .to_string();
+    let username = match (caller.username(), caller.key()) {
+        (Some(username), _) => username.to_string(),
+        (None, Some(_)) => return Err(keyportal_domain::DomainError::forbidden_because(
+            "This API key has only standard privileges: it acts as an application and has no user.",
+        )
+        .into()),
+        (None, None) => return Err(keyportal_service::ServiceError::TokenRequired.into()),
+    };
     let view = state.portal.get_user(&caller, &username).await?;
     Ok(request.reply(user_json(&view)))
 }

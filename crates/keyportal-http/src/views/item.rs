@@ -58,6 +58,11 @@ pub fn item_json(view: &ItemView) -> Value {
     if let Some(control) = view.item_control {
         value["itemControl"] = json!(control);
     }
+    if let Some([slot1, slot2]) = view.slot_dates {
+        value["apiToken1ExpirationDate"] = json!(slot1);
+        value["apiToken2ExpirationDate"] = json!(slot2);
+        value["tokenExpirationDate"] = json!(-1);
+    }
     value
 }
 

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod credentials;
 mod groups;
 mod items;
 mod roles;
