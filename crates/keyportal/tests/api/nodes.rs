@@ -1,0 +1,206 @@
+//! Several keyportal processes on one PostgreSQL database: a change made on one node reaches
+//! the others' in-memory key tables through LISTEN/NOTIFY within a second.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::harness::{error_code, Backend, TestServer};
+
+/// A second node: the real binary in its own process, on the same database and secret key.
+struct SecondNode {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for SecondNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn second_node(first: &TestServer) -> SecondNode {
+    let keyportal_store::DatabaseUrl::Postgres(database) = &first.database else {
+        panic!("second nodes share PostgreSQL");
+    };
+    let secret =
+        std::fs::read_to_string(first.data_dir.path().join("secret.key")).expect("secret key");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyportal"));
+    for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("KEYPORTAL_")) {
+        command.env_remove(name);
+    }
+    let child = command
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            database,
+        ])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("KEYPORTAL_SECRET_KEY", secret.trim())
+        .env("KEYPORTAL_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn second node");
+    let node = SecondNode {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _dir: dir,
+    };
+    let started = Instant::now();
+    while first
+        .client
+        .get(format!("{}/health", node.url))
+        .send()
+        .await
+        .map(|r| r.status().is_success())
+        .ok()
+        != Some(true)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "second node did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    node
+}
+
+async fn key_works(s: &TestServer, base: &str, key: &str) -> bool {
+    let answer: Value = s
+        .client
+        .get(format!("{base}/sharing/rest/portals/self"))
+        .query(&[("f", "json"), ("token", key)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    match error_code(&answer) {
+        0 => true,
+        498 => false,
+        other => panic!("unexpected answer {other}: {answer}"),
+    }
+}
+
+/// Polls until `key_works(...) == expected`, returning how long it took.
+async fn until(s: &TestServer, base: &str, key: &str, expected: bool) -> Duration {
+    let started = Instant::now();
+    while key_works(s, base, key).await != expected {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "node at {base} never saw the change"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_changed_on_one_node_is_honoured_or_refused_by_another_within_a_second() {
+    let Some(s) = TestServer::start(Backend::Postgres, false).await else {
+        return;
+    };
+    let b = second_node(&s).await;
+    let admin = s.admin_token().await;
+    let item = s
+        .add_item(&admin, "admin", "Keys", &[("type", "Application")])
+        .await;
+    let app = s
+        .post(
+            "oauth2/registerApp",
+            Some(&admin),
+            &[
+                ("itemId", &item),
+                ("privileges", r#"["premium:user:basemaps"]"#),
+            ],
+        )
+        .await;
+    let (client_id, secret) = (
+        app["client_id"].as_str().unwrap().to_string(),
+        app["client_secret"].as_str().unwrap().to_string(),
+    );
+    let minted = s
+        .post(
+            "oauth2/token",
+            None,
+            &[
+                ("client_id", &client_id),
+                ("client_secret", &secret),
+                ("apiToken", "1"),
+            ],
+        )
+        .await;
+    let key = minted["access_token"].as_str().unwrap().to_string();
+    assert!(key_works(&s, &s.url, &key).await);
+    let appeared = until(&s, &b.url, &key, true).await;
+    assert!(
+        appeared < Duration::from_secs(1),
+        "a new key reached the other node after {appeared:?}"
+    );
+
+    let revoked = s
+        .post(
+            "oauth2/revokeToken",
+            None,
+            &[
+                ("client_id", &client_id),
+                ("client_secret", &secret),
+                ("apiToken", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(revoked, json!({ "success": true }));
+    assert!(
+        !key_works(&s, &s.url, &key).await,
+        "refused at once on the node that revoked it"
+    );
+    let refused = until(&s, &b.url, &key, false).await;
+    assert!(
+        refused < Duration::from_secs(1),
+        "the other node refused the key after {refused:?}"
+    );
+    eprintln!("propagation: new key {appeared:?}, revocation {refused:?}");
+
+    // And the other way round: a key minted on B, invalidated by disabling its owner on A.
+    let minted: Value = s
+        .client
+        .post(format!("{}/sharing/rest/oauth2/token", b.url))
+        .form(&[
+            ("client_id", client_id.as_str()),
+            ("client_secret", secret.as_str()),
+            ("apiToken", "2"),
+            ("f", "json"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key2 = minted["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{minted}"))
+        .to_string();
+    assert!(until(&s, &s.url, &key2, true).await < Duration::from_secs(1));
+    let owner = s.member(&admin, "second", "org_admin", "creatorUT").await;
+    s.post("community/users/admin/disable", Some(&owner), &[])
+        .await;
+    assert!(
+        until(&s, &b.url, &key2, false).await < Duration::from_secs(1),
+        "disabling the owner reached node B"
+    );
+}
