@@ -509,3 +509,56 @@ impl Portal {
         Ok(())
     }
 }
+
+/// One credential in an owner's or administrator's overview.
+#[derive(Debug, Clone)]
+pub struct CredentialSummary {
+    pub title: String,
+    pub app: AppRegistration,
+}
+
+impl Portal {
+    /// Credentials the caller may manage: their own; every one for administrators and the CLI.
+    pub async fn list_credentials(&self, caller: &Caller) -> ServiceResult<Vec<CredentialSummary>> {
+        caller.require_signed_in()?;
+        let viewer = caller.viewer();
+        let all = matches!(caller, Caller::System { .. })
+            || (caller.member().is_some()
+                && viewer.has(keyportal_domain::privilege::names::ADMIN_VIEW_ITEMS));
+        let mut out = Vec::new();
+        for app in self.store.list_apps().await? {
+            let mine = caller
+                .member()
+                .is_some_and(|m| m.user.username == app.owner);
+            if !(all || mine) {
+                continue;
+            }
+            let title = self
+                .store
+                .get_item(&app.item_id)
+                .await?
+                .map(|s| s.item.title)
+                .unwrap_or_default();
+            out.push(CredentialSummary { title, app });
+        }
+        Ok(out)
+    }
+
+    /// One credential by item id or client id, for `keyportal credential show`.
+    pub async fn find_credential(
+        &self,
+        caller: &Caller,
+        id: &str,
+    ) -> ServiceResult<CredentialSummary> {
+        self.list_credentials(caller)
+            .await?
+            .into_iter()
+            .find(|c| c.app.item_id == id.to_ascii_lowercase() || c.app.client_id == id)
+            .ok_or_else(|| {
+                ServiceError::not_found(format!(
+                    "No credential with item id or client id '{}'.",
+                    shorten(id)
+                ))
+            })
+    }
+}

@@ -34,7 +34,7 @@ pub use bootstrap::Bootstrap;
 pub use caller::{Caller, Member, RequestFacts};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use content::ContentPage;
-pub use credentials::{AppChanges, AppView, KeyAppInfo, RegisterApp, SlotDates};
+pub use credentials::{AppChanges, AppView, CredentialSummary, KeyAppInfo, RegisterApp, SlotDates};
 pub use error::{ServiceError, ServiceResult};
 pub use groups::{GroupView, NewGroupMembers};
 pub use items::{ItemStatus, ItemView};

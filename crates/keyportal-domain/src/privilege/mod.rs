@@ -205,4 +205,40 @@ mod tests {
         let b: PrivilegeSet = ["a:b:d", "a:b:e"].into_iter().collect();
         assert_eq!(a.intersection(&b).to_vec(), vec!["a:b:d".to_string()]);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn catalog_subset() -> impl Strategy<Value = PrivilegeSet> {
+            proptest::collection::vec(0..CATALOG.len(), 0..40)
+                .prop_map(|idx| idx.into_iter().map(|i| CATALOG[i].string).collect())
+        }
+
+        proptest! {
+            /// A key's effective privileges: exactly those held by both the credential and
+            /// its owner (design §2.9).
+            #[test]
+            fn intersection_holds_exactly_the_common_privileges(a in catalog_subset(), b in catalog_subset()) {
+                let both = a.intersection(&b);
+                for info in CATALOG {
+                    let p = info.string;
+                    prop_assert_eq!(both.contains(p), a.contains(p) && b.contains(p));
+                }
+                prop_assert_eq!(&both, &b.intersection(&a));
+                prop_assert!(both.len() <= a.len().min(b.len()));
+            }
+
+            /// Narrowing the owner can only narrow what a key may do.
+            #[test]
+            fn narrowing_the_owner_never_widens_a_key(key in catalog_subset(), owner in catalog_subset(), drop in catalog_subset()) {
+                let narrowed = owner.filtered(|p| !drop.contains(p));
+                let before = key.intersection(&owner);
+                let after = key.intersection(&narrowed);
+                for p in after.iter() {
+                    prop_assert!(before.contains(p));
+                }
+            }
+        }
+    }
 }

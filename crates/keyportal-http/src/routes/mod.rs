@@ -6,6 +6,7 @@ mod content;
 mod groups;
 mod health;
 mod items;
+mod legacy;
 mod portal;
 mod roles;
 mod root;
@@ -48,6 +49,7 @@ pub fn router() -> Router<AppState> {
             get_or_post(tokens::oauth_token),
         )
         .merge(apps::routes(R))
+        .merge(legacy::routes(R))
         .merge(portal::routes(R))
         .merge(users::routes(R))
         .merge(roles::routes(R))

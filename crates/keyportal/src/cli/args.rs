@@ -23,6 +23,55 @@ pub enum Command {
     User(UserArgs),
     /// Exit 0 when a keyportal server answers at URL.
     Healthcheck(HealthcheckArgs),
+    /// Show developer credentials and the status of their API key slots.
+    Credential(CredentialArgs),
+    /// Import, list, retire, invalidate and migrate legacy API keys (AAPK…).
+    Legacy(LegacyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: CredentialCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CredentialCommand {
+    /// Every credential with its owner and which keys are active.
+    List,
+    /// One credential (by item id or client id): privileges, referrers, both key slots.
+    Show { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct LegacyArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: LegacyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LegacyCommand {
+    /// Import keys from a JSON file: {"keys":[{"key":"AAPK…","owner":"jdoe","title":"…",
+    /// "privileges":["premium:user:geocode:temporary"],"itemAccess":["<itemId>"],
+    /// "httpReferrers":["https://app.example.com"]}]}. Only hashes are stored.
+    Import { file: PathBuf },
+    /// Legacy keys with their state and last use.
+    List,
+    /// Set the date (UTC midnight) after which every legacy key stops working, or clear it.
+    Retire {
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        clear: bool,
+    },
+    /// Stop one legacy key at once (by its item id).
+    Invalidate { item: String },
+    /// Create API key credentials with the legacy key's privileges and print a new key once.
+    Migrate { item: String },
 }
 
 /// Where the data lives; shared by every command that opens the database.

@@ -1,7 +1,10 @@
 //! The command line: argument definitions and what each command does.
 
 mod args;
+mod credential;
+mod dates;
 mod healthcheck;
+mod legacy;
 mod serve;
 mod user;
 
@@ -15,6 +18,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve::run(args).await,
         Command::User(args) => user::run(args).await,
         Command::Healthcheck(args) => healthcheck::run(args).await,
+        Command::Credential(args) => credential::run(args).await,
+        Command::Legacy(args) => legacy::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -58,17 +58,27 @@ fn read_password_line() -> Result<String, String> {
     Ok(password)
 }
 
-pub async fn run(args: UserArgs) -> Result<(), String> {
-    let (portal, caller) = open_portal(args.storage).await?;
-    let failed = |e: keyportal_service::ServiceError| match e {
-        keyportal_service::ServiceError::Domain(keyportal_domain::DomainError::Invalid {
-            message,
-            details,
-        }) if !details.is_empty() => {
+/// A service error as one line for the terminal, with its details.
+pub fn describe(error: keyportal_service::ServiceError) -> String {
+    use keyportal_domain::DomainError;
+    use keyportal_service::ServiceError;
+    match error {
+        ServiceError::Domain(DomainError::Invalid { message, details }) if !details.is_empty() => {
             format!("{message} {}", details.join(" "))
         }
+        ServiceError::Domain(error @ DomainError::Forbidden { .. }) => {
+            let DomainError::Forbidden { details } = &error else {
+                return error.to_string();
+            };
+            format!("{error} {}", details.join(" "))
+        }
         other => other.to_string(),
-    };
+    }
+}
+
+pub async fn run(args: UserArgs) -> Result<(), String> {
+    let (portal, caller) = open_portal(args.storage).await?;
+    let failed = describe;
     match args.command {
         UserCommand::Add {
             username,

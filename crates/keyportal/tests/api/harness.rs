@@ -297,3 +297,26 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// `--data-dir … --database …` for running the CLI against a test server's database.
+pub fn database_args(s: &TestServer) -> Vec<String> {
+    let url = match &s.database {
+        DatabaseUrl::Sqlite(path) => format!("sqlite:{}", path.display()),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
+    vec![
+        "--data-dir".into(),
+        s.data_dir.path().display().to_string(),
+        "--database".into(),
+        url,
+    ]
+}
+
+/// The `keyportal` binary, with no `KEYPORTAL_…` settings inherited from the environment.
+pub fn keyportal_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_keyportal"));
+    for (name, _) in std::env::vars().filter(|(k, _)| k.starts_with("KEYPORTAL_")) {
+        command.env_remove(name);
+    }
+    command
+}

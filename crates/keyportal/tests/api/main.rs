@@ -8,6 +8,7 @@ mod harness;
 mod credentials;
 mod groups;
 mod items;
+mod legacy;
 mod nodes;
 mod roles;
 mod search;

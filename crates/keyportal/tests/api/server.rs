@@ -2,7 +2,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::harness::{error_code, TestServer, ADMIN_PASSWORD};
+use crate::harness::{database_args, error_code, TestServer, ADMIN_PASSWORD};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -56,20 +56,7 @@ on_both_backends!(
 );
 
 fn keyportal() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_keyportal"))
-}
-
-fn database_args(s: &TestServer) -> Vec<String> {
-    let url = match &s.database {
-        keyportal_store::DatabaseUrl::Sqlite(path) => format!("sqlite:{}", path.display()),
-        keyportal_store::DatabaseUrl::Postgres(url) => url.clone(),
-    };
-    vec![
-        "--data-dir".into(),
-        s.data_dir.path().display().to_string(),
-        "--database".into(),
-        url,
-    ]
+    crate::harness::keyportal_command()
 }
 
 on_both_backends!(
