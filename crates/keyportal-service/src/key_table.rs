@@ -396,6 +396,24 @@ impl KeyTable {
         self.len() == 0
     }
 
+    /// Forgets app tokens that have expired (keys stay: their slots say why they fail).
+    pub fn drop_expired_app_tokens(&self, now: i64) -> usize {
+        let mut state = self.write();
+        let expired: Vec<[u8; 32]> = state
+            .grants
+            .iter()
+            .filter(|(_, g)| g.kind == GrantKind::AppToken && now >= g.expires)
+            .map(|(digest, _)| *digest)
+            .collect();
+        for digest in &expired {
+            state.grants.remove(digest);
+        }
+        for digests in state.by_item.values_mut() {
+            digests.retain(|d| !expired.contains(d));
+        }
+        expired.len()
+    }
+
     /// Slot uses since the previous call, for the batched `last_used` write.
     pub fn take_key_uses(&self) -> Vec<KeyUse> {
         let state = self.read();

@@ -155,6 +155,7 @@ impl Portal {
     pub async fn purge_expired(&self) -> ServiceResult<()> {
         let now = self.now();
         self.store.purge_expired_tokens(now).await?;
+        self.key_table.drop_expired_app_tokens(now);
         self.store
             .prune_changes(now - keyportal_domain::time::DAY_MS)
             .await?;

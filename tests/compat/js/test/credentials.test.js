@@ -81,6 +81,7 @@ async function recordWire(fn) {
   }
 }
 
+const sorted = (list) => [...list].sort();
 const seq = (calls) => calls.map((c) => `${c.method} ${c.path}`);
 
 /** The calls authenticated by client_id + client_secret must carry no user token at all. */
@@ -150,6 +151,7 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
   let itemId;
   let key1;
   let key2;
+  let credMints; // raw oauth2/token answers for `cred`, by slot (the last one wins)
   const slot1Date = new Date(Date.now() + 10 * DAY);
   const cleanup = [];
 
@@ -223,6 +225,7 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
     assert.equal(update.params.apiToken2ExpirationDate, "-1");
 
     const app = await getRegisteredAppInfo({ itemId, authentication: admin });
+    credMints = Object.fromEntries(mintLog.map(({ slot, response }) => [slot, response]));
     const mints = calls.filter((c) => c.path === "oauth2/token");
     assert.deepEqual(mints.map((c) => c.params.apiToken).sort(), ["1", "2"]);
     for (const m of mints) assertMintCall(m, Number(m.params.apiToken), app);
@@ -237,9 +240,7 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
     }
 
     // --- the returned credential (registeredAppInfo after minting, REST JS-stripped)
-    assert.equal(result.apiToken1Active, true);
-    assert.equal(result.apiToken2Active, true);
-    assert.deepEqual(result.privileges, [GEOCODE, `portal:app:access:item:${grantedId}`]);
+    assert.deepEqual(sorted(result.privileges), sorted([GEOCODE, `portal:app:access:item:${grantedId}`]));
     assert.deepEqual(result.httpReferrers, []);
     assert.equal(result.isPersonalAPIToken, false);
     assert.match(result.client_id, /^\w+$/);
@@ -252,10 +253,72 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
     assert.equal(result.item.apiToken2ExpirationDate, -1, "item fetched before minting: slot 2 undated");
     assert.ok(result.item.typeKeywords.includes("Registered App"), `typeKeywords ${result.item.typeKeywords}`);
     assert.ok(result.item.typeKeywords.includes("APIToken"), `typeKeywords ${result.item.typeKeywords}`);
+
+    // Both slots were minted concurrently (REST JS uses Promise.all); both must be active.
+    // KNOWN SERVER BUG (parallel-mint lost update): keyportal's mint_api_key reads the whole app
+    // registration, changes one slot and writes the whole registration back, so two concurrent
+    // oauth2/token calls for slots 1 and 2 of one credential race and one slot's key, active flag
+    // and date are lost (the key was returned but answers 498). Repair the state sequentially so
+    // the following tests still exercise everything else, then fail naming the bug.
+    const lost = [];
+    for (const n of [1, 2]) {
+      const works = await getItemWithKey(grantedId, result[`accessToken${n}`]).then(() => true, () => false);
+      if (result[`apiToken${n}Active`] !== true || !works) lost.push(n);
+    }
+    const mark = mintLog.length;
+    if (lost.length) {
+      const repaired = await updateApiKey({
+        itemId,
+        generateToken1: lost.includes(1),
+        generateToken2: lost.includes(2),
+        authentication: admin,
+      });
+      if (repaired.accessToken1) key1 = repaired.accessToken1;
+      if (repaired.accessToken2) key2 = repaired.accessToken2;
+      for (const m of mintLog.slice(mark)) credMints[m.slot] = m.response;
+      assert.fail(
+        `BUG parallel-mint lost update: after createApiKey minted slots 1 and 2 concurrently, ` +
+          `registeredAppInfo reports apiToken1Active=${result.apiToken1Active} ` +
+          `apiToken2Active=${result.apiToken2Active}; slot(s) ${lost} lost or their key answers 498 ` +
+          `(keys repaired sequentially for the following tests)`
+      );
+    }
+  });
+
+  test("BUG check (parallel-mint lost update): concurrent oauth2/token for both slots keeps both", async () => {
+    // The real createApiKey/updateApiKey mint both slots with Promise.all; the race is
+    // intermittent, so run the real flow several times.
+    const failures = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await createApiKey({
+        title: `KP ${RUN} race ${i}`,
+        privileges: [GEOCODE, `portal:app:access:item:${grantedId}`],
+        generateToken1: true,
+        generateToken2: true,
+        authentication: admin,
+      });
+      cleanup.push({ id: c.itemId, authentication: admin });
+      const item = await getItem(c.itemId, { authentication: admin });
+      const dead = [];
+      for (const n of [1, 2]) {
+        try {
+          await getItemWithKey(grantedId, c[`accessToken${n}`]);
+        } catch (err) {
+          dead.push(`key ${n}: ${err.message}`);
+        }
+      }
+      if (!c.apiToken1Active || !c.apiToken2Active || dead.length) {
+        failures.push(
+          `run ${i}: apiToken1Active=${c.apiToken1Active} apiToken2Active=${c.apiToken2Active} ` +
+            `dates=${item.apiToken1ExpirationDate},${item.apiToken2ExpirationDate} ${dead.join("; ")}`
+        );
+      }
+    }
+    assert.deepEqual(failures, [], `BUG parallel-mint lost update (both oauth2/token calls answered with a key):\n${failures.join("\n")}`);
   });
 
   test("oauth2/token expires_in = seconds until the slot date (undated slot → now + 30 days)", async () => {
-    const byslot = Object.fromEntries(mintLog.map(({ slot, response }) => [slot, response]));
+    const byslot = credMints;
     assertExpiresIn(byslot[1].expires_in, slot1Date.valueOf(), "slot 1");
     // slot 2 was -1 when minted: the server dates it now + 30 days
     const item = await getItem(itemId, { authentication: admin });
@@ -451,9 +514,9 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
   });
 
   test("referrer-only change keeps the keys; the Referer header is enforced", async () => {
-    const minted = await updateApiKey({ itemId, generateToken1: true, generateToken2: true, authentication: admin });
-    key1 = minted.accessToken1;
-    key2 = minted.accessToken2;
+    // one slot per call: minting both at once races (see the parallel-mint BUG check)
+    key1 = (await updateApiKey({ itemId, generateToken1: true, authentication: admin })).accessToken1;
+    key2 = (await updateApiKey({ itemId, generateToken2: true, authentication: admin })).accessToken2;
     assert.equal(slotForKey(key1), 1);
     assert.equal(slotForKey(key2), 2);
 
@@ -469,7 +532,7 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
     ]);
     // REST JS re-sends the current privileges along with the new referrers
     assert.equal(calls[1].params.httpReferrers, '["https://app.example.com"]');
-    assert.equal(calls[1].params.privileges, JSON.stringify([GEOCODE, `portal:app:access:item:${grantedId}`]));
+    assert.deepEqual(sorted(JSON.parse(calls[1].params.privileges)), sorted([GEOCODE, `portal:app:access:item:${grantedId}`]));
     assert.ok(calls[1].params.token, "apps/{cid}/update carries the user token");
     assert.deepEqual(result.httpReferrers, ["https://app.example.com"]);
     assert.equal(result.apiToken1Active, true, "a referrer-only change must keep slot 1");
@@ -513,7 +576,7 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
     ]);
     assert.equal(calls[1].params.privileges, JSON.stringify(privileges));
     assert.equal(calls[1].params.httpReferrers, "[]", "REST JS re-sends the current referrers");
-    assert.deepEqual(result.privileges, privileges);
+    assert.deepEqual(sorted(result.privileges), sorted(privileges));
     assert.equal(result.apiToken1Active, false);
     assert.equal(result.apiToken2Active, false);
     await assertKeyRejected(grantedId, key1);
