@@ -43,5 +43,9 @@ if [[ "$quick" == true ]]; then
 fi
 
 step "official-client compatibility suites"
-cargo build --locked -p keyportal --bin keyportal
+# `cargo test` above already built the binary for the integration tests; building it again
+# alone would resolve features differently and recompile dependencies for nothing.
+if [[ ! -x target/debug/keyportal ]]; then
+  cargo build --locked -p keyportal --bin keyportal
+fi
 KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/compat/run.sh
