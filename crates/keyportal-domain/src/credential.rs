@@ -133,6 +133,8 @@ pub struct AppRegistration {
     pub registered: EpochMillis,
     pub modified: EpochMillis,
     pub slots: [SlotState; 2],
+    /// The stored version this copy was read at (optimistic concurrency in the store).
+    pub revision: i64,
 }
 
 /// An app token (`client_credentials` without `apiToken`): opaque, stored by hash, carrying

@@ -32,6 +32,7 @@ fn credential(n: usize, referrers: Vec<String>) -> AppRegistration {
         registered: NOW,
         modified: NOW,
         slots: [SlotState::empty(), SlotState::empty()],
+        revision: 0,
     }
 }
 

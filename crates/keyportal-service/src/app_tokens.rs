@@ -50,7 +50,7 @@ impl Portal {
             expires: now + minutes * MINUTE_MS,
         };
         self.store.insert_app_token(&record).await?;
-        self.key_table.put_app_token(&stored, &record);
+        self.refresh_app(&stored.item_id).await?;
         self.store
             .publish_change(&app_subject(&stored.item_id))
             .await?;

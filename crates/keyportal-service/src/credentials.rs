@@ -94,7 +94,45 @@ pub(crate) fn app_subject(item_id: &str) -> String {
     format!("app:{item_id}")
 }
 
+/// How often a change is retried when other writers keep changing the same app.
+const MAX_APP_WRITE_ATTEMPTS: usize = 16;
+
 impl Portal {
+    /// Reads an app, applies `change` and stores the result if anything changed — retried
+    /// from a fresh read when another request (or node) changed the app in between, so
+    /// concurrent changes (REST JS mints both slots at once) never overwrite each other.
+    /// Returns the app as stored and `change`'s result.
+    async fn change_app<T>(
+        &self,
+        item_id: &str,
+        mut change: impl FnMut(&mut AppRegistration) -> ServiceResult<T>,
+    ) -> ServiceResult<(AppRegistration, T)> {
+        for _ in 0..MAX_APP_WRITE_ATTEMPTS {
+            let stored = self
+                .store
+                .get_app_by_item(item_id)
+                .await?
+                .ok_or_else(not_registered)?;
+            let mut app = stored.app.clone();
+            let outcome = change(&mut app)?;
+            if app == stored.app {
+                return Ok((app, outcome));
+            }
+            match self.store.update_app(&app).await {
+                Ok(()) => {
+                    app.revision += 1;
+                    self.after_app_change(&app).await?;
+                    return Ok((app, outcome));
+                }
+                Err(keyportal_store::StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ServiceError::Internal(format!(
+            "the app of item {item_id} kept changing; gave up after {MAX_APP_WRITE_ATTEMPTS} attempts"
+        )))
+    }
+
     fn member_of(caller: &Caller) -> ServiceResult<&Member> {
         match caller {
             Caller::Member(m) => Ok(m),
@@ -205,6 +243,7 @@ impl Portal {
             registered: now,
             modified: now,
             slots: [SlotState::empty(), SlotState::empty()],
+            revision: 0,
         };
         // 128 bits from the CSPRNG, in the 32-hex shape ArcGIS uses.
         let secret = SecretString::new(random_hex::<16>());
@@ -294,37 +333,58 @@ impl Portal {
     ) -> ServiceResult<AppView> {
         let stored = self.app_by_client_id(client_id).await?;
         let stored = self.manageable_app(caller, stored).await?;
-        let mut app = stored.app.clone();
+        // Everything that needs the database is checked before the write loop.
+        let app_type = changes
+            .app_type
+            .as_deref()
+            .map(AppType::parse)
+            .transpose()?;
+        let redirect_uris = match &changes.redirect_uris {
+            Some(uris) => {
+                let mut uris = check_redirect_uris(uris)?;
+                if uris.is_empty() {
+                    uris.push(OUT_OF_BAND_REDIRECT.to_string());
+                }
+                Some(uris)
+            }
+            None => None,
+        };
+        let http_referrers = changes
+            .http_referrers
+            .as_deref()
+            .map(check_referrers)
+            .transpose()?;
+        let privileges = match &changes.privileges {
+            Some(privileges) => {
+                // The rules are those of the owner, whoever (owner or administrator) edits.
+                let owner = self.load_member(&stored.app.owner).await?.ok_or_else(|| {
+                    ServiceError::invalid("The credential's owner no longer exists.")
+                })?;
+                Some(self.checked_privileges(&owner, privileges).await?)
+            }
+            None => None,
+        };
         let now = self.now();
-        if let Some(app_type) = &changes.app_type {
-            app.app_type = AppType::parse(app_type)?;
-        }
-        if let Some(uris) = &changes.redirect_uris {
-            let mut uris = check_redirect_uris(uris)?;
-            if uris.is_empty() {
-                uris.push(OUT_OF_BAND_REDIRECT.to_string());
-            }
-            app.redirect_uris = uris;
-        }
-        if let Some(referrers) = &changes.http_referrers {
-            app.http_referrers = check_referrers(referrers)?;
-        }
-        if let Some(privileges) = &changes.privileges {
-            // The rules are those of the owner, whoever (owner or administrator) edits.
-            let owner = self
-                .load_member(&app.owner)
-                .await?
-                .ok_or_else(|| ServiceError::invalid("The credential's owner no longer exists."))?;
-            let checked = self.checked_privileges(&owner, privileges).await?;
-            app.replace_privileges(checked, now);
-        }
-        if app != stored.app {
-            app.modified = now;
-            self.store.update_app(&app).await?;
-            if changes.privileges.is_some() && app.privileges != stored.app.privileges {
-                // App tokens carry the old privileges: they go with the keys.
-                self.store.delete_app_tokens_of(&app.client_id).await?;
-            }
+        let (app, privileges_changed) = self
+            .change_app(&stored.app.item_id, |app| {
+                if let Some(t) = app_type {
+                    app.app_type = t;
+                }
+                if let Some(uris) = &redirect_uris {
+                    app.redirect_uris = uris.clone();
+                }
+                if let Some(referrers) = &http_referrers {
+                    app.http_referrers = referrers.clone();
+                }
+                Ok(match &privileges {
+                    Some(p) => app.replace_privileges(p.clone(), now),
+                    None => false,
+                })
+            })
+            .await?;
+        if privileges_changed {
+            // App tokens carry the old privileges: they go with the keys.
+            self.store.delete_app_tokens_of(&app.client_id).await?;
             self.after_app_change(&app).await?;
         }
         self.view(StoredApp {
@@ -355,7 +415,7 @@ impl Portal {
             Ok(()) | Err(keyportal_store::StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
-        self.key_table.remove_item(item_id);
+        self.refresh_app(item_id).await?;
         self.store.publish_change(&app_subject(item_id)).await?;
         Ok(())
     }
@@ -370,21 +430,20 @@ impl Portal {
         if dates.is_empty() {
             return Ok(());
         }
-        let Some(stored) = self.store.get_app_by_item(&item.id).await? else {
+        if self.store.get_app_by_item(&item.id).await?.is_none() {
             return Ok(());
-        };
-        let mut app = stored.app;
+        }
         let now = self.now();
-        let mut changed = false;
-        for (slot, date) in [(KeySlot::One, dates.slot1), (KeySlot::Two, dates.slot2)] {
-            if let Some(date) = date {
-                changed |= app.set_expiration(slot, date, now)?;
-            }
-        }
-        if changed {
-            self.store.update_app(&app).await?;
-            self.after_app_change(&app).await?;
-        }
+        let (app, ()) = self
+            .change_app(&item.id, |app| {
+                for (slot, date) in [(KeySlot::One, dates.slot1), (KeySlot::Two, dates.slot2)] {
+                    if let Some(date) = date {
+                        app.set_expiration(slot, date, now)?;
+                    }
+                }
+                Ok(())
+            })
+            .await?;
         Self::mark_api_token_keyword(item, &app);
         Ok(())
     }
@@ -443,17 +502,19 @@ impl Portal {
             .filter(|m| !m.user.disabled)
             .ok_or_else(|| DomainError::forbidden_because("The credential's owner is disabled."))?;
         check_may_create_api_keys(owner.user.user_type, &owner.privileges)?;
-        let mut app = stored.app;
         let now = self.now();
-        let minted = app.mint(slot, regenerate, now, self.settings.default_key_lifetime_ms)?;
-        self.store.update_app(&app).await?;
+        let lifetime = self.settings.default_key_lifetime_ms;
+        let (app, minted) = self
+            .change_app(&stored.app.item_id, |app| {
+                Ok(app.mint(slot, regenerate, now, lifetime)?)
+            })
+            .await?;
         if let Some(mut shared) = self.store.get_item(&app.item_id).await? {
             if Self::mark_api_token_keyword(&mut shared.item, &app) {
                 shared.item.modified = now;
                 self.store.update_item(&shared.item).await?;
             }
         }
-        self.after_app_change(&app).await?;
         Ok(minted)
     }
 
@@ -465,10 +526,13 @@ impl Portal {
         slot: KeySlot,
     ) -> ServiceResult<()> {
         let stored = self.authenticated_app(client_id, client_secret).await?;
-        let mut app = stored.app;
-        app.revoke(slot, self.now());
-        self.store.update_app(&app).await?;
-        self.after_app_change(&app).await
+        let now = self.now();
+        self.change_app(&stored.app.item_id, |app| {
+            app.revoke(slot, now);
+            Ok(())
+        })
+        .await?;
+        Ok(())
     }
 
     /// Describes the app behind the caller's key (`None` for other callers).
@@ -501,8 +565,7 @@ impl Portal {
 
     /// Puts the app's current keys into this node's table and tells the other nodes.
     pub(crate) async fn after_app_change(&self, app: &AppRegistration) -> ServiceResult<()> {
-        let tokens = self.store.list_app_tokens(self.now()).await?;
-        self.key_table.put_app(app, &tokens);
+        self.refresh_app(&app.item_id).await?;
         self.store
             .publish_change(&app_subject(&app.item_id))
             .await?;

@@ -291,34 +291,6 @@ impl KeyTable {
         state.by_item.insert(app.item_id.clone(), digests);
     }
 
-    /// Adds one app token to a credential already in the table.
-    pub fn put_app_token(&self, app: &AppRegistration, token: &AppToken) {
-        let Some(digest) = digest_from_hex(&token.hash) else {
-            return;
-        };
-        let (privileges, item_access) = split_privileges(&app.privileges);
-        let grant = Grant {
-            kind: GrantKind::AppToken,
-            client_id: app.client_id.clone(),
-            item_id: app.item_id.clone(),
-            owner: app.owner.clone(),
-            expires: token.expires,
-            referrers: parse_referrers(&app.http_referrers),
-            privileges,
-            item_access,
-            personal: app.is_personal,
-            last_used: AtomicI64::new(-1),
-            flushed: AtomicI64::new(-1),
-        };
-        let mut state = self.write();
-        state.grants.insert(digest, Arc::new(grant));
-        state
-            .by_item
-            .entry(app.item_id.clone())
-            .or_default()
-            .push(digest);
-    }
-
     pub fn put_legacy(&self, key: &LegacyKey) {
         let Some(digest) = digest_from_hex(&key.key_hash) else {
             return;

@@ -126,7 +126,7 @@ impl Portal {
                 self.store.delete_item(&item.id).await?;
                 return Err(error.into());
             }
-            self.key_table.put_legacy(&key);
+            self.refresh_legacy(&item.id).await?;
             self.store.publish_change(&legacy_subject(&item.id)).await?;
             created.push(item.id);
         }
@@ -170,7 +170,7 @@ impl Portal {
         let mut key = self.manageable_legacy_key(caller, item_id).await?;
         key.active = false;
         self.store.update_legacy_key(&key).await?;
-        self.key_table.put_legacy(&key);
+        self.refresh_legacy(&key.item_id).await?;
         self.store
             .publish_change(&legacy_subject(&key.item_id))
             .await?;
@@ -210,7 +210,7 @@ impl Portal {
             return Ok(());
         }
         self.store.delete_legacy_key(item_id).await?;
-        self.key_table.remove_item(item_id);
+        self.refresh_legacy(item_id).await?;
         self.store.publish_change(&legacy_subject(item_id)).await?;
         Ok(())
     }

@@ -75,6 +75,8 @@ pub struct Portal {
     sealer: Sealer,
     /// The newest change notice this node has applied.
     last_change: AtomicI64,
+    /// Serialises "read the database, update the key table" so older reads never win.
+    refresh_lock: tokio::sync::Mutex<()>,
 }
 
 impl Portal {
@@ -94,6 +96,7 @@ impl Portal {
             key_table: Arc::new(KeyTable::new()),
             sealer,
             last_change: AtomicI64::new(0),
+            refresh_lock: tokio::sync::Mutex::new(()),
         }
     }
 

@@ -55,6 +55,9 @@ impl Portal {
 
     /// Re-reads one member's privileges and state (after a role, type or status change).
     pub async fn refresh_owner(&self, username: &str) -> ServiceResult<()> {
+        // Every "read the database, then update the table" runs under one lock: a slower
+        // refresh that read older rows can never overwrite a newer one.
+        let _serial = self.refresh_lock.lock().await;
         let state = match self.store.get_user(username).await? {
             Some(user) => Some(self.owner_state(&user).await?),
             None => None,
@@ -63,8 +66,38 @@ impl Portal {
         Ok(())
     }
 
+    /// Re-reads one credential (its slots and app tokens) into the table, or drops it.
+    pub(crate) async fn refresh_app(&self, item_id: &str) -> ServiceResult<()> {
+        let _serial = self.refresh_lock.lock().await;
+        match self.store.get_app_by_item(item_id).await? {
+            Some(stored) => {
+                let tokens: Vec<AppToken> = self
+                    .store
+                    .list_app_tokens(self.now())
+                    .await?
+                    .into_iter()
+                    .filter(|t| t.client_id == stored.app.client_id)
+                    .collect();
+                self.key_table.put_app(&stored.app, &tokens);
+            }
+            None => self.key_table.remove_item(item_id),
+        }
+        Ok(())
+    }
+
+    /// Re-reads one legacy key into the table, or drops it.
+    pub(crate) async fn refresh_legacy(&self, item_id: &str) -> ServiceResult<()> {
+        let _serial = self.refresh_lock.lock().await;
+        match self.store.get_legacy_key(item_id).await? {
+            Some(key) => self.key_table.put_legacy(&key),
+            None => self.key_table.remove_item(item_id),
+        }
+        Ok(())
+    }
+
     /// Re-reads every member (after a custom role's privileges change).
     pub async fn refresh_all_owners(&self) -> ServiceResult<()> {
+        let _serial = self.refresh_lock.lock().await;
         let (users, _) = self.store.list_users(0, 1_000_000).await?;
         for user in users {
             let state = self.owner_state(&user).await?;
@@ -87,17 +120,8 @@ impl Portal {
     async fn refresh_subject(&self, subject: &str) -> ServiceResult<()> {
         let (kind, name) = subject.split_once(':').unwrap_or((subject, ""));
         match kind {
-            "app" => match self.store.get_app_by_item(name).await? {
-                Some(stored) => {
-                    let tokens = self.store.list_app_tokens(self.now()).await?;
-                    self.key_table.put_app(&stored.app, &tokens);
-                }
-                None => self.key_table.remove_item(name),
-            },
-            "legacy" => match self.store.get_legacy_key(name).await? {
-                Some(key) => self.key_table.put_legacy(&key),
-                None => self.key_table.remove_item(name),
-            },
+            "app" => self.refresh_app(name).await?,
+            "legacy" => self.refresh_legacy(name).await?,
             "user" => self.refresh_owner(name).await?,
             "roles" => self.refresh_all_owners().await?,
             "settings" => self.refresh_settings().await?,

@@ -27,6 +27,7 @@ fn app(referrers: Vec<String>) -> AppRegistration {
         registered: NOW,
         modified: NOW,
         slots: [SlotState::empty(), SlotState::empty()],
+        revision: 0,
     }
 }
 

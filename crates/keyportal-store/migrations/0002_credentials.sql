@@ -31,7 +31,10 @@ CREATE TABLE apps (
     slot2_key_hash TEXT,
     slot2_key_hint TEXT,
     slot2_created BIGINT NOT NULL,
-    slot2_last_used BIGINT NOT NULL
+    slot2_last_used BIGINT NOT NULL,
+    -- Bumped by every update: writers compare it to refuse lost updates (two requests
+    -- minting both slots at once, or two nodes changing the same app).
+    revision BIGINT NOT NULL DEFAULT 0
 );
 
 -- App tokens (client_credentials) by SHA-256 hash. No foreign key: `delete_app` removes an

@@ -158,7 +158,10 @@ pub trait AppStore {
     async fn create_app(&self, app: &AppRegistration, sealed_secret: &str) -> StoreResult<()>;
     async fn get_app_by_item(&self, item_id: &str) -> StoreResult<Option<StoredApp>>;
     async fn get_app_by_client_id(&self, client_id: &str) -> StoreResult<Option<StoredApp>>;
-    /// Replaces every field of the registration (matched by item id) except the secret.
+    /// Replaces every field of the registration (matched by item id) except the secret, if the
+    /// stored `revision` still equals `app.revision`; the stored revision becomes
+    /// `app.revision + 1`. `Conflict` when another writer got there first (reload and retry),
+    /// `NotFound` when the app is gone.
     async fn update_app(&self, app: &AppRegistration) -> StoreResult<()>;
     /// Deletes the registration and its app tokens.
     async fn delete_app(&self, item_id: &str) -> StoreResult<()>;

@@ -222,6 +222,7 @@ conformance!(
     apps_round_trip_every_field,
     app_conflicts_and_missing_items,
     app_updates_replace_every_field_but_the_secret,
+    stale_app_updates_are_refused,
     delete_app_removes_its_tokens_and_frees_the_item,
     key_uses_only_raise_last_used,
     app_tokens_are_listed_until_they_expire,

@@ -17,6 +17,7 @@ fn app() -> AppRegistration {
         registered: NOW,
         modified: NOW,
         slots: [SlotState::empty(), SlotState::empty()],
+        revision: 0,
     }
 }
 

@@ -9,9 +9,11 @@ use serde_json::Value;
 /// The longest single parameter value accepted (larger uploads are not stored).
 const MAX_VALUE_BYTES: usize = 1024 * 1024;
 
-/// Request parameters by name. Later sources (body) override earlier ones (query).
+/// Request parameters by name. A name may repeat (the Python client sends list entries as
+/// repeated fields): single values read the last one, so the body overrides the query; lists
+/// read them all.
 #[derive(Debug, Clone, Default)]
-pub struct Params(HashMap<String, String>);
+pub struct Params(HashMap<String, Vec<String>>);
 
 fn bad(name: &str, expected: &str) -> DomainError {
     DomainError::invalid_with(
@@ -22,24 +24,31 @@ fn bad(name: &str, expected: &str) -> DomainError {
 
 impl Params {
     pub fn insert(&mut self, name: String, value: String) {
-        self.0.insert(name, value);
+        self.0.entry(name).or_default().push(value);
     }
 
     /// Adds `name=value` pairs from urlencoded text.
     pub fn extend_urlencoded(&mut self, text: &[u8]) {
         for (k, v) in form_urlencoded::parse(text) {
-            self.0.insert(k.into_owned(), v.into_owned());
+            self.insert(k.into_owned(), v.into_owned());
         }
     }
 
-    /// The raw value: exact name first, then any spelling of it (`serverURL`/`serverUrl`).
-    pub fn raw(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str).or_else(|| {
+    /// Every value of a name: exact name first, then any spelling of it (`serverURL`/`serverUrl`).
+    fn all(&self, name: &str) -> Option<&[String]> {
+        self.0.get(name).map(Vec::as_slice).or_else(|| {
             self.0
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_str())
+                .map(|(_, v)| v.as_slice())
         })
+    }
+
+    /// The raw value (the last one when the name repeats).
+    pub fn raw(&self, name: &str) -> Option<&str> {
+        self.all(name)
+            .and_then(|values| values.last())
+            .map(String::as_str)
     }
 
     /// A value that is present; empty strings count as present.
@@ -96,14 +105,23 @@ impl Params {
         }
     }
 
-    /// A list sent as `a,b` or as a JSON array `["a","b"]`. Blank or `[]` is an empty list.
+    /// A list sent as `a,b`, as a JSON array `["a","b"]`, or as the same name repeated (each
+    /// repetition in either form). Blank or `[]` is an empty list.
     pub fn list(&self, name: &str) -> Result<Option<Vec<String>>, DomainError> {
-        let Some(raw) = self.raw(name) else {
+        let Some(values) = self.all(name) else {
             return Ok(None);
         };
+        let mut out = Vec::new();
+        for value in values {
+            out.extend(Self::list_value(name, value)?);
+        }
+        Ok(Some(out))
+    }
+
+    fn list_value(name: &str, raw: &str) -> Result<Vec<String>, DomainError> {
         let trimmed = raw.trim();
         if trimmed.is_empty() {
-            return Ok(Some(Vec::new()));
+            return Ok(Vec::new());
         }
         if trimmed.starts_with('[') {
             let values: Vec<Value> =
@@ -115,16 +133,13 @@ impl Params {
                     Value::Number(n) => Ok(n.to_string()),
                     _ => Err(bad(name, "a JSON array of strings")),
                 })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Some);
+                .collect::<Result<Vec<_>, _>>();
         }
-        Ok(Some(
-            trimmed
-                .split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-        ))
+        Ok(trimmed
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect())
     }
 
     /// A JSON value sent as text; blank means absent, `null` means "clear".
@@ -139,7 +154,11 @@ impl Params {
 
     /// Checks the size of every value once, so handlers need not.
     pub fn check_sizes(&self) -> Result<(), DomainError> {
-        match self.0.iter().find(|(_, v)| v.len() > MAX_VALUE_BYTES) {
+        match self
+            .0
+            .iter()
+            .find(|(_, values)| values.iter().map(String::len).sum::<usize>() > MAX_VALUE_BYTES)
+        {
             Some((k, _)) => Err(DomainError::invalid(format!(
                 "'{}' is larger than {} bytes.",
                 keyportal_domain::ids::shorten(k),
@@ -201,6 +220,20 @@ mod tests {
         assert_eq!(p.i64("n").ok().flatten(), Some(60));
         assert_eq!(p.i64("fl").ok().flatten(), Some(60));
         assert!(p.i64("bad").is_err());
+    }
+
+    #[test]
+    fn repeated_names_are_lists_and_the_last_single_value_wins() {
+        let mut p = Params::default();
+        p.extend_urlencoded(b"httpReferrers=https%3A%2F%2Fone.example.com&httpReferrers=https%3A%2F%2Ftwo.example.com&title=a&title=b");
+        assert_eq!(
+            p.list("httpReferrers").ok().flatten(),
+            Some(vec![
+                "https://one.example.com".into(),
+                "https://two.example.com".into()
+            ])
+        );
+        assert_eq!(p.text("title"), Some("b"));
     }
 
     #[test]

@@ -21,7 +21,7 @@ const COLUMNS: &str = "item_id, client_id, sealed_secret, owner, app_type, redir
                        slot1_expiration, slot1_active, slot1_key_hash, slot1_key_hint, \
                        slot1_created, slot1_last_used, \
                        slot2_expiration, slot2_active, slot2_key_hash, slot2_key_hint, \
-                       slot2_created, slot2_last_used";
+                       slot2_created, slot2_last_used, revision";
 
 /// Raises a slot's `last_used`, never lowering it. A use older than the slot's current key
 /// (`created`) was made with the key that key replaced: recording it would show the new key
@@ -61,6 +61,7 @@ fn app_from_row(row: &AnyRow) -> StoreResult<AppRegistration> {
         registered: int(row, "registered")?,
         modified: int(row, "modified")?,
         slots: [slot_from_row(row, "slot1")?, slot_from_row(row, "slot2")?],
+        revision: int(row, "revision")?,
     })
 }
 
@@ -130,7 +131,7 @@ impl AppStore for SqlStore {
         let (redirect_uris, http_referrers, privileges) = json_columns(app)?;
         let sql = format!(
             "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
         );
         let query = sqlx::query(&sql)
             .bind(&app.item_id)
@@ -144,7 +145,7 @@ impl AppStore for SqlStore {
             .bind(flag_value(app.is_personal))
             .bind(app.registered)
             .bind(app.modified);
-        let query = bind_slot(bind_slot(query, &app.slots[0]), &app.slots[1]);
+        let query = bind_slot(bind_slot(query, &app.slots[0]), &app.slots[1]).bind(app.revision);
         match query.execute(self.pool()).await {
             Ok(_) => Ok(()),
             Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
@@ -171,8 +172,9 @@ impl AppStore for SqlStore {
              slot1_expiration = $10, slot1_active = $11, slot1_key_hash = $12, \
              slot1_key_hint = $13, slot1_created = $14, slot1_last_used = $15, \
              slot2_expiration = $16, slot2_active = $17, slot2_key_hash = $18, \
-             slot2_key_hint = $19, slot2_created = $20, slot2_last_used = $21 \
-             WHERE item_id = $22",
+             slot2_key_hint = $19, slot2_created = $20, slot2_last_used = $21, \
+             revision = $22 \
+             WHERE item_id = $23 AND revision = $24",
         )
         .bind(&app.client_id)
         .bind(&app.owner)
@@ -184,13 +186,25 @@ impl AppStore for SqlStore {
         .bind(app.registered)
         .bind(app.modified);
         let result = bind_slot(bind_slot(query, &app.slots[0]), &app.slots[1])
+            .bind(app.revision + 1)
             .bind(&app.item_id)
+            .bind(app.revision)
             .execute(self.pool())
             .await
             .map_err(|e| {
                 conflict_on_unique(e, || format!("the client id {} is taken", app.client_id))
             })?;
-        require_row(result)
+        if result.rows_affected() == 1 {
+            return Ok(());
+        }
+        // Nothing matched: either the app is gone, or someone else changed it first.
+        match self.fetch_app("item_id", &app.item_id).await? {
+            Some(_) => Err(StoreError::Conflict(format!(
+                "the app of item {} changed concurrently (revision {} is stale)",
+                app.item_id, app.revision
+            ))),
+            None => Err(StoreError::NotFound),
+        }
     }
 
     /// `NotFound` when the item has no app.

@@ -6,8 +6,8 @@ use std::time::Duration;
 use keyportal_domain::credential::{AppRegistration, AppToken, AppType, SlotState};
 use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_store::{
-    AppStore, ChangeFeed, ItemStore, KeyUse, LegacyKeyStore, SettingsStore, SqlStore, StoredApp,
-    UserStore,
+    AppStore, ChangeFeed, ItemStore, KeyUse, LegacyKeyStore, SettingsStore, SqlStore, StoreError,
+    StoredApp, UserStore,
 };
 
 use crate::fixtures::*;
@@ -28,6 +28,7 @@ fn app(n: u64, client_id: &str) -> AppRegistration {
         registered: 1_000 + n as i64,
         modified: 1_000 + n as i64,
         slots: [SlotState::empty(), SlotState::empty()],
+        revision: 0,
     }
 }
 
@@ -241,8 +242,9 @@ pub(crate) async fn app_updates_replace_every_field_but_the_secret(store: &SqlSt
         .await
         .expect("create");
 
-    let full = full_app(1, "clientUpd");
+    let mut full = full_app(1, "clientUpd");
     store.update_app(&full).await.expect("update");
+    full.revision += 1;
     let stored = store
         .get_app_by_item(&full.item_id)
         .await
@@ -252,7 +254,10 @@ pub(crate) async fn app_updates_replace_every_field_but_the_secret(store: &SqlSt
     assert_eq!(stored.sealed_secret, "the-sealed-secret");
 
     // And back: NULL hashes and hints, empty lists, false flags survive an update too.
+    let mut bare = bare;
+    bare.revision = full.revision;
     store.update_app(&bare).await.expect("update back");
+    bare.revision += 1;
     let stored = store
         .get_app_by_client_id("clientUpd")
         .await
@@ -262,7 +267,8 @@ pub(crate) async fn app_updates_replace_every_field_but_the_secret(store: &SqlSt
     assert_eq!(stored.sealed_secret, "the-sealed-secret");
 
     // The client id is a field like the others.
-    let renamed = app(1, "clientRenamed");
+    let mut renamed = app(1, "clientRenamed");
+    renamed.revision = bare.revision;
     store.update_app(&renamed).await.expect("rename");
     assert_eq!(
         store.get_app_by_client_id("clientUpd").await.expect("get"),
@@ -390,6 +396,7 @@ pub(crate) async fn key_uses_only_raise_last_used(store: &SqlStore) {
     fresh.slots[1].created = 800;
     fresh.slots[1].last_used = -1;
     store.update_app(&fresh).await.expect("regenerated slot 2");
+    fresh.revision += 1;
     store
         .record_key_uses(&[key_use("clientUse", 2, 750), key_use("clientIdle", 2, 5)])
         .await
@@ -788,4 +795,42 @@ fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).expect("fits"))
         .expect("after 1970")
+}
+
+/// Optimistic concurrency: an update based on a stale read is refused and changes nothing.
+pub(crate) async fn stale_app_updates_are_refused(store: &SqlStore) {
+    add_items(store, 1).await;
+    let original = app(1, "clientRev");
+    store.create_app(&original, "sealed").await.expect("create");
+    let mut first = original.clone();
+    first.http_referrers = vec!["https://first.example.com".into()];
+    let mut second = original.clone();
+    second.http_referrers = vec!["https://second.example.com".into()];
+    store.update_app(&first).await.expect("first writer wins");
+    assert!(matches!(
+        store.update_app(&second).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let stored = store
+        .get_app_by_item(&original.item_id)
+        .await
+        .expect("get")
+        .expect("app")
+        .app;
+    assert_eq!(
+        stored.http_referrers,
+        vec!["https://first.example.com".to_string()]
+    );
+    assert_eq!(stored.revision, 1);
+    second.revision = stored.revision;
+    store
+        .update_app(&second)
+        .await
+        .expect("a fresh read succeeds");
+    let mut gone = second.clone();
+    gone.item_id = hex_id(9);
+    assert!(matches!(
+        store.update_app(&gone).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -760,3 +760,93 @@ on_both_backends!(app_tokens_and_bad_keys, false, |s: TestServer| async move {
         );
     }
 });
+
+on_both_backends!(
+    minting_both_slots_at_once_keeps_both_keys,
+    false,
+    |s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let (item, client_id, secret) = credentials(
+            &s,
+            &admin,
+            "admin",
+            &["premium:user:basemaps".to_string()],
+            &[],
+        )
+        .await;
+        for round in 0..6 {
+            let (one, two) = tokio::join!(
+                mint(&s, &client_id, &secret, "1", "true"),
+                mint(&s, &client_id, &secret, "2", "true")
+            );
+            let (one, two) = (
+                one["access_token"].as_str().unwrap().to_string(),
+                two["access_token"].as_str().unwrap().to_string(),
+            );
+            assert!(
+                with_key(&s, "portals/self", &one, None)
+                    .await
+                    .get("error")
+                    .is_none(),
+                "round {round}: key 1 lost"
+            );
+            assert!(
+                with_key(&s, "portals/self", &two, None)
+                    .await
+                    .get("error")
+                    .is_none(),
+                "round {round}: key 2 lost"
+            );
+            let info = s
+                .get(
+                    &format!("content/users/admin/items/{item}/registeredAppInfo"),
+                    Some(&admin),
+                    &[],
+                )
+                .await;
+            assert_eq!(
+                (
+                    info["apiToken1Active"].clone(),
+                    info["apiToken2Active"].clone()
+                ),
+                (json!(true), json!(true)),
+                "round {round}"
+            );
+        }
+    }
+);
+
+on_both_backends!(
+    repeated_form_fields_are_list_entries,
+    false,
+    |s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let (_, client_id, _) = credentials(
+            &s,
+            &admin,
+            "admin",
+            &["premium:user:basemaps".to_string()],
+            &[],
+        )
+        .await;
+        let body = format!(
+        "httpReferrers=https%3A%2F%2Fone.example.com&httpReferrers=https%3A%2F%2Ftwo.example.com&f=json&token={admin}"
+    );
+        let updated: Value = s
+            .client
+            .post(s.rest(&format!("oauth2/apps/{client_id}/update")))
+            .header("Referer", REFERER)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            updated["httpReferrers"],
+            json!(["https://one.example.com", "https://two.example.com"])
+        );
+    }
+);

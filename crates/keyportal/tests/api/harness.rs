@@ -52,6 +52,11 @@ async fn fresh_pg_database() -> Option<String> {
 
 impl TestServer {
     pub async fn start(backend: Backend, https: bool) -> Option<TestServer> {
+        // Server warnings and errors appear in the output of a failing test.
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .try_init();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let (database, pg_database) = match backend {
             Backend::Sqlite => (DatabaseUrl::sqlite_in(data_dir.path()), None),
