@@ -255,11 +255,9 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
     assert.ok(result.item.typeKeywords.includes("APIToken"), `typeKeywords ${result.item.typeKeywords}`);
 
     // Both slots were minted concurrently (REST JS uses Promise.all); both must be active.
-    // KNOWN SERVER BUG (parallel-mint lost update): keyportal's mint_api_key reads the whole app
-    // registration, changes one slot and writes the whole registration back, so two concurrent
-    // oauth2/token calls for slots 1 and 2 of one credential race and one slot's key, active flag
-    // and date are lost (the key was returned but answers 498). Repair the state sequentially so
-    // the following tests still exercise everything else, then fail naming the bug.
+    // Regression guard (parallel-mint lost update, fixed): two concurrent oauth2/token calls for
+    // slots 1 and 2 once raced and lost one slot. If that ever returns, repair the state
+    // sequentially so the following tests still run, then fail naming the bug.
     const lost = [];
     for (const n of [1, 2]) {
       const works = await getItemWithKey(grantedId, result[`accessToken${n}`]).then(() => true, () => false);
@@ -285,7 +283,7 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
     }
   });
 
-  test("BUG check (parallel-mint lost update): concurrent oauth2/token for both slots keeps both", async () => {
+  test("regression (parallel-mint lost update): concurrent oauth2/token for both slots keeps both", async () => {
     // The real createApiKey/updateApiKey mint both slots with Promise.all; the race is
     // intermittent, so run the real flow several times.
     const failures = [];
@@ -514,7 +512,7 @@ describe("API key credentials (REST JS developer-credentials flows)", () => {
   });
 
   test("referrer-only change keeps the keys; the Referer header is enforced", async () => {
-    // one slot per call: minting both at once races (see the parallel-mint BUG check)
+    // one slot per call (the parallel case has its own regression test)
     key1 = (await updateApiKey({ itemId, generateToken1: true, authentication: admin })).accessToken1;
     key2 = (await updateApiKey({ itemId, generateToken2: true, authentication: admin })).accessToken2;
     assert.equal(slotForKey(key1), 1);
