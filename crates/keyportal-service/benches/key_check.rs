@@ -36,8 +36,9 @@ fn credential(n: usize, referrers: Vec<String>) -> AppRegistration {
     }
 }
 
-/// A table with `n` credentials (one key each); returns the table and one referrer-restricted key.
-fn table_with(n: usize) -> (KeyTable, String) {
+/// A table with `n` credentials (one key each); returns the table, one referrer-restricted key
+/// and a sample of 4,096 other keys spread over the table (for cache-cold lookups).
+fn table_with(n: usize) -> (KeyTable, String, Vec<String>) {
     let table = KeyTable::new();
     table.put_owner(
         "owner",
@@ -50,6 +51,8 @@ fn table_with(n: usize) -> (KeyTable, String) {
         }),
     );
     let mut measured = String::new();
+    let mut sample = Vec::with_capacity(4096);
+    let stride = (n / 4096).max(1);
     for i in 0..n {
         let referrers = if i == n / 2 {
             vec![
@@ -65,16 +68,18 @@ fn table_with(n: usize) -> (KeyTable, String) {
             .expect("mint");
         if i == n / 2 {
             measured = minted.key.expose().to_string();
+        } else if i % stride == 0 && sample.len() < 4096 {
+            sample.push(minted.key.expose().to_string());
         }
         table.put_app(&app, &[]);
     }
-    (table, measured)
+    (table, measured, sample)
 }
 
 fn key_check(c: &mut Criterion) {
     let mut group = c.benchmark_group("key_check");
     for n in [1_000usize, 1_000_000] {
-        let (table, key) = table_with(n);
+        let (table, key, sample) = table_with(n);
         group.bench_with_input(
             BenchmarkId::new("resolve+referrer+privilege+item", n),
             &n,
@@ -94,6 +99,18 @@ fn key_check(c: &mut Criterion) {
                 })
             },
         );
+        // A different key each time, spread over the whole table: the lookup misses the CPU
+        // caches as real traffic would.
+        let mut next = 0usize;
+        group.bench_with_input(BenchmarkId::new("rotating_keys", n), &n, |b, _| {
+            b.iter(|| {
+                next = (next + 1) % sample.len();
+                let resolved = table
+                    .resolve(black_box(&sample[next]), None, NOW)
+                    .expect("allowed");
+                black_box(resolved.allows(black_box("premium:user:basemaps")))
+            })
+        });
         group.bench_with_input(BenchmarkId::new("refused_wrong_referrer", n), &n, |b, _| {
             b.iter(|| {
                 black_box(
