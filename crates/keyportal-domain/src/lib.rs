@@ -20,6 +20,7 @@ pub mod secret;
 pub mod signin_guard;
 pub mod time;
 pub mod token;
+pub mod usage;
 pub mod user;
 pub mod user_type;
 pub mod visibility;

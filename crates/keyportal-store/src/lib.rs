@@ -15,6 +15,7 @@ use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::org::Org;
 use keyportal_domain::role::Role;
 use keyportal_domain::token::UserToken;
+use keyportal_domain::usage::UsageRow;
 use keyportal_domain::user::User;
 
 pub use error::StoreError;
@@ -212,6 +213,22 @@ pub trait ChangeFeed {
     async fn prune_changes(&self, before: i64) -> StoreResult<u64>;
 }
 
+/// Usage counts, added in batches (never one write per request).
+#[async_trait]
+pub trait UsageStore {
+    /// Adds each row's count to the stored count of its (day, client, slot, service), in one
+    /// transaction; concurrent callers (several nodes) add up exactly.
+    async fn add_usage(&self, rows: &[UsageRow]) -> StoreResult<()>;
+    /// Rows of the days `first..=last`, for one client id or all, ordered by day, client,
+    /// slot, service.
+    async fn usage_between(
+        &self,
+        client_id: Option<&str>,
+        first: i64,
+        last: i64,
+    ) -> StoreResult<Vec<UsageRow>>;
+}
+
 /// Every capability together: what the server holds.
 pub trait Store:
     OrgStore
@@ -225,6 +242,7 @@ pub trait Store:
     + LegacyKeyStore
     + SettingsStore
     + ChangeFeed
+    + UsageStore
     + Send
     + Sync
 {
@@ -242,6 +260,7 @@ impl<T> Store for T where
         + LegacyKeyStore
         + SettingsStore
         + ChangeFeed
+        + UsageStore
         + Send
         + Sync
 {

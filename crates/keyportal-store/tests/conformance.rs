@@ -30,6 +30,8 @@ mod roles;
 mod schema;
 #[path = "conformance/tokens.rs"]
 mod tokens;
+#[path = "conformance/usage.rs"]
+mod usage;
 #[path = "conformance/users.rs"]
 mod users;
 
@@ -40,6 +42,7 @@ use items::*;
 use roles::*;
 use schema::*;
 use tokens::*;
+use usage::*;
 use users::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -232,4 +235,6 @@ conformance!(
     change_numbers_are_unique_across_concurrent_publishers,
     listeners_wake_on_publishes_from_other_stores,
     credentials_migration_upgrades_a_version_1_database,
+    usage_adds_up_and_reads_by_range,
+    concurrent_flushes_add_up_exactly,
 );

@@ -34,6 +34,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0002_credentials.sql"),
         postgres_only: &[],
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../../migrations/0004_usage.sql"),
+        postgres_only: &[],
+    },
 ];
 
 /// Arbitrary constant naming keyportal's migration lock among PostgreSQL advisory locks.

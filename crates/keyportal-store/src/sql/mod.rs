@@ -18,6 +18,7 @@ mod rows;
 mod settings;
 mod tokens;
 mod url;
+mod usage;
 mod users;
 
 use std::borrow::Cow;

@@ -759,10 +759,12 @@ pub(crate) async fn listeners_wake_on_publishes_from_other_stores(store: &SqlSto
     publisher.pool().close().await;
 }
 
-/// A database at schema version 1 (before credentials) is brought to version 2 on connect.
+/// A database at schema version 1 (before credentials) is brought up to date on connect.
 pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &SqlStore) {
     add_items(store, 1).await;
     for statement in [
+        "DROP TABLE usage",
+        "DELETE FROM schema_migrations WHERE version = 4",
         "DROP TABLE apps",
         "DROP TABLE app_tokens",
         "DROP TABLE legacy_keys",

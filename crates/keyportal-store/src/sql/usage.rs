@@ -1,0 +1,87 @@
+//! Usage counts. Each flush is one transaction of upserts that add to the stored counts, so
+//! several nodes flushing the same (day, client, slot, service) at once add up exactly.
+
+use async_trait::async_trait;
+use keyportal_domain::usage::UsageRow;
+use sqlx::any::AnyRow;
+
+use super::rows::{int, text};
+use super::SqlStore;
+use crate::{StoreError, StoreResult, UsageStore};
+
+/// `excluded` names the row that failed to insert, in SQLite and PostgreSQL alike.
+const ADD: &str = "INSERT INTO usage (day, client_id, slot, service, count) \
+                   VALUES ($1, $2, $3, $4, $5) \
+                   ON CONFLICT (day, client_id, slot, service) \
+                   DO UPDATE SET count = usage.count + excluded.count";
+
+fn row_from(row: &AnyRow) -> StoreResult<UsageRow> {
+    let slot = int(row, "slot")?;
+    let count = int(row, "count")?;
+    Ok(UsageRow {
+        day: int(row, "day")?,
+        client_id: text(row, "client_id")?,
+        slot: u8::try_from(slot)
+            .map_err(|_| StoreError::Backend(format!("usage.slot {slot} out of range")))?,
+        service: text(row, "service")?,
+        count: u64::try_from(count)
+            .map_err(|_| StoreError::Backend(format!("usage.count {count} negative")))?,
+    })
+}
+
+#[async_trait]
+impl UsageStore for SqlStore {
+    async fn add_usage(&self, rows: &[UsageRow]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        for row in rows {
+            let count = i64::try_from(row.count)
+                .map_err(|_| StoreError::Conflict("a usage count does not fit 63 bits".into()))?;
+            sqlx::query(ADD)
+                .bind(row.day)
+                .bind(&row.client_id)
+                .bind(i64::from(row.slot))
+                .bind(&row.service)
+                .bind(count)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn usage_between(
+        &self,
+        client_id: Option<&str>,
+        first: i64,
+        last: i64,
+    ) -> StoreResult<Vec<UsageRow>> {
+        let rows = match client_id {
+            Some(client_id) => {
+                sqlx::query(
+                    "SELECT day, client_id, slot, service, count FROM usage \
+                     WHERE client_id = $1 AND day >= $2 AND day <= $3 \
+                     ORDER BY day, client_id, slot, service",
+                )
+                .bind(client_id)
+                .bind(first)
+                .bind(last)
+                .fetch_all(self.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT day, client_id, slot, service, count FROM usage \
+                     WHERE day >= $1 AND day <= $2 ORDER BY day, client_id, slot, service",
+                )
+                .bind(first)
+                .bind(last)
+                .fetch_all(self.pool())
+                .await?
+            }
+        };
+        rows.iter().map(row_from).collect()
+    }
+}
