@@ -176,7 +176,10 @@ impl Portal {
             .key_table
             .resolve(token, facts.referer.as_deref(), self.now())
         {
-            Ok(resolved) => return Ok(Caller::Key(Box::new(resolved))),
+            Ok(resolved) => {
+                self.count_portal_use(&resolved);
+                return Ok(Caller::Key(Box::new(resolved)));
+            }
             // Anything shaped like a key is decided by the table alone (no database read).
             Err(_) if KeyTable::looks_like_key(token) => return Err(ServiceError::InvalidToken),
             Err(crate::key_table::Denial::Unknown) => {}

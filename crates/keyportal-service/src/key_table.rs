@@ -57,6 +57,8 @@ pub struct Grant {
     pub item_access: Vec<String>,
     /// Acts as its owner (design §2.10).
     pub personal: bool,
+    /// The client id, shared cheaply with usage counters (no allocation per request).
+    pub usage_key: Arc<str>,
     last_used: AtomicI64,
     flushed: AtomicI64,
 }
@@ -82,6 +84,16 @@ pub enum Denial {
     OwnerInactive,
     /// A legacy key after the organization's retirement date.
     Retired,
+}
+
+impl GrantKind {
+    /// The slot number usage is counted under: 1 or 2 for API keys, 0 otherwise.
+    pub fn slot_number(self) -> u8 {
+        match self {
+            GrantKind::ApiKey(slot) => slot.number(),
+            GrantKind::AppToken | GrantKind::Legacy => 0,
+        }
+    }
 }
 
 impl Denial {
@@ -259,6 +271,7 @@ impl KeyTable {
             privileges: privileges.clone(),
             item_access: item_access.clone(),
             personal: app.is_personal,
+            usage_key: Arc::from(app.client_id.as_str()),
             last_used: AtomicI64::new(last_used),
             flushed: AtomicI64::new(last_used),
         };
@@ -311,6 +324,7 @@ impl KeyTable {
                     privileges,
                     item_access,
                     personal: false,
+                    usage_key: Arc::from(key.item_id.as_str()),
                     last_used: AtomicI64::new(key.last_used),
                     flushed: AtomicI64::new(key.last_used),
                 }),

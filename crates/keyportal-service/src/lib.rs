@@ -21,6 +21,7 @@ mod search;
 mod sharing;
 mod sync;
 mod tokens;
+mod usage;
 mod users;
 
 use std::sync::atomic::AtomicI64;
@@ -44,6 +45,7 @@ pub use sealing::Sealer;
 pub use search::{Page, SearchRequest, SortOrder};
 pub use sharing::{ShareOutcome, ShareRequest};
 pub use tokens::{IssuedToken, TokenClient};
+pub use usage::{UsageMeter, UsageReport, Verdict, VerifyRequest, PORTAL_SERVICE};
 pub use users::{NewUser, UserView};
 
 /// Settings of the portal that callers see.
@@ -77,6 +79,7 @@ pub struct Portal {
     last_change: AtomicI64,
     /// Serialises "read the database, update the key table" so older reads never win.
     refresh_lock: tokio::sync::Mutex<()>,
+    usage: UsageMeter,
 }
 
 impl Portal {
@@ -97,6 +100,7 @@ impl Portal {
             sealer,
             last_change: AtomicI64::new(0),
             refresh_lock: tokio::sync::Mutex::new(()),
+            usage: UsageMeter::default(),
         }
     }
 

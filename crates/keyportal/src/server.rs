@@ -199,7 +199,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
 const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 
-/// Keeps the key table exact (change feed), writes key uses in batches and purges expired
+/// Keeps the key table exact (change feed), writes key uses and usage counts in batches
+/// (so a crash loses at most `FLUSH_INTERVAL` of counts) and purges expired
 /// records, until shutdown; then flushes one last time.
 async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, mut stop: watch::Receiver<bool>) {
     let mut listener = match store.listen_changes().await {
@@ -236,6 +237,9 @@ async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, mut stop: watch::Rec
             if let Err(error) = portal.flush_key_uses().await {
                 tracing::warn!(%error, "writing key uses failed; retrying");
             }
+            if let Err(error) = portal.flush_usage().await {
+                tracing::warn!(%error, "writing usage counts failed; they are kept for the next flush");
+            }
         }
         if last_purge.elapsed() >= PURGE_INTERVAL {
             last_purge = Instant::now();
@@ -246,6 +250,9 @@ async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, mut stop: watch::Rec
     }
     if let Err(error) = portal.flush_key_uses().await {
         tracing::warn!(%error, "final write of key uses failed");
+    }
+    if let Err(error) = portal.flush_usage().await {
+        tracing::warn!(%error, "final write of usage counts failed");
     }
 }
 

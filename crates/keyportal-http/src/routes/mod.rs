@@ -13,7 +13,9 @@ mod root;
 mod search;
 mod sharing;
 mod tokens;
+mod usage;
 mod users;
+mod verify;
 
 use axum::routing::{get, MethodRouter};
 use axum::Router;
@@ -50,6 +52,8 @@ pub fn router() -> Router<AppState> {
         )
         .merge(apps::routes(R))
         .merge(legacy::routes(R))
+        .merge(usage::routes(R))
+        .merge(verify::routes())
         .merge(portal::routes(R))
         .merge(users::routes(R))
         .merge(roles::routes(R))

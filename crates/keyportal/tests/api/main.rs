@@ -14,4 +14,5 @@ mod roles;
 mod search;
 mod server;
 mod tokens;
+mod usage;
 mod users;

@@ -204,3 +204,78 @@ async fn a_key_changed_on_one_node_is_honoured_or_refused_by_another_within_a_se
         "disabling the owner reached node B"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_counted_on_two_nodes_adds_up_exactly() {
+    let Some(s) = TestServer::start(Backend::Postgres, false).await else {
+        return;
+    };
+    let mut b = second_node(&s).await;
+    let admin = s.admin_token().await;
+    let item = s
+        .add_item(&admin, "admin", "Shared keys", &[("type", "Application")])
+        .await;
+    let app = s
+        .post(
+            "oauth2/registerApp",
+            Some(&admin),
+            &[
+                ("itemId", &item),
+                ("privileges", r#"["premium:user:geocode:temporary"]"#),
+            ],
+        )
+        .await;
+    let minted = s
+        .post(
+            "oauth2/token",
+            None,
+            &[
+                ("client_id", app["client_id"].as_str().unwrap()),
+                ("client_secret", app["client_secret"].as_str().unwrap()),
+                ("apiToken", "1"),
+            ],
+        )
+        .await;
+    let key = minted["access_token"].as_str().unwrap().to_string();
+    until(&s, &b.url, &key, true).await;
+    let hit = |base: String| {
+        let client = s.client.clone();
+        let key = key.clone();
+        async move {
+            for _ in 0..40 {
+                let status = client
+                    .get(format!("{base}/verify?service=geocode"))
+                    .header("Authorization", format!("Bearer {key}"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status();
+                assert_eq!(status, 200);
+            }
+        }
+    };
+    tokio::join!(hit(s.url.clone()), hit(b.url.clone()), hit(s.url.clone()));
+    // Node B stops gracefully (SIGTERM) and flushes what it counted.
+    let pid = b.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let started = Instant::now();
+    while b.child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "node B did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = s
+        .get(
+            &format!("content/users/admin/items/{item}/usage"),
+            Some(&admin),
+            &[],
+        )
+        .await;
+    assert_eq!(report["totals"]["geocode"], 120, "{report}");
+}

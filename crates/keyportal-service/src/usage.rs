@@ -1,0 +1,320 @@
+//! Counting what API keys are used for, and the verify decision for services that sit
+//! elsewhere. Counts live in memory per (UTC day, credential, slot, service) and are written
+//! in batches by `flush_usage`, never once per request; reports add the counts not yet written.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use keyportal_domain::privilege::names;
+use keyportal_domain::service_catalog::privileges_for;
+use keyportal_domain::usage::{
+    day_of, validate_service_name, DayRange, ReportPeriod, UsageDay, UsageRow,
+};
+use keyportal_domain::DomainError;
+
+use crate::caller::Caller;
+use crate::error::{ServiceError, ServiceResult};
+use crate::key_table::{Denial, Resolved};
+use crate::Portal;
+
+/// The service name of Sharing API calls made with a key.
+pub const PORTAL_SERVICE: &str = "portal";
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CountKey {
+    day: UsageDay,
+    client: Arc<str>,
+    slot: u8,
+    service: Arc<str>,
+}
+
+/// In-memory counters. One short lock per counted request; the first count of a service
+/// name interns it, later ones only clone `Arc`s.
+#[derive(Debug, Default)]
+pub struct UsageMeter {
+    counts: Mutex<HashMap<CountKey, u64>>,
+    services: Mutex<HashMap<String, Arc<str>>>,
+}
+
+impl UsageMeter {
+    fn service(&self, name: &str) -> Arc<str> {
+        let mut services = self.services.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(interned) = services.get(name) {
+            return Arc::clone(interned);
+        }
+        let interned: Arc<str> = Arc::from(name);
+        services.insert(name.to_string(), Arc::clone(&interned));
+        interned
+    }
+
+    /// Counts one use of a key for `service` on the day of `now`.
+    pub fn record(&self, key: &Resolved, service: &str, now: i64) {
+        let count_key = CountKey {
+            day: day_of(now),
+            client: Arc::clone(&key.grant.usage_key),
+            slot: key.grant.kind.slot_number(),
+            service: self.service(service),
+        };
+        *self
+            .counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(count_key)
+            .or_insert(0) += 1;
+    }
+
+    /// Takes every count (to write them).
+    pub fn take(&self) -> Vec<UsageRow> {
+        let counts = std::mem::take(&mut *self.counts.lock().unwrap_or_else(|p| p.into_inner()));
+        counts
+            .into_iter()
+            .map(|(k, count)| UsageRow {
+                day: k.day,
+                client_id: k.client.to_string(),
+                slot: k.slot,
+                service: k.service.to_string(),
+                count,
+            })
+            .collect()
+    }
+
+    /// Puts counts back after a failed write, so none is lost.
+    pub fn restore(&self, rows: Vec<UsageRow>) {
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        for row in rows {
+            let key = CountKey {
+                day: row.day,
+                client: Arc::from(row.client_id.as_str()),
+                slot: row.slot,
+                service: self.service(&row.service),
+            };
+            *counts.entry(key).or_insert(0) += row.count;
+        }
+    }
+
+    /// Counts not yet written, for reports.
+    fn pending(&self, client_id: Option<&str>, range: DayRange) -> Vec<UsageRow> {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts
+            .iter()
+            .filter(|(k, _)| range.contains(k.day) && client_id.is_none_or(|c| &*k.client == c))
+            .map(|(k, count)| UsageRow {
+                day: k.day,
+                client_id: k.client.to_string(),
+                slot: k.slot,
+                service: k.service.to_string(),
+                count: *count,
+            })
+            .collect()
+    }
+}
+
+/// What `/verify` decided.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    Allowed(Box<Resolved>),
+    /// No key was given.
+    Missing,
+    /// The key is not honoured (unknown, expired, referrer, owner…): authentication failed.
+    Invalid(Denial),
+    /// The key is valid but may not do this: the names say what is missing.
+    Forbidden {
+        reason: &'static str,
+        needed: Vec<String>,
+    },
+}
+
+/// What a verify request asks.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyRequest<'a> {
+    pub token: Option<&'a str>,
+    pub referer: Option<&'a str>,
+    /// A location service name (`geocode`, `basemaps`…) or another name usage is counted under.
+    pub service: Option<&'a str>,
+    /// A privilege the key must hold (in addition to the service's).
+    pub privilege: Option<&'a str>,
+    /// An item the key must have item access to.
+    pub item: Option<&'a str>,
+}
+
+/// A usage report: counts per service and per day over a range of days.
+#[derive(Debug, Clone)]
+pub struct UsageReport {
+    pub range: DayRange,
+    /// `service → (day → count)`, only days with use.
+    pub by_service: BTreeMap<String, BTreeMap<UsageDay, u64>>,
+    /// `service → total`.
+    pub totals: BTreeMap<String, u64>,
+    /// `(day, client id, slot, service) → count` for exports.
+    pub rows: Vec<UsageRow>,
+}
+
+impl UsageReport {
+    fn from_rows(range: DayRange, mut rows: Vec<UsageRow>) -> UsageReport {
+        // Stored and pending counts of the same key are added together.
+        let mut merged: BTreeMap<(UsageDay, String, u8, String), u64> = BTreeMap::new();
+        for row in rows.drain(..) {
+            *merged
+                .entry((row.day, row.client_id, row.slot, row.service))
+                .or_insert(0) += row.count;
+        }
+        let rows: Vec<UsageRow> = merged
+            .into_iter()
+            .map(|((day, client_id, slot, service), count)| UsageRow {
+                day,
+                client_id,
+                slot,
+                service,
+                count,
+            })
+            .collect();
+        let mut by_service: BTreeMap<String, BTreeMap<UsageDay, u64>> = BTreeMap::new();
+        let mut totals = BTreeMap::new();
+        for row in &rows {
+            *by_service
+                .entry(row.service.clone())
+                .or_default()
+                .entry(row.day)
+                .or_insert(0) += row.count;
+            *totals.entry(row.service.clone()).or_insert(0) += row.count;
+        }
+        UsageReport {
+            range,
+            by_service,
+            totals,
+            rows,
+        }
+    }
+}
+
+/// Organization setting: the day of the month billing cycles start (1–28).
+pub const BILLING_START_DAY_SETTING: &str = "billing_cycle_start_day";
+
+impl Portal {
+    /// Decides a verify request entirely in memory and counts it when allowed.
+    pub fn verify(&self, request: &VerifyRequest<'_>) -> ServiceResult<Verdict> {
+        let Some(token) = request.token.filter(|t| !t.is_empty()) else {
+            return Ok(Verdict::Missing);
+        };
+        if let Some(service) = request.service {
+            validate_service_name(service)?;
+        }
+        let now = self.now();
+        let resolved = match self.key_table.resolve(token, request.referer, now) {
+            Ok(resolved) => resolved,
+            Err(denial) => return Ok(Verdict::Invalid(denial)),
+        };
+        if let Some(service) = request.service {
+            if let Some(needed) = privileges_for(service) {
+                if !needed.iter().any(|p| resolved.allows(p)) {
+                    return Ok(Verdict::Forbidden {
+                        reason: "service",
+                        needed: needed.iter().map(|p| p.to_string()).collect(),
+                    });
+                }
+            }
+        }
+        if let Some(privilege) = request.privilege {
+            if !resolved.allows(privilege) {
+                return Ok(Verdict::Forbidden {
+                    reason: "privilege",
+                    needed: vec![privilege.to_string()],
+                });
+            }
+        }
+        if let Some(item) = request.item {
+            if !resolved.grants_item(&item.to_ascii_lowercase()) {
+                return Ok(Verdict::Forbidden {
+                    reason: "item",
+                    needed: vec![format!("portal:app:access:item:{item}")],
+                });
+            }
+        }
+        self.usage
+            .record(&resolved, request.service.unwrap_or("verify"), now);
+        Ok(Verdict::Allowed(Box::new(resolved)))
+    }
+
+    /// Counts a Sharing API request made with a key.
+    pub(crate) fn count_portal_use(&self, resolved: &Resolved) {
+        self.usage.record(resolved, PORTAL_SERVICE, self.now());
+    }
+
+    /// Writes the counts gathered since the last flush in one batch; on failure they are kept
+    /// for the next attempt.
+    pub async fn flush_usage(&self) -> ServiceResult<usize> {
+        let rows = self.usage.take();
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let written = rows.len();
+        if let Err(error) = self.store.add_usage(&rows).await {
+            self.usage.restore(rows);
+            return Err(error.into());
+        }
+        Ok(written)
+    }
+
+    async fn billing_start_day(&self) -> ServiceResult<u8> {
+        Ok(self
+            .store
+            .get_setting(BILLING_START_DAY_SETTING)
+            .await?
+            .and_then(|v| v.parse::<u8>().ok())
+            .filter(|d| (1..=28).contains(d))
+            .unwrap_or(1))
+    }
+
+    /// Sets the day of the month billing cycles start (administrators).
+    pub async fn set_billing_start_day(&self, caller: &Caller, day: u8) -> ServiceResult<()> {
+        caller.require(names::ADMIN_MANAGE_SECURITY)?;
+        if !(1..=28).contains(&day) {
+            return Err(
+                DomainError::invalid("A billing cycle starts on day 1 to 28 of a month.").into(),
+            );
+        }
+        self.store
+            .set_setting(BILLING_START_DAY_SETTING, &day.to_string())
+            .await?;
+        Ok(())
+    }
+
+    async fn report(
+        &self,
+        client_id: Option<&str>,
+        period: ReportPeriod,
+    ) -> ServiceResult<UsageReport> {
+        let range = period.range(self.now(), self.billing_start_day().await?)?;
+        let mut rows = self
+            .store
+            .usage_between(client_id, range.first, range.last)
+            .await?;
+        rows.extend(self.usage.pending(client_id, range));
+        Ok(UsageReport::from_rows(range, rows))
+    }
+
+    /// Usage of one credential (owner and administrators who may see it).
+    pub async fn credential_usage(
+        &self,
+        caller: &Caller,
+        item_id: &str,
+        period: ReportPeriod,
+    ) -> ServiceResult<UsageReport> {
+        let view = self.app_info(caller, item_id).await?;
+        self.report(Some(&view.app.client_id), period).await
+    }
+
+    /// Usage of the whole organization (administrators), optionally of one credential.
+    pub async fn org_usage(
+        &self,
+        caller: &Caller,
+        client_id: Option<&str>,
+        period: ReportPeriod,
+    ) -> ServiceResult<UsageReport> {
+        caller.require_any(&[names::ADMIN_VIEW_ITEMS, names::ADMIN_VIEW_USERS])?;
+        if caller.key().is_some() {
+            return Err(ServiceError::forbidden());
+        }
+        self.report(client_id, period).await
+    }
+}

@@ -1,0 +1,304 @@
+//! The verify endpoint and usage counting: decisions, machine-readable reasons, exact counts
+//! after concurrent traffic and a restart, reports as JSON, CSV and the ArcGIS usage resource.
+
+use serde_json::{json, Value};
+
+use crate::harness::{error_code, TestServer, REFERER};
+use crate::on_both_backends;
+
+/// Registers credentials with `privileges` and referrers, mints key 1.
+async fn key_with(
+    s: &TestServer,
+    admin: &str,
+    privileges: &[String],
+    referrers: &[&str],
+) -> (String, String, String) {
+    let item = s
+        .add_item(admin, "admin", "Service keys", &[("type", "Application")])
+        .await;
+    let app = s
+        .post(
+            "oauth2/registerApp",
+            Some(admin),
+            &[
+                ("itemId", &item),
+                ("privileges", &json!(privileges).to_string()),
+                ("httpReferrers", &json!(referrers).to_string()),
+            ],
+        )
+        .await;
+    let client_id = app["client_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{app}"))
+        .to_string();
+    let minted = s
+        .post(
+            "oauth2/token",
+            None,
+            &[
+                ("client_id", &client_id),
+                ("client_secret", app["client_secret"].as_str().unwrap()),
+                ("apiToken", "1"),
+            ],
+        )
+        .await;
+    (
+        item,
+        client_id,
+        minted["access_token"].as_str().unwrap().to_string(),
+    )
+}
+
+async fn verify(
+    s: &TestServer,
+    query: &str,
+    key: Option<&str>,
+    referer: Option<&str>,
+) -> (u16, Value) {
+    let mut request = s.client.get(format!("{}/verify?{query}", s.url));
+    if let Some(key) = key {
+        request = request.header("X-Esri-Authorization", format!("Bearer {key}"));
+    }
+    if let Some(referer) = referer {
+        request = request.header("Referer", referer);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+on_both_backends!(
+    verify_decides_with_machine_readable_reasons,
+    false,
+    |s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let granted = s.add_item(&admin, "admin", "Tiles", &[]).await;
+        let privileges = vec![
+            "premium:user:geocode:temporary".to_string(),
+            format!("portal:app:access:item:{granted}"),
+        ];
+        let (_, client_id, key) =
+            key_with(&s, &admin, &privileges, &["https://*.example.com"]).await;
+        let site = Some("https://maps.example.com/app");
+
+        let (status, body) = verify(&s, "service=geocode", Some(&key), site).await;
+        assert_eq!(
+            (status, body["allowed"].clone(), body["clientId"].clone()),
+            (200, json!(true), json!(client_id))
+        );
+        assert_eq!(body["slot"], 1);
+        let (status, body) = verify(&s, "service=geocode", Some(&key), None).await;
+        assert_eq!((status, body["reason"].clone()), (401, json!("referrer")));
+        let (status, body) = verify(&s, "service=basemaps", Some(&key), site).await;
+        assert_eq!((status, body["reason"].clone()), (403, json!("service")));
+        assert!(body["needed"].to_string().contains("premium:user:basemaps"));
+        let (status, body) = verify(&s, "privilege=portal:user:createItem", Some(&key), site).await;
+        assert_eq!((status, body["reason"].clone()), (403, json!("privilege")));
+        let (status, _) = verify(&s, &format!("item={granted}"), Some(&key), site).await;
+        assert_eq!(status, 200);
+        let (status, body) =
+            verify(&s, &format!("item={}", "f".repeat(32)), Some(&key), site).await;
+        assert_eq!((status, body["reason"].clone()), (403, json!("item")));
+        let (status, body) = verify(&s, "service=geocode", None, site).await;
+        assert_eq!((status, body["reason"].clone()), (401, json!("missing")));
+        let (status, body) = verify(&s, "service=geocode", Some("AAPTnot-a-key"), site).await;
+        assert_eq!((status, body["reason"].clone()), (401, json!("malformed")));
+        let (status, _) = verify(&s, "service=bad%20name", Some(&key), site).await;
+        assert_eq!(status, 400);
+        // nginx forwards the original URI: a key in its query string is found there.
+        let original = s
+            .client
+            .get(format!("{}/verify?service=geocode", s.url))
+            .header(
+                "X-Original-URI",
+                format!("/geocode/find?text=x&token={key}"),
+            )
+            .header("Referer", "https://example.com/")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(original.status(), 200);
+        assert_eq!(
+            original.headers()["x-keyportal-client-id"],
+            client_id.as_str()
+        );
+    }
+);
+
+on_both_backends!(
+    usage_is_exact_after_concurrent_traffic_and_a_restart,
+    false,
+    |mut s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let (item, client_id, key) = key_with(
+            &s,
+            &admin,
+            &[
+                "premium:user:geocode:temporary".to_string(),
+                "premium:user:basemaps".to_string(),
+            ],
+            &[],
+        )
+        .await;
+        let mut tasks = Vec::new();
+        for task in 0..4 {
+            let client = s.client.clone();
+            let url = format!(
+                "{}/verify?service={}",
+                s.url,
+                if task % 2 == 0 { "geocode" } else { "basemaps" }
+            );
+            let key = key.clone();
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..50 {
+                    let status = client
+                        .get(&url)
+                        .header("Authorization", format!("Bearer {key}"))
+                        .send()
+                        .await
+                        .unwrap()
+                        .status();
+                    assert_eq!(status, 200);
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        for _ in 0..7 {
+            let me: Value = s
+                .client
+                .get(s.rest("portals/self"))
+                .query(&[("f", "json"), ("token", key.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(me.get("error").is_none());
+        }
+        // Refused requests are not counted.
+        let (status, _) = verify(&s, "service=routing", Some(&key), None).await;
+        assert_eq!(status, 403);
+
+        let report = s
+            .get(
+                &format!("content/users/admin/items/{item}/usage"),
+                Some(&admin),
+                &[("period", "last30days")],
+            )
+            .await;
+        assert_eq!(
+            report["totals"],
+            json!({ "geocode": 100, "basemaps": 100, "portal": 7 }),
+            "{report}"
+        );
+        s.restart().await;
+        let admin = s.admin_token().await;
+        let report = s
+            .get(
+                &format!("content/users/admin/items/{item}/usage"),
+                Some(&admin),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            report["totals"],
+            json!({ "geocode": 100, "basemaps": 100, "portal": 7 }),
+            "counts survive a restart: {report}"
+        );
+        let geocode = report["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == "geocode")
+            .unwrap()
+            .clone();
+        assert_eq!(geocode["days"][0][1], 100);
+
+        let csv = s
+            .client
+            .get(s.rest(&format!("content/users/admin/items/{item}/usage")))
+            .header("Referer", REFERER)
+            .query(&[
+                ("f", "csv"),
+                ("token", admin.as_str()),
+                ("period", "last60days"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+        let text = csv.text().await.unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "date,client_id,slot,service,count");
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.ends_with(&format!(",{client_id},1,geocode,100"))),
+            "{text}"
+        );
+        assert_eq!(lines.len(), 4, "{text}");
+
+        let org = s.get("portals/self", None, &[]).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let usage = s
+            .post(
+                &format!("portals/{org}/usage"),
+                Some(&admin),
+                &[("period", "last30days"), ("stype", "geocode")],
+            )
+            .await;
+        assert_eq!(usage["period"], "1d");
+        assert_eq!(usage["data"].as_array().unwrap().len(), 1, "{usage}");
+        assert_eq!(usage["data"][0]["appId"], client_id.as_str());
+        assert_eq!(usage["data"][0]["num"][0][1], "100");
+        let custom = s
+            .get(
+                &format!("content/users/admin/items/{item}/usage"),
+                Some(&admin),
+                &[
+                    ("period", "custom"),
+                    ("startTime", "0"),
+                    ("endTime", "86400000"),
+                ],
+            )
+            .await;
+        assert_eq!(custom["totals"], json!({}));
+        assert_eq!(
+            error_code(
+                &s.get(
+                    &format!("content/users/admin/items/{item}/usage"),
+                    Some(&admin),
+                    &[("period", "decade")]
+                )
+                .await
+            ),
+            400
+        );
+
+        let bob = s.member(&admin, "bob", "org_user", "creatorUT").await;
+        assert_eq!(
+            error_code(
+                &s.get(&format!("portals/{org}/usage"), Some(&bob), &[])
+                    .await
+            ),
+            403
+        );
+        assert_eq!(
+            error_code(
+                &s.get(
+                    &format!("content/users/admin/items/{item}/usage"),
+                    Some(&bob),
+                    &[]
+                )
+                .await
+            ),
+            400,
+            "invisible to others"
+        );
+    }
+);
