@@ -12,6 +12,7 @@ use keyportal_domain::credential::{AppRegistration, AppToken};
 use keyportal_domain::group::{Group, MemberType};
 use keyportal_domain::item::{Folder, Item};
 use keyportal_domain::legacy_key::LegacyKey;
+use keyportal_domain::oauth::{AuthorizationCode, RefreshToken};
 use keyportal_domain::org::Org;
 use keyportal_domain::role::Role;
 use keyportal_domain::token::UserToken;
@@ -72,6 +73,8 @@ pub trait TokenStore {
     async fn insert_token(&self, token: &UserToken) -> StoreResult<()>;
     async fn get_token(&self, hash: &str) -> StoreResult<Option<UserToken>>;
     async fn delete_token(&self, hash: &str) -> StoreResult<()>;
+    /// Deletes the member's user tokens and their OAuth codes and refresh tokens (sign-out
+    /// everywhere: disabled account, new password).
     async fn delete_tokens_of_user(&self, username: &str) -> StoreResult<()>;
     /// Removes tokens expired before `now`; returns how many.
     async fn purge_expired_tokens(&self, now: i64) -> StoreResult<u64>;
@@ -229,6 +232,30 @@ pub trait UsageStore {
     ) -> StoreResult<Vec<UsageRow>>;
 }
 
+/// OAuth 2.0 sign-in for applications: authorization codes and refresh tokens, by SHA-256
+/// hash only. `TokenStore::delete_tokens_of_user` removes a member's codes and refresh tokens
+/// with their other tokens.
+#[async_trait]
+pub trait OAuthStore {
+    /// `Conflict` when a code with this hash is stored.
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
+    async fn get_authorization_code(&self, hash: &str) -> StoreResult<Option<AuthorizationCode>>;
+    /// Deletes the code; `true` only for the one caller that deleted it (single use, also
+    /// across nodes redeeming the same code at once), `false` when it was already gone.
+    async fn consume_authorization_code(&self, hash: &str) -> StoreResult<bool>;
+    /// `Conflict` when a refresh token with this hash is stored.
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
+    async fn get_refresh_token(&self, hash: &str) -> StoreResult<Option<RefreshToken>>;
+    /// Revokes a refresh token; whether it existed.
+    async fn delete_refresh_token(&self, hash: &str) -> StoreResult<bool>;
+    /// Replaces the refresh token `old_hash` by `new` in one transaction. `false` (and nothing
+    /// written) when `old_hash` was already gone, so one refresh token is exchanged only once.
+    async fn replace_refresh_token(&self, old_hash: &str, new: &RefreshToken)
+        -> StoreResult<bool>;
+    /// Removes codes and refresh tokens expired before `now`; returns how many.
+    async fn purge_expired_oauth(&self, now: i64) -> StoreResult<u64>;
+}
+
 /// Every capability together: what the server holds.
 pub trait Store:
     OrgStore
@@ -243,6 +270,7 @@ pub trait Store:
     + SettingsStore
     + ChangeFeed
     + UsageStore
+    + OAuthStore
     + Send
     + Sync
 {
@@ -261,6 +289,7 @@ impl<T> Store for T where
         + SettingsStore
         + ChangeFeed
         + UsageStore
+        + OAuthStore
         + Send
         + Sync
 {

@@ -24,6 +24,8 @@ mod folders;
 mod groups;
 #[path = "conformance/items.rs"]
 mod items;
+#[path = "conformance/oauth.rs"]
+mod oauth;
 #[path = "conformance/roles.rs"]
 mod roles;
 #[path = "conformance/schema.rs"]
@@ -39,6 +41,7 @@ use credentials::*;
 use folders::*;
 use groups::*;
 use items::*;
+use oauth::*;
 use roles::*;
 use schema::*;
 use tokens::*;
@@ -237,4 +240,9 @@ conformance!(
     credentials_migration_upgrades_a_version_1_database,
     usage_adds_up_and_reads_by_range,
     concurrent_flushes_add_up_exactly,
+    oauth_codes_round_trip_and_are_single_use,
+    concurrent_code_redemptions_have_one_winner,
+    refresh_tokens_round_trip_replace_once_and_revoke,
+    expired_oauth_grants_are_purged,
+    signing_a_member_out_everywhere_removes_their_oauth_grants,
 );

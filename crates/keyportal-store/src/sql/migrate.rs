@@ -35,6 +35,11 @@ const MIGRATIONS: &[Migration] = &[
         postgres_only: &[],
     },
     Migration {
+        version: 3,
+        sql: include_str!("../../migrations/0003_oauth.sql"),
+        postgres_only: &[],
+    },
+    Migration {
         version: 4,
         sql: include_str!("../../migrations/0004_usage.sql"),
         postgres_only: &[],

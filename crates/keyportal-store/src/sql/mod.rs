@@ -12,6 +12,7 @@ mod groups;
 mod items;
 mod legacy_keys;
 mod migrate;
+mod oauth;
 mod orgs;
 mod roles;
 mod rows;

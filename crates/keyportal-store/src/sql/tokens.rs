@@ -89,11 +89,17 @@ impl TokenStore for SqlStore {
         require_row(result)
     }
 
+    /// The member's user tokens, OAuth authorization codes and refresh tokens, together.
     async fn delete_tokens_of_user(&self, username: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM tokens WHERE username = $1")
-            .bind(username)
-            .execute(self.pool())
-            .await?;
+        let mut tx = self.begin_write().await?;
+        for sql in [
+            "DELETE FROM tokens WHERE username = $1",
+            "DELETE FROM oauth_codes WHERE username = $1",
+            "DELETE FROM oauth_refresh_tokens WHERE username = $1",
+        ] {
+            sqlx::query(sql).bind(username).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

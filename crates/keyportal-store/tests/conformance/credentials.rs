@@ -765,6 +765,9 @@ pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &
     for statement in [
         "DROP TABLE usage",
         "DELETE FROM schema_migrations WHERE version = 4",
+        "DROP TABLE oauth_codes",
+        "DROP TABLE oauth_refresh_tokens",
+        "DELETE FROM schema_migrations WHERE version = 3",
         "DROP TABLE apps",
         "DROP TABLE app_tokens",
         "DROP TABLE legacy_keys",
