@@ -177,6 +177,7 @@ impl Portal {
             .resolve(token, facts.referer.as_deref(), self.now())
         {
             Ok(resolved) => {
+                self.check_limits(&resolved)?;
                 self.count_portal_use(&resolved);
                 return Ok(Caller::Key(Box::new(resolved)));
             }

@@ -15,6 +15,9 @@ pub enum ServiceError {
     /// The operation needs a signed-in caller and none was given (499).
     #[error("Token Required")]
     TokenRequired,
+    /// A rate limit or quota of the key's credential refused the request (429).
+    #[error("Rate limit exceeded ({}).", .0.reason.as_str())]
+    RateLimited(keyportal_domain::rate_limit::Limited),
     /// Storage failed; the message is for logs only.
     #[error("storage failure: {0}")]
     Internal(String),

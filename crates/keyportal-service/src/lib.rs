@@ -14,6 +14,8 @@ mod groups;
 mod items;
 pub mod key_table;
 mod legacy;
+mod limits;
+pub mod oauth;
 mod org;
 mod roles;
 mod sealing;
@@ -41,6 +43,7 @@ pub use groups::{GroupView, NewGroupMembers};
 pub use items::{ItemStatus, ItemView};
 pub use key_table::{Denial, KeyTable, Resolved};
 pub use legacy::{LegacyImport, LEGACY_ITEM_TYPE};
+pub use limits::THROTTLED_SERVICE;
 pub use sealing::Sealer;
 pub use search::{Page, SearchRequest, SortOrder};
 pub use sharing::{ShareOutcome, ShareRequest};
@@ -80,6 +83,9 @@ pub struct Portal {
     /// Serialises "read the database, update the key table" so older reads never win.
     refresh_lock: tokio::sync::Mutex<()>,
     usage: UsageMeter,
+    limiter: limits::Limiter,
+    /// The day of the month billing cycles start (cached from settings).
+    billing_start: std::sync::atomic::AtomicU8,
 }
 
 impl Portal {
@@ -101,6 +107,8 @@ impl Portal {
             last_change: AtomicI64::new(0),
             refresh_lock: tokio::sync::Mutex::new(()),
             usage: UsageMeter::default(),
+            limiter: limits::Limiter::default(),
+            billing_start: std::sync::atomic::AtomicU8::new(1),
         }
     }
 

@@ -40,6 +40,10 @@ impl Portal {
         }
         self.refresh_all_owners().await?;
         self.refresh_settings().await?;
+        for app in self.store.list_apps().await? {
+            self.refresh_limits(&app.client_id).await?;
+        }
+        self.refresh_quota_usage().await?;
         self.last_change.store(seq, Ordering::SeqCst);
         Ok(())
     }
@@ -113,6 +117,8 @@ impl Portal {
             .await?
             .and_then(|v| v.parse::<i64>().ok());
         self.key_table.set_legacy_retirement(retirement);
+        let start = self.billing_start_day().await?;
+        self.billing_start.store(start, Ordering::SeqCst);
         Ok(())
     }
 
@@ -125,6 +131,7 @@ impl Portal {
             "user" => self.refresh_owner(name).await?,
             "roles" => self.refresh_all_owners().await?,
             "settings" => self.refresh_settings().await?,
+            "limits" => self.refresh_limits(name).await?,
             other => tracing::warn!(subject = other, "unknown change notice"),
         }
         Ok(())
@@ -179,6 +186,7 @@ impl Portal {
     pub async fn purge_expired(&self) -> ServiceResult<()> {
         let now = self.now();
         self.store.purge_expired_tokens(now).await?;
+        self.store.purge_expired_oauth(now).await?;
         self.key_table.drop_expired_app_tokens(now);
         self.store
             .prune_changes(now - keyportal_domain::time::DAY_MS)

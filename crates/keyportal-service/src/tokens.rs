@@ -151,12 +151,15 @@ impl Portal {
         }
     }
 
-    /// Signs a token out. Unknown tokens are already signed out, so this always succeeds.
+    /// Signs a token out — a user token or an OAuth refresh token (REST JS sends the refresh
+    /// token when it has one). Unknown tokens are already signed out, so this always succeeds.
     pub async fn revoke_user_token(&self, token: &str) -> ServiceResult<()> {
         if token.is_empty() || token.len() > 4096 {
             return Ok(());
         }
-        match self.store.delete_token(&sha256_hex(token)).await {
+        let hash = sha256_hex(token);
+        self.store.delete_refresh_token(&hash).await?;
+        match self.store.delete_token(&hash).await {
             Ok(()) | Err(keyportal_store::StoreError::NotFound) => Ok(()),
             Err(e) => Err(e.into()),
         }

@@ -92,8 +92,8 @@ impl UsageMeter {
         }
     }
 
-    /// Counts not yet written, for reports.
-    fn pending(&self, client_id: Option<&str>, range: DayRange) -> Vec<UsageRow> {
+    /// Counts not yet written, for reports and quotas.
+    pub(crate) fn pending(&self, client_id: Option<&str>, range: DayRange) -> Vec<UsageRow> {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         counts
             .iter()
@@ -112,6 +112,8 @@ impl UsageMeter {
 /// What `/verify` decided.
 #[derive(Debug, Clone)]
 pub enum Verdict {
+    /// A rate limit or quota refused the request.
+    Limited(keyportal_domain::rate_limit::Limited),
     Allowed(Box<Resolved>),
     /// No key was given.
     Missing,
@@ -230,6 +232,9 @@ impl Portal {
                 });
             }
         }
+        if let Err(ServiceError::RateLimited(limited)) = self.check_limits(&resolved) {
+            return Ok(Verdict::Limited(limited));
+        }
         self.usage
             .record(&resolved, request.service.unwrap_or("verify"), now);
         Ok(Verdict::Allowed(Box::new(resolved)))
@@ -252,10 +257,11 @@ impl Portal {
             self.usage.restore(rows);
             return Err(error.into());
         }
+        self.refresh_quota_usage().await?;
         Ok(written)
     }
 
-    async fn billing_start_day(&self) -> ServiceResult<u8> {
+    pub(crate) async fn billing_start_day(&self) -> ServiceResult<u8> {
         Ok(self
             .store
             .get_setting(BILLING_START_DAY_SETTING)
@@ -276,7 +282,16 @@ impl Portal {
         self.store
             .set_setting(BILLING_START_DAY_SETTING, &day.to_string())
             .await?;
+        self.billing_start
+            .store(day, std::sync::atomic::Ordering::Relaxed);
+        self.store.publish_change("settings").await?;
         Ok(())
+    }
+
+    /// The day of the month billing cycles start.
+    pub fn billing_cycle_start_day(&self) -> u8 {
+        self.billing_start
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     async fn report(

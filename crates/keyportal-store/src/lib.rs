@@ -250,8 +250,7 @@ pub trait OAuthStore {
     async fn delete_refresh_token(&self, hash: &str) -> StoreResult<bool>;
     /// Replaces the refresh token `old_hash` by `new` in one transaction. `false` (and nothing
     /// written) when `old_hash` was already gone, so one refresh token is exchanged only once.
-    async fn replace_refresh_token(&self, old_hash: &str, new: &RefreshToken)
-        -> StoreResult<bool>;
+    async fn replace_refresh_token(&self, old_hash: &str, new: &RefreshToken) -> StoreResult<bool>;
     /// Removes codes and refresh tokens expired before `now`; returns how many.
     async fn purge_expired_oauth(&self, now: i64) -> StoreResult<u64>;
 }

@@ -7,6 +7,7 @@ mod groups;
 mod health;
 mod items;
 mod legacy;
+mod oauth;
 mod portal;
 mod roles;
 mod root;
@@ -52,6 +53,7 @@ pub fn router() -> Router<AppState> {
         )
         .merge(apps::routes(R))
         .merge(legacy::routes(R))
+        .merge(oauth::routes(R))
         .merge(usage::routes(R))
         .merge(verify::routes())
         .merge(portal::routes(R))

@@ -54,7 +54,7 @@ fn slot_param(p: &Params) -> Result<Option<KeySlot>, DomainError> {
 }
 
 /// OAuth failures carry `error`/`error_description` inside the ArcGIS envelope (spec §1.5).
-fn oauth_error(request: &ArcgisRequest, error: ApiError, oauth_code: &str) -> Reply {
+pub(super) fn oauth_error(request: &ArcgisRequest, error: ApiError, oauth_code: &str) -> Reply {
     let mut envelope = error.to_envelope();
     if let Some(inner) = envelope.get_mut("error") {
         let message = inner["message"].clone();
@@ -73,6 +73,10 @@ pub async fn oauth_token(State(state): State<AppState>, request: ArcgisRequest) 
         .text("grant_type")
         .unwrap_or("client_credentials")
         .to_string();
+    // User sign-in grants (authorization_code, refresh_token, exchange_refresh_token).
+    if let Some(answer) = super::oauth::token_grant(&state, &request, &grant_type).await {
+        return answer;
+    }
     if grant_type != "client_credentials" {
         return Ok(oauth_error(
             &request,
@@ -81,7 +85,11 @@ pub async fn oauth_token(State(state): State<AppState>, request: ArcgisRequest) 
                     "Unsupported grant_type '{}'.",
                     keyportal_domain::ids::shorten(&grant_type)
                 ),
-                vec!["This portal supports grant_type=client_credentials.".into()],
+                vec![
+                    "This portal supports grant_type=client_credentials, authorization_code, \
+                     refresh_token and exchange_refresh_token."
+                        .into(),
+                ],
             )
             .into(),
             "unsupported_grant_type",

@@ -26,6 +26,34 @@ pub fn routes(r: &str) -> Router<AppState> {
             &format!("{r}/portals/{{org}}/usage"),
             get_or_post(org_usage),
         )
+        .route(
+            &format!("{r}/content/users/{{owner}}/items/{{id}}/limits"),
+            get_or_post(limits),
+        )
+        .route(
+            &format!("{r}/portals/self/usageSettings"),
+            get_or_post(usage_settings),
+        )
+}
+
+/// `portals/self/usageSettings`: `billingCycleStartDay` (1–28) sets the day monthly billing
+/// cycles start (administrators); without it, shows the setting.
+async fn usage_settings(
+    State(state): State<AppState>,
+    request: ArcgisRequest,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &request).await?;
+    if let Some(day) = request.params.i64("billingCycleStartDay")? {
+        let day = u8::try_from(day).map_err(|_| {
+            DomainError::invalid("A billing cycle starts on day 1 to 28 of a month.")
+        })?;
+        state.portal.set_billing_start_day(&caller, day).await?;
+    } else {
+        caller.require_signed_in()?;
+    }
+    Ok(request
+        .reply(json!({ "billingCycleStartDay": state.portal.billing_cycle_start_day() }))
+        .into_response())
 }
 
 /// `period`: `billingCycle` (default), `previousBillingCycle`, `last30days`, `last60days`, or
@@ -190,6 +218,58 @@ async fn org_usage(
             "endTime": start_of_day(report.range.last) + DAY_MS - 1,
             "period": "1d",
             "data": data,
+        }))
+        .into_response())
+}
+
+/// A limit parameter: a positive number, or blank / `-1` for none.
+fn limit_param(p: &Params, name: &str) -> Result<Option<u64>, DomainError> {
+    match p.i64(name)? {
+        None => Ok(None),
+        Some(v) if v < 0 => Ok(None),
+        Some(v) => Ok(Some(v as u64)),
+    }
+}
+
+/// `…/items/{id}/limits`: GET shows the credential's limits; with any of `perSecond`,
+/// `perDay`, `perMonth` it replaces them (blank or `-1` = unlimited).
+async fn limits(
+    State(state): State<AppState>,
+    Path((owner, id)): Path<(String, String)>,
+    request: ArcgisRequest,
+) -> Result<Response, ApiError> {
+    let caller = authenticate(&state, &request).await?;
+    let item = state.portal.get_item(&caller, &id).await?;
+    state.portal.check_url_owner(&item.item.owner, &owner)?;
+    let p = &request.params;
+    let changing = ["perSecond", "perDay", "perMonth"]
+        .iter()
+        .any(|n| p.str(n).is_some());
+    let limits = if changing {
+        let per_second = match limit_param(p, "perSecond")? {
+            Some(v) => Some(
+                u32::try_from(v).map_err(|_| DomainError::invalid("'perSecond' is too large."))?,
+            ),
+            None => None,
+        };
+        let limits = keyportal_domain::rate_limit::Limits {
+            per_second,
+            per_day: limit_param(p, "perDay")?,
+            per_month: limit_param(p, "perMonth")?,
+        };
+        state
+            .portal
+            .set_credential_limits(&caller, &id, limits)
+            .await?
+    } else {
+        state.portal.credential_limits(&caller, &id).await?
+    };
+    Ok(request
+        .reply(json!({
+            "itemId": item.item.id,
+            "perSecond": limits.per_second,
+            "perDay": limits.per_day,
+            "perMonth": limits.per_month,
         }))
         .into_response())
 }

@@ -63,6 +63,19 @@ async fn verify(
             h.insert("cache-control", HeaderValue::from_static("no-store"));
             response
         }
+        Ok(Verdict::Limited(limited)) => {
+            let mut response = deny(
+                StatusCode::TOO_MANY_REQUESTS,
+                limited.reason.as_str(),
+                "The credential's rate limit or quota was reached.",
+                &[],
+            );
+            let seconds = (limited.retry_after_ms + 999) / 1000;
+            response
+                .headers_mut()
+                .insert("retry-after", header_value(&seconds.to_string()));
+            response
+        }
         Ok(Verdict::Missing) => deny(
             StatusCode::UNAUTHORIZED,
             "missing",

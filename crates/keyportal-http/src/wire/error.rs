@@ -60,6 +60,21 @@ impl ApiError {
                 "Token Required",
                 &["Token Required".to_string()],
             ),
+            ServiceError::RateLimited(limited) => envelope(
+                429,
+                None,
+                "Rate limit exceeded.",
+                &[
+                    format!(
+                        "The credential's limit '{}' was reached.",
+                        limited.reason.as_str()
+                    ),
+                    format!(
+                        "Retry after {} seconds.",
+                        (limited.retry_after_ms + 999) / 1000
+                    ),
+                ],
+            ),
             ServiceError::Internal(_) => envelope(
                 500,
                 None,

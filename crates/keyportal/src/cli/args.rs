@@ -27,6 +27,29 @@ pub enum Command {
     Credential(CredentialArgs),
     /// Import, list, retire, invalidate and migrate legacy API keys (AAPK…).
     Legacy(LegacyArgs),
+    /// Usage of API keys by service, for one credential or the organization.
+    Usage(UsageArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UsageArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// A credential's item id or client id (default: the whole organization)
+    #[arg(long)]
+    pub credential: Option<String>,
+    /// billing-cycle, previous-billing-cycle, last-30-days or last-60-days
+    #[arg(long, default_value = "billing-cycle")]
+    pub period: String,
+    /// First day of a custom range (YYYY-MM-DD, UTC), with --to
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day of a custom range (YYYY-MM-DD, UTC), with --from
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Print CSV rows (date, client id, slot, service, count) instead of totals
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ mod dates;
 mod healthcheck;
 mod legacy;
 mod serve;
+mod usage;
 mod user;
 
 pub use args::{Cli, Command};
@@ -20,6 +21,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Healthcheck(args) => healthcheck::run(args).await,
         Command::Credential(args) => credential::run(args).await,
         Command::Legacy(args) => legacy::run(args).await,
+        Command::Usage(args) => usage::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

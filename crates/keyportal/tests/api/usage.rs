@@ -302,3 +302,239 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    rate_limits_and_quotas_refuse_with_a_retry_time,
+    false,
+    |s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let (item, _, key) = key_with(
+            &s,
+            &admin,
+            &["premium:user:geocode:temporary".to_string()],
+            &[],
+        )
+        .await;
+        let set = s
+            .post(
+                &format!("content/users/admin/items/{item}/limits"),
+                Some(&admin),
+                &[("perSecond", "3"), ("perDay", "5")],
+            )
+            .await;
+        assert_eq!(
+            (set["perSecond"].clone(), set["perDay"].clone()),
+            (json!(3), json!(5)),
+            "{set}"
+        );
+        assert_eq!(
+            error_code(
+                &s.post(
+                    &format!("content/users/admin/items/{item}/limits"),
+                    Some(&admin),
+                    &[("perSecond", "0")]
+                )
+                .await
+            ),
+            400
+        );
+
+        // A burst of 3 per second passes, the 4th is refused with a retry time.
+        let mut statuses = Vec::new();
+        let mut retry_after = None;
+        for _ in 0..4 {
+            let response = s
+                .client
+                .get(format!("{}/verify?service=geocode", s.url))
+                .header("Authorization", format!("Bearer {key}"))
+                .send()
+                .await
+                .unwrap();
+            statuses.push(response.status().as_u16());
+            if response.status() == 429 {
+                retry_after = response
+                    .headers()
+                    .get("retry-after")
+                    .map(|v| v.to_str().unwrap().to_string());
+                let body: Value = response.json().await.unwrap();
+                assert_eq!(body["reason"], "rate_per_second");
+            }
+        }
+        assert_eq!(statuses, vec![200, 200, 200, 429]);
+        assert_eq!(retry_after.as_deref(), Some("1"));
+
+        // The daily quota (5) is reached after two more; Sharing API calls count too and get 429
+        // in the envelope.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        for expected in [200, 200, 429] {
+            let status = s
+                .client
+                .get(format!("{}/verify?service=geocode", s.url))
+                .header("Authorization", format!("Bearer {key}"))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status.as_u16(), expected);
+        }
+        let portal: Value = s
+            .client
+            .get(s.rest("portals/self"))
+            .query(&[("f", "json"), ("token", key.as_str())])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(error_code(&portal), 429, "{portal}");
+        assert!(portal["error"]["details"][0]
+            .as_str()
+            .unwrap()
+            .contains("quota_per_day"));
+
+        // The owner sees the refusals in the usage report.
+        let report = s
+            .get(
+                &format!("content/users/admin/items/{item}/usage"),
+                Some(&admin),
+                &[],
+            )
+            .await;
+        assert_eq!(report["totals"]["geocode"], 5, "{report}");
+        assert_eq!(report["totals"]["throttled"], 3, "{report}");
+
+        // Removing the limits lets the key through again.
+        s.post(
+            &format!("content/users/admin/items/{item}/limits"),
+            Some(&admin),
+            &[("perSecond", "-1"), ("perDay", "-1")],
+        )
+        .await;
+        let status = s
+            .client
+            .get(format!("{}/verify?service=geocode", s.url))
+            .header("Authorization", format!("Bearer {key}"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+        assert_eq!(
+            s.get(
+                &format!("content/users/admin/items/{item}/limits"),
+                Some(&admin),
+                &[]
+            )
+            .await["perDay"],
+            Value::Null
+        );
+    }
+);
+
+on_both_backends!(
+    billing_cycles_start_on_the_configured_day,
+    false,
+    |s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let set = s
+            .post(
+                "portals/self/usageSettings",
+                Some(&admin),
+                &[("billingCycleStartDay", "15")],
+            )
+            .await;
+        assert_eq!(set["billingCycleStartDay"], 15);
+        assert_eq!(
+            error_code(
+                &s.post(
+                    "portals/self/usageSettings",
+                    Some(&admin),
+                    &[("billingCycleStartDay", "31")]
+                )
+                .await
+            ),
+            400
+        );
+        let (item, _, _) = key_with(&s, &admin, &["premium:user:basemaps".to_string()], &[]).await;
+        let report = s
+            .get(
+                &format!("content/users/admin/items/{item}/usage"),
+                Some(&admin),
+                &[("period", "billingCycle")],
+            )
+            .await;
+        let start = report["startTime"].as_i64().unwrap();
+        let day_of_month = {
+            let days = start.div_euclid(86_400_000);
+            let z = days + 719_468;
+            let doe = z - z.div_euclid(146_097) * 146_097;
+            let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+            let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            doy - (153 * ((5 * doy + 2) / 153) + 2) / 5 + 1
+        };
+        assert_eq!(day_of_month, 15, "{report}");
+        let bob = s.member(&admin, "bob", "org_user", "creatorUT").await;
+        assert_eq!(
+            error_code(
+                &s.post(
+                    "portals/self/usageSettings",
+                    Some(&bob),
+                    &[("billingCycleStartDay", "3")]
+                )
+                .await
+            ),
+            403
+        );
+    }
+);
+
+on_both_backends!(the_cli_prints_usage, false, |s: TestServer| async move {
+    let admin = s.admin_token().await;
+    let (item, client_id, key) = key_with(
+        &s,
+        &admin,
+        &["premium:user:geocode:temporary".to_string()],
+        &[],
+    )
+    .await;
+    for _ in 0..3 {
+        verify(&s, "service=geocode", Some(&key), None).await;
+    }
+    // The CLI reads the database: the server writes its counts when it stops.
+    let mut s = s;
+    s.restart().await;
+    let out = crate::harness::keyportal_command()
+        .args(["usage", "--credential", &item])
+        .args(crate::harness::database_args(&s))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("geocode") && l.trim_end().ends_with(" 3")),
+        "{text}"
+    );
+    let csv = crate::harness::keyportal_command()
+        .args(["usage", "--csv", "--period", "last-30-days"])
+        .args(crate::harness::database_args(&s))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&csv.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.ends_with(&format!(",{client_id},1,geocode,3"))),
+        "{text}"
+    );
+    let bad = crate::harness::keyportal_command()
+        .args(["usage", "--period", "forever"])
+        .args(crate::harness::database_args(&s))
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+});
