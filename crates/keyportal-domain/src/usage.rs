@@ -3,7 +3,7 @@
 
 use crate::error::DomainError;
 use crate::ids::shorten;
-use crate::time::{EpochMillis, DAY_MS};
+use crate::time::{civil_from_days as civil, days_from_civil as day_number, EpochMillis, DAY_MS};
 
 /// Days since the Unix epoch (UTC): the unit usage is counted in.
 pub type UsageDay = i64;
@@ -79,29 +79,6 @@ pub enum ReportPeriod {
 
 /// Longest custom range.
 pub const MAX_REPORT_DAYS: i64 = 366;
-
-/// Civil date (year, month, day) of a day number.
-fn civil(day: UsageDay) -> (i64, i64, i64) {
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
-/// Day number of a civil date.
-fn day_number(year: i64, month: i64, day: i64) -> UsageDay {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
 
 /// The first day of the billing cycle containing `today`.
 fn cycle_start(today: UsageDay, start_day: u8) -> UsageDay {

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use keyportal_domain::time::DAY_MS;
+use keyportal_domain::time::{iso_date, DAY_MS};
 use keyportal_domain::usage::{start_of_day, ReportPeriod};
 use keyportal_domain::DomainError;
 use keyportal_service::UsageReport;
@@ -113,20 +113,6 @@ fn report_csv(report: &UsageReport) -> String {
         ));
     }
     out
-}
-
-fn iso_date(ms: i64) -> String {
-    let days = ms.div_euclid(DAY_MS);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
 }
 
 fn csv_response(body: String, name: &str) -> Response {
