@@ -375,14 +375,14 @@ impl Portal {
             ResponseType::Token => {
                 let lifetime = implicit_token_lifetime_ms(context.expiration)
                     .map_err(AuthorizeRefusal::Invalid)?;
-                let (access_token, expires) = self
+                let (access_token, expires_in) = self
                     .issue_oauth_user_token(&user.username, lifetime)
                     .await
                     .map_err(AuthorizeRefusal::from)?;
                 Ok(SigninOutcome::Token {
                     redirect_uri: context.redirect_uri,
                     access_token,
-                    expires_in: seconds_until(expires, now),
+                    expires_in,
                     username: user.username,
                     state: context.state,
                 })
@@ -411,7 +411,7 @@ impl Portal {
     }
 
     /// A user token like `generateToken`'s, bound to nothing (OAuth tokens travel with
-    /// applications, not with one referer). Returns the token and its expiry.
+    /// applications, not with one referer). Returns the token and its `expires_in` (seconds).
     async fn issue_oauth_user_token(
         &self,
         username: &str,
@@ -427,7 +427,7 @@ impl Portal {
             binding: TokenBinding::None,
         };
         self.store.insert_token(&stored).await?;
-        Ok((token, stored.expires))
+        Ok((token, seconds_until(stored.expires, now)))
     }
 
     async fn issue_refresh_token(
@@ -436,7 +436,7 @@ impl Portal {
         user: &User,
         lifetime_ms: i64,
         replacing: Option<&str>,
-    ) -> Result<(SecretString, RefreshToken), OAuthFailure> {
+    ) -> Result<(SecretString, i64), OAuthFailure> {
         let now = self.now();
         let value = new_opaque_token();
         let stored = RefreshToken {
@@ -455,7 +455,7 @@ impl Portal {
                 }
             }
         }
-        Ok((value, stored))
+        Ok((value, seconds_until(stored.expires, now)))
     }
 
     /// The client of a token request: known, and authenticated by its secret when it sent
@@ -544,19 +544,18 @@ impl Portal {
             return Err(invalid_code().into());
         }
         let refresh_minutes = stored.refresh_minutes.clamp(1, MAX_REFRESH_TOKEN_MINUTES);
-        let (refresh, refresh_row) = self
+        let (refresh, refresh_expires_in) = self
             .issue_refresh_token(client_id, &user, refresh_minutes * MINUTE_MS, None)
             .await?;
-        let (access, expires) = self
+        let (access, expires_in) = self
             .issue_oauth_user_token(&user.username, access_lifetime)
             .await?;
-        let now = self.now();
         Ok(OAuthTokens {
             access_token: access,
-            expires_in: seconds_until(expires, now),
+            expires_in,
             username: user.username,
             refresh_token: Some(refresh),
-            refresh_token_expires_in: Some(seconds_until(refresh_row.expires, now)),
+            refresh_token_expires_in: Some(refresh_expires_in),
         })
     }
 
@@ -586,12 +585,12 @@ impl Portal {
     ) -> Result<OAuthTokens, OAuthFailure> {
         let access_lifetime = access_token_lifetime_ms(grant.expiration)?;
         let (_, user) = self.usable_refresh_token(grant).await?;
-        let (access, expires) = self
+        let (access, expires_in) = self
             .issue_oauth_user_token(&user.username, access_lifetime)
             .await?;
         Ok(OAuthTokens {
             access_token: access,
-            expires_in: seconds_until(expires, self.now()),
+            expires_in,
             username: user.username,
             refresh_token: None,
             refresh_token_expires_in: None,
@@ -615,7 +614,7 @@ impl Portal {
         if !redirect_allowed(&Self::allowed_redirects(&client, own_roots), redirect_uri) {
             return Err(OAuthError::invalid_request("Invalid redirect_uri.").into());
         }
-        let (refresh, refresh_row) = self
+        let (refresh, refresh_expires_in) = self
             .issue_refresh_token(
                 &stored.client_id,
                 &user,
@@ -623,16 +622,15 @@ impl Portal {
                 Some(&stored.hash),
             )
             .await?;
-        let (access, expires) = self
+        let (access, expires_in) = self
             .issue_oauth_user_token(&user.username, access_lifetime)
             .await?;
-        let now = self.now();
         Ok(OAuthTokens {
             access_token: access,
-            expires_in: seconds_until(expires, now),
+            expires_in,
             username: user.username,
             refresh_token: Some(refresh),
-            refresh_token_expires_in: Some(seconds_until(refresh_row.expires, now)),
+            refresh_token_expires_in: Some(refresh_expires_in),
         })
     }
 }

@@ -10,6 +10,7 @@ mod groups;
 mod items;
 mod legacy;
 mod nodes;
+mod oauth;
 mod roles;
 mod search;
 mod server;
