@@ -4,7 +4,7 @@
 # (npm packages, a Python venv with arcgis==2.4.4) on a fresh machine by itself.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    Rust only (no official-client suites)
+#   scripts/test.sh --quick    Rust only (no official-client or browser suites)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,3 +49,6 @@ if [[ ! -x target/debug/keyportal ]]; then
   cargo build --locked -p keyportal --bin keyportal
 fi
 KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/compat/run.sh
+
+step "web portal in headless Chromium"
+KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/web/run.sh

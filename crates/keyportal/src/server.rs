@@ -151,6 +151,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         https,
     })
     .layer(cors())
+    .merge(keyportal_web::router(portal.clone(), https))
     .layer(axum::middleware::from_fn(log_request));
     let service = NormalizePathLayer::trim_trailing_slash().layer(router);
     let (shutdown, mut stop) = watch::channel(false);
