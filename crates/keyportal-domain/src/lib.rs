@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod org;
 pub mod password;
 pub mod privilege;
+pub mod proxy;
 pub mod rate_limit;
 pub mod referrer;
 pub mod role;

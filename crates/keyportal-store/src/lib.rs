@@ -14,6 +14,7 @@ use keyportal_domain::item::{Folder, Item};
 use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::oauth::{AuthorizationCode, RefreshToken};
 use keyportal_domain::org::Org;
+use keyportal_domain::proxy::{ProxySettings, ProxyTarget};
 use keyportal_domain::role::Role;
 use keyportal_domain::token::UserToken;
 use keyportal_domain::usage::UsageRow;
@@ -255,6 +256,27 @@ pub trait OAuthStore {
     async fn purge_expired_oauth(&self, now: i64) -> StoreResult<u64>;
 }
 
+/// The settings of a proxied item or location service, with its upstream credentials sealed
+/// (encrypted) by the service layer; `None` when it has none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredProxy {
+    pub settings: ProxySettings,
+    pub sealed_secrets: Option<String>,
+}
+
+/// Proxied items and location services. An item's settings are deleted with the item.
+#[async_trait]
+pub trait ProxyStore {
+    /// Inserts or replaces the settings of the target. `NotFound` when an item target's item
+    /// does not exist.
+    async fn put_proxy(&self, proxy: &StoredProxy) -> StoreResult<()>;
+    async fn get_proxy(&self, target: &ProxyTarget) -> StoreResult<Option<StoredProxy>>;
+    /// Every proxy, items first, then services, each by name.
+    async fn list_proxies(&self) -> StoreResult<Vec<StoredProxy>>;
+    /// `NotFound` when the target has no settings.
+    async fn delete_proxy(&self, target: &ProxyTarget) -> StoreResult<()>;
+}
+
 /// Every capability together: what the server holds.
 pub trait Store:
     OrgStore
@@ -270,6 +292,7 @@ pub trait Store:
     + ChangeFeed
     + UsageStore
     + OAuthStore
+    + ProxyStore
     + Send
     + Sync
 {
@@ -289,6 +312,7 @@ impl<T> Store for T where
         + ChangeFeed
         + UsageStore
         + OAuthStore
+        + ProxyStore
         + Send
         + Sync
 {

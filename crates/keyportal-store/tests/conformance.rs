@@ -26,6 +26,8 @@ mod groups;
 mod items;
 #[path = "conformance/oauth.rs"]
 mod oauth;
+#[path = "conformance/proxy.rs"]
+mod proxy;
 #[path = "conformance/roles.rs"]
 mod roles;
 #[path = "conformance/schema.rs"]
@@ -42,6 +44,7 @@ use folders::*;
 use groups::*;
 use items::*;
 use oauth::*;
+use proxy::*;
 use roles::*;
 use schema::*;
 use tokens::*;
@@ -245,4 +248,6 @@ conformance!(
     refresh_tokens_round_trip_replace_once_and_revoke,
     expired_oauth_grants_are_purged,
     signing_a_member_out_everywhere_removes_their_oauth_grants,
+    proxies_round_trip_replace_and_delete,
+    proxy_settings_need_their_item_and_go_with_it,
 );

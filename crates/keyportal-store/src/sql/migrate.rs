@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/0004_usage.sql"),
         postgres_only: &[],
     },
+    Migration {
+        version: 5,
+        sql: include_str!("../../migrations/0005_proxy.sql"),
+        postgres_only: &[],
+    },
 ];
 
 /// Arbitrary constant naming keyportal's migration lock among PostgreSQL advisory locks.

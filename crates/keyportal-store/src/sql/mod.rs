@@ -14,6 +14,7 @@ mod legacy_keys;
 mod migrate;
 mod oauth;
 mod orgs;
+mod proxy;
 mod roles;
 mod rows;
 mod settings;
