@@ -336,15 +336,17 @@ fn check_port(text: &str) -> Result<(), ()> {
 }
 
 /// Checks the part of a request path forwarded after the upstream's base path: no segment
-/// may be `.` or `..` (also percent-encoded), and no backslashes, which URL parsers treat as
-/// slashes — either would let a request climb out of the upstream path it was granted.
+/// may be `.` or `..` (also percent-encoded), and no backslashes or encoded slashes, which URL
+/// parsers and servers may turn into separators — any of them could let a request climb out of
+/// the upstream path it was granted.
 pub fn check_path_suffix(suffix: &str) -> Result<(), DomainError> {
     let refused = || {
         DomainError::invalid(
-            "The request path may not contain '.' or '..' segments or backslashes.",
+            "The request path may not contain '.' or '..' segments, backslashes or encoded slashes.",
         )
     };
-    if suffix.contains('\\') || suffix.to_ascii_lowercase().contains("%5c") {
+    let lower = suffix.to_ascii_lowercase();
+    if suffix.contains('\\') || lower.contains("%5c") || lower.contains("%2f") {
         return Err(refused());
     }
     for segment in suffix.split('/') {
@@ -707,6 +709,7 @@ mod tests {
             "/.%2e",
             "/a\\..",
             "/a%5cb",
+            "/a%2F..%2Fb",
         ] {
             assert!(check_path_suffix(bad).is_err(), "{bad}");
         }

@@ -17,6 +17,7 @@ mod legacy;
 mod limits;
 pub mod oauth;
 mod org;
+mod proxy;
 mod roles;
 mod sealing;
 mod search;
@@ -44,6 +45,7 @@ pub use items::{ItemStatus, ItemView};
 pub use key_table::{Denial, KeyTable, Resolved};
 pub use legacy::{LegacyImport, LEGACY_ITEM_TYPE};
 pub use limits::THROTTLED_SERVICE;
+pub use proxy::{ProxyEntry, ProxyRefusal, ProxyView, MANAGE_LOCATION_SERVICES};
 pub use sealing::Sealer;
 pub use search::{Page, SearchRequest, SortOrder};
 pub use sharing::{ShareOutcome, ShareRequest};
@@ -86,6 +88,8 @@ pub struct Portal {
     limiter: limits::Limiter,
     /// The day of the month billing cycles start (cached from settings).
     billing_start: std::sync::atomic::AtomicU8,
+    /// Proxied items and location services (settings cache and per-key rate buckets).
+    proxies: proxy::Proxies,
 }
 
 impl Portal {
@@ -109,6 +113,7 @@ impl Portal {
             usage: UsageMeter::default(),
             limiter: limits::Limiter::default(),
             billing_start: std::sync::atomic::AtomicU8::new(1),
+            proxies: proxy::Proxies::default(),
         }
     }
 

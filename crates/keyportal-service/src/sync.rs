@@ -44,6 +44,7 @@ impl Portal {
             self.refresh_limits(&app.client_id).await?;
         }
         self.refresh_quota_usage().await?;
+        self.load_proxies().await?;
         self.last_change.store(seq, Ordering::SeqCst);
         Ok(())
     }
@@ -132,6 +133,7 @@ impl Portal {
             "roles" => self.refresh_all_owners().await?,
             "settings" => self.refresh_settings().await?,
             "limits" => self.refresh_limits(name).await?,
+            "proxy" => self.refresh_proxy(name).await?,
             other => tracing::warn!(subject = other, "unknown change notice"),
         }
         Ok(())

@@ -9,6 +9,7 @@ mod items;
 mod legacy;
 mod oauth;
 mod portal;
+mod proxy;
 mod roles;
 mod root;
 mod search;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .merge(oauth::routes(R))
         .merge(usage::routes(R))
         .merge(verify::routes())
+        .merge(proxy::routes(R))
         .merge(portal::routes(R))
         .merge(users::routes(R))
         .merge(roles::routes(R))

@@ -11,6 +11,7 @@ mod items;
 mod legacy;
 mod nodes;
 mod oauth;
+mod proxy;
 mod roles;
 mod search;
 mod server;
