@@ -50,5 +50,8 @@ if [[ ! -x target/debug/keyportal ]]; then
 fi
 KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/compat/run.sh
 
+step "nginx auth_request in front of /verify (Debian's nginx)"
+KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/nginx/run.sh
+
 step "web portal in headless Chromium"
 KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/web/run.sh
