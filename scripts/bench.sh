@@ -320,9 +320,11 @@ note "usage report totals for the measured key: $(json_get totals <<<"$usage")"
 # The same with the default log level (one line per request), to show what it costs.
 stop_pid "$KP_PID"
 start_keyportal "$KD" "${SERVER[@]}"
+VERIFY="$KP_URL/verify?service=geocode"
 measure "(b) keyportal verify, KEYPORTAL_LOG=info, c$CONNECTIONS" "$VERIFY" "$WORK/b.lua" "$CONNECTIONS" "$DURATION"
 stop_pid "$KP_PID"
 KEYPORTAL_LOG=warn start_keyportal "$KD" "${SERVER[@]}"
+VERIFY="$KP_URL/verify?service=geocode"
 admin_sign_in
 
 # ---------------------------------------------------------------------------- (c) proxy

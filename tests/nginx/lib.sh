@@ -49,8 +49,8 @@ has_auth_request_nginx() {
   [ -n "$bin" ] && "$bin" -V 2>&1 | grep -q with-http_auth_request_module
 }
 
-# Debian bookworm's `nginx` package is built with the auth_request module (`nginx-light` is
-# only a transitional package that pulls it in).
+# Debian bookworm's `nginx` package is built with the auth_request module (`nginx-light` only
+# depends on it, adding the echo module).
 ensure_nginx() {
   ensure_pkg nginx has_auth_request_nginx
   NGINX=$(nginx_bin)
