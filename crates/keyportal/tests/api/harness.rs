@@ -325,3 +325,48 @@ pub fn keyportal_command() -> std::process::Command {
     }
     command
 }
+
+/// Registers API key credentials (an `Application` item owned by `admin`) with `privileges`
+/// and referrers and mints key 1: `(item id, client id, key)`.
+pub async fn key_with(
+    s: &TestServer,
+    admin: &str,
+    privileges: &[String],
+    referrers: &[&str],
+) -> (String, String, String) {
+    let item = s
+        .add_item(admin, "admin", "Service keys", &[("type", "Application")])
+        .await;
+    let app = s
+        .post(
+            "oauth2/registerApp",
+            Some(admin),
+            &[
+                ("itemId", &item),
+                ("privileges", &serde_json::json!(privileges).to_string()),
+                ("httpReferrers", &serde_json::json!(referrers).to_string()),
+            ],
+        )
+        .await;
+    let client_id = app["client_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{app}"))
+        .to_string();
+    let secret = app["client_secret"]
+        .as_str()
+        .expect("client secret")
+        .to_string();
+    let minted = s
+        .post(
+            "oauth2/token",
+            None,
+            &[
+                ("client_id", &client_id),
+                ("client_secret", &secret),
+                ("apiToken", "1"),
+            ],
+        )
+        .await;
+    let key = minted["access_token"].as_str().expect("key").to_string();
+    (item, client_id, key)
+}

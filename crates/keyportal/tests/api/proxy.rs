@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
 
-use crate::harness::{error_code, TestServer, REFERER};
+use crate::harness::{error_code, key_with, TestServer, REFERER};
 use crate::on_both_backends;
 
 const MIB: usize = 1024 * 1024;
@@ -137,49 +137,6 @@ async fn upstream_handler(State(state): State<UpstreamState>, request: Request) 
         json!({ "ok": true, "path": path, "received": body_len }).to_string(),
     )
         .into_response()
-}
-
-/// Registers credentials with `privileges` and referrers, mints key 1: (item, client id, key).
-async fn key_with(
-    s: &TestServer,
-    admin: &str,
-    privileges: &[String],
-    referrers: &[&str],
-) -> (String, String, String) {
-    let item = s
-        .add_item(admin, "admin", "Proxy keys", &[("type", "Application")])
-        .await;
-    let app = s
-        .post(
-            "oauth2/registerApp",
-            Some(admin),
-            &[
-                ("itemId", &item),
-                ("privileges", &json!(privileges).to_string()),
-                ("httpReferrers", &json!(referrers).to_string()),
-            ],
-        )
-        .await;
-    let client_id = app["client_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{app}"))
-        .to_string();
-    let minted = s
-        .post(
-            "oauth2/token",
-            None,
-            &[
-                ("client_id", &client_id),
-                ("client_secret", app["client_secret"].as_str().unwrap()),
-                ("apiToken", "1"),
-            ],
-        )
-        .await;
-    (
-        item,
-        client_id,
-        minted["access_token"].as_str().unwrap().to_string(),
-    )
 }
 
 fn proxy_settings_path(owner: &str, item: &str) -> String {

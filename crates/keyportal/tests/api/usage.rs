@@ -3,51 +3,8 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{error_code, TestServer, REFERER};
+use crate::harness::{error_code, key_with, TestServer, REFERER};
 use crate::on_both_backends;
-
-/// Registers credentials with `privileges` and referrers, mints key 1.
-async fn key_with(
-    s: &TestServer,
-    admin: &str,
-    privileges: &[String],
-    referrers: &[&str],
-) -> (String, String, String) {
-    let item = s
-        .add_item(admin, "admin", "Service keys", &[("type", "Application")])
-        .await;
-    let app = s
-        .post(
-            "oauth2/registerApp",
-            Some(admin),
-            &[
-                ("itemId", &item),
-                ("privileges", &json!(privileges).to_string()),
-                ("httpReferrers", &json!(referrers).to_string()),
-            ],
-        )
-        .await;
-    let client_id = app["client_id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{app}"))
-        .to_string();
-    let minted = s
-        .post(
-            "oauth2/token",
-            None,
-            &[
-                ("client_id", &client_id),
-                ("client_secret", app["client_secret"].as_str().unwrap()),
-                ("apiToken", "1"),
-            ],
-        )
-        .await;
-    (
-        item,
-        client_id,
-        minted["access_token"].as_str().unwrap().to_string(),
-    )
-}
 
 async fn verify(
     s: &TestServer,
