@@ -74,14 +74,7 @@ async fn mint(
 
 /// A GET with a key and an explicit (or no) Referer.
 async fn with_key(s: &TestServer, path: &str, key: &str, referer: Option<&str>) -> Value {
-    let mut request = s
-        .client
-        .get(s.rest(path))
-        .query(&[("f", "json"), ("token", key)]);
-    if let Some(referer) = referer {
-        request = request.header("Referer", referer);
-    }
-    request.send().await.unwrap().json().await.unwrap()
+    s.get_with_key(path, key, referer).await
 }
 
 on_both_backends!(

@@ -164,6 +164,25 @@ impl TestServer {
         response.json().await.expect("json answer")
     }
 
+    /// A GET of a Sharing API path with a key (or token) in `token` and an explicit (or no)
+    /// `Referer`, for checks that must control the referrer.
+    pub async fn get_with_key(&self, path: &str, key: &str, referer: Option<&str>) -> Value {
+        let mut request = self
+            .client
+            .get(self.rest(path))
+            .query(&[("f", "json"), ("token", key)]);
+        if let Some(referer) = referer {
+            request = request.header("Referer", referer);
+        }
+        request
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json answer")
+    }
+
     pub async fn sign_in(&self, username: &str, password: &str) -> String {
         let answer = self
             .post(

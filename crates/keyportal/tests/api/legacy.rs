@@ -9,15 +9,7 @@ use crate::harness::{database_args, error_code, keyportal_command, TestServer};
 use crate::on_both_backends;
 
 async fn read_with(s: &TestServer, path: &str, key: &str) -> Value {
-    s.client
-        .get(s.rest(path))
-        .query(&[("f", "json"), ("token", key)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    s.get_with_key(path, key, None).await
 }
 
 /// Waits until the running server has applied what another process wrote.
