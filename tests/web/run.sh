@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # keyportal web portal tests in headless Chromium.
 #
-#   KEYPORTAL_BIN=target/debug/keyportal tests/web/run.sh
+#   KEYPORTAL_BIN=target/debug/keyportal tests/web/run.sh [test/wizard.test.js ...]
 #
+# With file arguments only those test files run; without, every file in test/.
 # Starts a fresh keyportal server (temporary data dir, SQLite, random admin password, a free
 # loopback port), runs the Node test runner suite in test/ with playwright-core driving
 # Debian's Chromium (/usr/bin/chromium, installed with apt-get when missing), stops the server
@@ -36,6 +37,9 @@ if [ ! -d "$HERE/node_modules/playwright-core" ]; then
   note "npm ci"
   (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+TEST_FILES=("$@")
+[ ${#TEST_FILES[@]} -gt 0 ] || TEST_FILES=(test/)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/keyportal-web.XXXXXX")
 SERVER_PID=""
@@ -71,7 +75,7 @@ status=0
   cd "$HERE"
   KP_URL="$URL" KP_ADMIN_PASSWORD="$PASSWORD" KP_CHROMIUM="$CHROMIUM" \
     KP_SCREENSHOTS="$ROOT/docs/screenshots" \
-    node --test --test-concurrency=1 test/
+    node --test --test-concurrency=1 "${TEST_FILES[@]}"
 ) || status=$?
 if [ "$status" -ne 0 ]; then
   note "FAILED; server log:"

@@ -2,15 +2,9 @@
 // sign-out. Run by ../run.sh, which starts the server and sets KP_URL etc.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-
-const URL = process.env.KP_URL;
-const PASSWORD = process.env.KP_ADMIN_PASSWORD;
-const SHOTS = process.env.KP_SCREENSHOTS;
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
+import {
+  URL, PASSWORD, launch, rest, tokenFor, keyWorks, keyFromResultPage, shoot as shootPage,
+} from '../lib/browser.js';
 
 let browser;
 let context;
@@ -19,55 +13,12 @@ let restToken;
 let itemId;
 const keys = {};
 
-async function rest(path, params, method = 'POST') {
-  const body = new URLSearchParams({ f: 'json', ...params });
-  const url = `${URL}/sharing/rest/${path}`;
-  const response = method === 'GET'
-    ? await fetch(`${url}?${body}`)
-    : await fetch(url, { method: 'POST', body });
-  return response.json();
-}
-
-async function shoot(name) {
-  for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
-    await page.setViewportSize(viewport);
-    await page.screenshot({ path: join(SHOTS, `${name}-${size}.png`), fullPage: true });
-  }
-  await page.setViewportSize(DESKTOP);
-}
-
-async function keyWorks(key) {
-  const answer = await rest('portals/self', { token: key }, 'GET');
-  return answer.error ? answer.error.code : 'ok';
-}
-
-function slot(n) {
-  return page.locator('article.slot').nth(n - 1);
-}
-
-async function keyFromResultPage() {
-  await page.getByRole('heading', { name: 'Your new API key' }).waitFor();
-  assert.match(await page.textContent('main'), /You will not see it again/);
-  const key = await page.inputValue('#api-key');
-  assert.match(key, /^AAPT[A-Za-z0-9_-]{43}\.AT[12]_[A-Za-z0-9_-]{8}$/);
-  return key;
-}
+const shoot = (name) => shootPage(page, name);
+const slot = (n) => page.locator('article.slot').nth(n - 1);
 
 before(async () => {
-  assert.ok(URL && PASSWORD && SHOTS, 'run through tests/web/run.sh');
-  mkdirSync(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.KP_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-      '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
-  });
-  context = await browser.newContext({ viewport: DESKTOP });
-  page = await context.newPage();
-  const signed = await rest('generateToken', {
-    username: 'admin', password: PASSWORD, client: 'requestip', expiration: '60',
-  });
-  assert.ok(signed.token, JSON.stringify(signed));
-  restToken = signed.token;
+  ({ browser, context, page } = await launch());
+  restToken = await tokenFor('admin', PASSWORD);
 });
 
 after(async () => {
@@ -150,7 +101,7 @@ test('generate a key in the browser and use it against the REST API', async () =
   await page.getByRole('heading', { name: 'Generate API key' }).waitFor();
   assert.match(await page.textContent('main'), /shown once/);
   await page.getByRole('button', { name: 'Generate API key' }).click();
-  keys.first = await keyFromResultPage();
+  keys.first = await keyFromResultPage(page);
   await shoot('new-key');
   assert.equal(await keyWorks(keys.first), 'ok');
   await page.getByRole('link', { name: /back to the item/ }).click();
@@ -164,7 +115,7 @@ test('generate a key in the browser and use it against the REST API', async () =
   const inTwoMonths = new Date(Date.now() + 60 * 86_400_000).toISOString().slice(0, 10);
   await page.getByLabel(/Expiration date/).fill(inTwoMonths);
   await page.getByRole('button', { name: 'Generate a secondary API key' }).click();
-  keys.second = await keyFromResultPage();
+  keys.second = await keyFromResultPage(page);
   assert.match(await page.textContent('main'), new RegExp(inTwoMonths));
   assert.equal(await keyWorks(keys.second), 'ok');
   await page.goto(`${URL}/home/item/${itemId}`);
@@ -177,7 +128,7 @@ test('regenerate: the old key is refused with 498', async () => {
   await slot(1).getByRole('link', { name: 'Regenerate API key' }).click();
   assert.match(await page.textContent('main'), /stops working immediately/);
   await page.getByRole('button', { name: 'Regenerate API key' }).click();
-  keys.regenerated = await keyFromResultPage();
+  keys.regenerated = await keyFromResultPage(page);
   assert.notEqual(keys.regenerated, keys.first);
   assert.equal(await keyWorks(keys.first), 498);
   assert.equal(await keyWorks(keys.regenerated), 'ok');
