@@ -14,7 +14,7 @@ use keyportal_service::{AppView, ItemView};
 
 use crate::html::{self, url_encode, Html};
 use crate::keys::{slot_index, slot_number};
-use crate::layout::{date, dl, notice};
+use crate::layout::{date, dl, item_tabs, notice, ItemTab};
 use crate::request::{error_page, facts, message, page, session, Peer};
 use crate::{Routes, St};
 
@@ -78,6 +78,7 @@ pub(crate) fn item_body(
         .raw("</h1><span class=\"badge\">")
         .text(&i.item_type)
         .raw("</span></div>");
+    item_tabs(&mut h, &i.id, app.is_some(), ItemTab::Overview);
     notice(&mut h, done, "ok");
     h.raw("<section class=\"card\" aria-labelledby=\"overview\"><h2 id=\"overview\">Overview</h2>");
     if !i.snippet.is_empty() {

@@ -4,13 +4,15 @@
 use axum::http::StatusCode;
 use keyportal_domain::time::iso_date;
 
-use crate::html::Html;
+use crate::html::{url_encode, Html};
 
 /// The frame around every page.
 pub(crate) struct Layout {
     pub title: String,
     /// (username, CSRF token) when signed in.
     pub user: Option<(String, String)>,
+    /// Whether to offer the organization pages (administrators).
+    pub admin: bool,
 }
 
 impl Layout {
@@ -18,6 +20,7 @@ impl Layout {
         Layout {
             title: title.to_string(),
             user: None,
+            admin: false,
         }
     }
 
@@ -34,7 +37,11 @@ impl Layout {
             .raw("<header class=\"top\"><div class=\"bar\"><a class=\"brand\" href=\"/home/content\">")
             .raw("<span class=\"logo\" aria-hidden=\"true\">⬡</span> keyportal</a>");
         if let Some((username, csrf)) = &self.user {
-            h.raw("<nav aria-label=\"Main\"><a href=\"/home/content\">My content</a></nav>")
+            h.raw("<nav aria-label=\"Main\"><a href=\"/home/content\">My content</a>");
+            if self.admin {
+                h.raw("<a href=\"/home/organization\">Organization</a>");
+            }
+            h.raw("</nav>")
                 .raw("<div class=\"who\"><span class=\"user\" title=\"Signed in\">")
                 .text(username)
                 .raw("</span><form method=\"post\" action=\"/home/signout\" class=\"inline\">")
@@ -91,4 +98,73 @@ pub(crate) fn error_body(status: StatusCode, text: &str) -> Html {
         .text(text)
         .raw("</p><p><a class=\"button secondary\" href=\"/home/content\">Go to My content</a></p></section>");
     h
+}
+
+/// The tabs of an item's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItemTab {
+    Overview,
+    Usage,
+}
+
+/// The tab bar of an item's page: Overview (with Settings) and, for credentials, Usage.
+pub(crate) fn item_tabs(h: &mut Html, item_id: &str, credential: bool, current: ItemTab) {
+    let base = format!("/home/item/{}", url_encode(item_id));
+    h.raw("<nav class=\"tabs\" aria-label=\"Item\">");
+    tab(h, &base, "Overview", current == ItemTab::Overview);
+    if credential {
+        tab(
+            h,
+            &format!("{base}/usage"),
+            "Usage",
+            current == ItemTab::Usage,
+        );
+    }
+    h.raw("</nav>");
+}
+
+/// The tabs of the organization pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OrgTab {
+    Members,
+    Roles,
+    Usage,
+}
+
+/// The tab bar of the organization pages (administrators).
+pub(crate) fn org_tabs(h: &mut Html, current: OrgTab) {
+    h.raw("<nav class=\"tabs\" aria-label=\"Organization\">");
+    tab(
+        h,
+        "/home/organization",
+        "Members",
+        current == OrgTab::Members,
+    );
+    tab(
+        h,
+        "/home/organization/roles",
+        "Roles",
+        current == OrgTab::Roles,
+    );
+    tab(
+        h,
+        "/home/organization/usage",
+        "Usage",
+        current == OrgTab::Usage,
+    );
+    h.raw("</nav>");
+}
+
+fn tab(h: &mut Html, href: &str, label: &'static str, current: bool) {
+    h.raw("<a href=\"")
+        .text(href)
+        .raw("\"")
+        .raw(if current {
+            " aria-current=\"page\""
+        } else {
+            ""
+        })
+        .raw(">")
+        .raw(label)
+        .raw("</a>");
 }

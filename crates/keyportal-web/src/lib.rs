@@ -4,10 +4,13 @@
 //! embedded in the binary.
 
 mod content;
+mod credential_edit;
 mod html;
 mod item;
 mod keys;
 mod layout;
+mod new_item;
+mod oauth_credentials;
 mod org;
 mod request;
 mod session;
@@ -63,7 +66,10 @@ pub fn router(portal: Arc<Portal>, https: bool) -> Router {
         .merge(content::routes())
         .merge(item::routes())
         .merge(keys::routes())
+        .merge(new_item::routes())
         .merge(wizard::routes())
+        .merge(credential_edit::routes())
+        .merge(oauth_credentials::routes())
         .merge(usage::routes())
         .merge(org::routes())
         .layer(axum::middleware::from_fn(security_headers))

@@ -75,7 +75,15 @@ impl Session {
         Layout {
             title: title.to_string(),
             user: Some((self.username.clone(), self.csrf.clone())),
+            admin: self.is_admin(),
         }
+    }
+
+    /// Whether the member may see the organization pages.
+    pub fn is_admin(&self) -> bool {
+        self.caller
+            .member()
+            .is_some_and(|m| m.has("portal:admin:viewUsers"))
     }
 }
 
