@@ -9,7 +9,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use keyportal_domain::api_key::KeySlot;
-use keyportal_domain::credential::SlotState;
+use keyportal_domain::credential::{SlotState, API_TOKEN_KEYWORD, OUT_OF_BAND_REDIRECT};
 use keyportal_service::{AppView, ItemView};
 
 use crate::html::{self, url_encode, Html};
@@ -78,7 +78,8 @@ pub(crate) fn item_body(
         .raw("</h1><span class=\"badge\">")
         .text(&i.item_type)
         .raw("</span></div>");
-    item_tabs(&mut h, &i.id, app.is_some(), ItemTab::Overview);
+    let keyed = app.is_some_and(|a| CredentialKind::of(item, a) == CredentialKind::ApiKey);
+    item_tabs(&mut h, &i.id, keyed, ItemTab::Overview);
     notice(&mut h, done, "ok");
     h.raw("<section class=\"card\" aria-labelledby=\"overview\"><h2 id=\"overview\">Overview</h2>");
     if !i.snippet.is_empty() {
@@ -106,14 +107,89 @@ pub(crate) fn item_body(
     }
     h.raw("</dd></dl></section>");
     if let Some(app) = app {
-        settings(&mut h, &i.id, app, now);
+        settings(&mut h, item, app, now);
+    }
+    if item.item_control.is_some() {
+        h.raw("<section class=\"card danger-zone\" aria-labelledby=\"delete-title\"><h2 id=\"delete-title\">Delete</h2><p>")
+            .raw(if app.is_some() {
+                "Deleting these credentials deletes the item and its registration: every API key and sign-in of its applications stops working at once."
+            } else {
+                "Deleting the item removes it and its sharing for good."
+            })
+            .raw("</p><a class=\"button danger\" href=\"/home/item/")
+            .text(&url_encode(&i.id))
+            .raw("/delete\">Delete…</a></section>");
     }
     h
 }
 
-fn settings(h: &mut Html, item_id: &str, app: &AppView, now: i64) {
-    h.raw("<section class=\"card\" aria-labelledby=\"settings\"><h2 id=\"settings\">Settings</h2>")
-        .raw("<h3>API keys</h3><p class=\"hint\">A credential holds up to two API keys, each with its own expiration date, so you can rotate one while the other keeps working. Keys are shown only once, when they are generated.</p>")
+/// What kind of developer credentials a registered app is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CredentialKind {
+    /// Uses the two key slots.
+    ApiKey,
+    /// Signs users in through redirect URIs; no keys.
+    OAuth,
+}
+
+impl CredentialKind {
+    /// API key credentials carry the `APIToken` keyword once a slot was dated or a key minted;
+    /// a registration that never did and has real redirect URIs is for signing users in.
+    pub(crate) fn of(item: &ItemView, app: &AppView) -> CredentialKind {
+        let keyed = item
+            .item
+            .type_keywords
+            .iter()
+            .any(|k| k == API_TOKEN_KEYWORD);
+        let redirects = app
+            .app
+            .redirect_uris
+            .iter()
+            .any(|u| u != OUT_OF_BAND_REDIRECT);
+        if !keyed && redirects {
+            CredentialKind::OAuth
+        } else {
+            CredentialKind::ApiKey
+        }
+    }
+}
+
+fn settings(h: &mut Html, item: &ItemView, app: &AppView, now: i64) {
+    let item_id = &item.item.id;
+    let kind = CredentialKind::of(item, app);
+    h.raw("<section class=\"card\" aria-labelledby=\"settings\"><h2 id=\"settings\">Settings</h2><p class=\"kind\">")
+        .raw(match kind {
+            CredentialKind::ApiKey => "<strong>API key credentials</strong> — applications send an API key with every request and act with the privileges and item access below.",
+            CredentialKind::OAuth => "<strong>OAuth credentials</strong> — applications sign users in and act with each user's own privileges.",
+        })
+        .raw("</p>");
+    match kind {
+        CredentialKind::ApiKey => api_key_settings(h, item_id, app, now),
+        CredentialKind::OAuth => oauth_settings(h, item_id, app),
+    }
+    h.raw("</section>");
+}
+
+fn oauth_settings(h: &mut Html, item_id: &str, app: &AppView) {
+    let base = format!("/home/item/{}", url_encode(item_id));
+    h.raw("<dl class=\"facts\">");
+    dl(h, "Client ID", &app.app.client_id);
+    dl(h, "App type", app.app.app_type.as_str());
+    h.raw("<dt>Redirect URIs</dt><dd><ul class=\"plain\" data-testid=\"redirect-uris\">");
+    for uri in &app.app.redirect_uris {
+        h.raw("<li><code>").text(uri).raw("</code></li>");
+    }
+    h.raw("</ul></dd></dl><div class=\"actions\"><a class=\"button secondary\" href=\"")
+        .text(&format!("{base}/redirects"))
+        .raw("\">Edit redirect URIs</a><a class=\"button secondary\" href=\"")
+        .text(&format!("{base}/secret"))
+        .raw("\">Show client secret</a></div><p class=\"hint\">Sign-in starts at <code>/sharing/rest/oauth2/authorize?client_id=")
+        .text(&app.app.client_id)
+        .raw("&amp;response_type=code&amp;redirect_uri=…&amp;code_challenge=…&amp;code_challenge_method=S256</code>.</p>");
+}
+
+fn api_key_settings(h: &mut Html, item_id: &str, app: &AppView, now: i64) {
+    h.raw("<h3>API keys</h3><p class=\"hint\">A credential holds up to two API keys, each with its own expiration date, so you can rotate one while the other keeps working. Keys are shown only once, when they are generated.</p>")
         .raw("<div class=\"slots\">");
     for slot in KeySlot::ALL {
         let state = &app.app.slots[slot_index(slot)];
@@ -180,5 +256,5 @@ fn settings(h: &mut Html, item_id: &str, app: &AppView, now: i64) {
     for p in &app.app.privileges {
         h.raw("<li><code>").text(p).raw("</code></li>");
     }
-    h.raw("</ul></dd></dl></section>");
+    h.raw("</ul></dd></dl>");
 }

@@ -7,10 +7,12 @@ mod content;
 mod credential_edit;
 mod html;
 mod item;
+mod item_delete;
 mod keys;
 mod layout;
 mod new_item;
 mod oauth_credentials;
+mod oauth_settings;
 mod org;
 mod request;
 mod session;
@@ -65,11 +67,13 @@ pub fn router(portal: Arc<Portal>, https: bool) -> Router {
         .merge(signin::routes())
         .merge(content::routes())
         .merge(item::routes())
+        .merge(item_delete::routes())
         .merge(keys::routes())
         .merge(new_item::routes())
         .merge(wizard::routes())
         .merge(credential_edit::routes())
         .merge(oauth_credentials::routes())
+        .merge(oauth_settings::routes())
         .merge(usage::routes())
         .merge(org::routes())
         .layer(axum::middleware::from_fn(security_headers))
