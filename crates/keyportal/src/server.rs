@@ -157,6 +157,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     let (shutdown, mut stop) = watch::channel(false);
     let background = tokio::spawn(keep_in_sync(portal.clone(), store, shutdown.subscribe()));
     let acceptor = tls.map(TlsAcceptor::from);
+    let portal_for_connections = portal.clone();
     let task = tokio::spawn(async move {
         loop {
             let accepted = tokio::select! {
@@ -172,13 +173,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             };
             let service = service.clone();
             let acceptor = acceptor.clone();
+            let portal = portal_for_connections.clone();
             tokio::spawn(async move {
                 match acceptor {
                     Some(acceptor) => match acceptor.accept(stream).await {
-                        Ok(tls_stream) => serve_connection(tls_stream, peer, service).await,
+                        Ok(tls_stream) => serve_connection(tls_stream, peer, portal, service).await,
                         Err(error) => tracing::debug!(%error, "TLS handshake failed"),
                     },
-                    None => serve_connection(stream, peer, service).await,
+                    None => serve_connection(stream, peer, portal, service).await,
                 }
             });
         }
@@ -257,7 +259,19 @@ async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, mut stop: watch::Rec
     }
 }
 
-async fn serve_connection<I, S>(io: I, peer: SocketAddr, service: S)
+/// What happens to a request: answered on the spot, or handed to the router.
+enum Step {
+    Answered(Response),
+    Route(Request),
+}
+
+/// Whether a request takes the `/verify` fast path (see `keyportal_http::routes::verify`).
+fn is_fast_verify(request: &hyper::Request<hyper::body::Incoming>) -> bool {
+    request.uri().path() == "/verify"
+        && (request.method() == Method::GET || request.method() == Method::HEAD)
+}
+
+async fn serve_connection<I, S>(io: I, peer: SocketAddr, portal: Arc<Portal>, service: S)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: Service<Request, Response = Response, Error = std::convert::Infallible>
@@ -268,9 +282,28 @@ where
 {
     let hyper_service =
         hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            let mut request = request.map(axum::body::Body::new);
-            request.extensions_mut().insert(ConnectInfo(peer));
-            service.clone().call(request)
+            // `GET /verify` is answered here, before the router and its layers: it is the
+            // request a busy nginx sends for every request it serves.
+            let step = if is_fast_verify(&request) {
+                let response = keyportal_http::routes::verify::answer(
+                    &portal,
+                    request.uri(),
+                    request.headers(),
+                );
+                tracing::debug!(status = response.status().as_u16(), "verify");
+                Step::Answered(response)
+            } else {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(ConnectInfo(peer));
+                Step::Route(request)
+            };
+            let mut service = service.clone();
+            async move {
+                match step {
+                    Step::Answered(response) => Ok(response),
+                    Step::Route(request) => service.call(request).await,
+                }
+            }
         });
     if let Err(error) = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
         .serve_connection(TokioIo::new(io), hyper_service)

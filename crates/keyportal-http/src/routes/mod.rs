@@ -17,7 +17,7 @@ mod sharing;
 mod tokens;
 mod usage;
 mod users;
-mod verify;
+pub mod verify;
 
 use axum::routing::{get, MethodRouter};
 use axum::Router;

@@ -44,6 +44,43 @@ on_both_backends!(
             (200, json!(true), json!(client_id))
         );
         assert_eq!(body["slot"], 1);
+        // The whole answer, field by field (it is written by hand on the fast path).
+        let expires = body["expires"].as_i64().unwrap();
+        assert!(expires > 0);
+        assert_eq!(
+            body,
+            json!({"allowed": true, "clientId": client_id, "itemId": body["itemId"].as_str().unwrap(),
+                   "owner": "admin", "slot": 1, "expires": expires})
+        );
+        assert_eq!(body["itemId"].as_str().unwrap().len(), 32);
+        // The key in `token=` (any case, last value wins) and the form-body POST agree.
+        let (status, _) = verify(
+            &s,
+            &format!("service=geocode&TOKEN=nothing&token={key}"),
+            None,
+            site,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let posted = s
+            .client
+            .post(format!("{}/verify", s.url))
+            .header("Referer", "https://maps.example.com/")
+            .form(&[("token", key.as_str()), ("service", "geocode")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(posted.status(), 200);
+        assert_eq!(posted.json::<Value>().await.unwrap()["clientId"], json!(client_id));
+        let head = s
+            .client
+            .head(format!("{}/verify?service=basemaps&token={key}", s.url))
+            .header("Referer", "https://maps.example.com/")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), 403);
+        assert_eq!(head.headers()["x-keyportal-reason"], "service");
         let (status, body) = verify(&s, "service=geocode", Some(&key), None).await;
         assert_eq!((status, body["reason"].clone()), (401, json!("referrer")));
         let (status, body) = verify(&s, "service=basemaps", Some(&key), site).await;
