@@ -237,6 +237,7 @@ impl Portal {
             return Err(ServiceError::forbidden());
         }
         self.store.delete_group(&group.id).await?;
+        self.proxied_items_changed().await?;
         Ok(group.id)
     }
 

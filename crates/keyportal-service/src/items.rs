@@ -206,6 +206,7 @@ impl Portal {
         // Slot dates are checked before anything is written, so a refused date changes nothing.
         self.apply_slot_dates(&mut shared.item, slot_dates).await?;
         self.store.update_item(&shared.item).await?;
+        self.item_changed(&shared.item.id).await?;
         Ok(self.view_item(caller, shared))
     }
 
@@ -220,6 +221,7 @@ impl Portal {
         self.destroy_app(&shared.item.id).await?;
         self.destroy_legacy_key(&shared.item.id).await?;
         self.store.delete_item(&shared.item.id).await?;
+        self.item_changed(&shared.item.id).await?;
         Ok(shared.item.id)
     }
 

@@ -41,6 +41,10 @@ pub struct ProxyEntry {
     /// `None` when this node cannot open the sealed credentials (another secret key).
     secrets: Option<UpstreamSecrets>,
     privileges: Vec<String>,
+    /// A proxied item's owner, access and groups, so the sharing check needs no database read;
+    /// kept exact by `item_changed` and the change feed. `None` for location services and for
+    /// an item that no longer exists.
+    item: Option<SharedItem>,
 }
 
 impl ProxyEntry {
@@ -122,6 +126,16 @@ impl Proxies {
         }
     }
 
+    fn item_targets(&self) -> Vec<ProxyTarget> {
+        self.entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .filter(|t| matches!(t, ProxyTarget::Item(_)))
+            .cloned()
+            .collect()
+    }
+
     fn replace_all(&self, all: HashMap<ProxyTarget, Arc<ProxyEntry>>) {
         *self.entries.write().unwrap_or_else(|p| p.into_inner()) = all;
     }
@@ -180,7 +194,16 @@ impl Portal {
         self.sealer.seal(&text).map(Some)
     }
 
-    fn proxy_entry(&self, stored: StoredProxy) -> ProxyEntry {
+    /// The stored settings with what the cache needs from the database besides them.
+    async fn load_proxy_entry(&self, stored: StoredProxy) -> ServiceResult<ProxyEntry> {
+        let item = match &stored.settings.target {
+            ProxyTarget::Item(id) => self.store.get_item(id).await?,
+            ProxyTarget::Service(_) => None,
+        };
+        Ok(self.proxy_entry(stored, item))
+    }
+
+    fn proxy_entry(&self, stored: StoredProxy, item: Option<SharedItem>) -> ProxyEntry {
         let secrets = match &stored.sealed_secrets {
             None => Some(UpstreamSecrets::default()),
             Some(sealed) => match self.open_secrets(sealed) {
@@ -200,6 +223,7 @@ impl Portal {
             privileges: stored.settings.required_privileges(),
             settings: stored.settings,
             secrets,
+            item,
         }
     }
 
@@ -209,7 +233,7 @@ impl Portal {
         let mut all = HashMap::new();
         for stored in self.store.list_proxies().await? {
             let target = stored.settings.target.clone();
-            all.insert(target, Arc::new(self.proxy_entry(stored)));
+            all.insert(target, Arc::new(self.load_proxy_entry(stored).await?));
         }
         self.proxies.replace_all(all);
         Ok(())
@@ -229,12 +253,31 @@ impl Portal {
 
     async fn refresh_proxy_target(&self, target: &ProxyTarget) -> ServiceResult<()> {
         let _serial = self.refresh_lock.lock().await;
-        let entry = self
-            .store
-            .get_proxy(target)
-            .await?
-            .map(|stored| self.proxy_entry(stored));
+        let entry = match self.store.get_proxy(target).await? {
+            Some(stored) => Some(self.load_proxy_entry(stored).await?),
+            None => None,
+        };
         self.proxies.put(target.clone(), entry);
+        Ok(())
+    }
+
+    /// After a write that may change an item's owner, access or groups: a proxied item's
+    /// cached sharing is re-read here and on every other node.
+    pub(crate) async fn item_changed(&self, item_id: &str) -> ServiceResult<()> {
+        let target = ProxyTarget::Item(item_id.to_ascii_lowercase());
+        if self.proxies.get(&target).is_some() {
+            self.refresh_proxy_target(&target).await?;
+            self.store.publish_change(&target.subject()).await?;
+        }
+        Ok(())
+    }
+
+    /// After a group is deleted (its shares go with it): every proxied item is re-read.
+    pub(crate) async fn proxied_items_changed(&self) -> ServiceResult<()> {
+        for target in self.proxies.item_targets() {
+            self.refresh_proxy_target(&target).await?;
+            self.store.publish_change(&target.subject()).await?;
+        }
         Ok(())
     }
 
@@ -467,13 +510,8 @@ impl Portal {
         let token_required =
             || ProxyRefusal::Unauthorized("A token is required to use this service.".into());
         match target {
-            ProxyTarget::Item(id) => {
-                let shared = self
-                    .store
-                    .get_item(id)
-                    .await
-                    .map_err(internal)?
-                    .ok_or(ProxyRefusal::NotFound)?;
+            ProxyTarget::Item(_) => {
+                let shared = entry.item.as_ref().ok_or(ProxyRefusal::NotFound)?;
                 if !can_view_item(&caller.viewer(), &shared.item, &shared.group_ids) {
                     return Err(match caller {
                         Caller::Anonymous => token_required(),

@@ -86,6 +86,7 @@ impl Portal {
                 not_done.push(group_id.clone());
             }
         }
+        self.item_changed(&shared.item.id).await?;
         Ok(ShareOutcome {
             item_id: shared.item.id,
             not_done,
@@ -149,6 +150,7 @@ impl Portal {
                 not_done.push(group_id.clone());
             }
         }
+        self.item_changed(&shared.item.id).await?;
         Ok(ShareOutcome {
             item_id: shared.item.id,
             not_done,

@@ -494,6 +494,64 @@ on_both_backends!(
         let (status, _) = get_with(&s, &servers(&s, &other, "/info"), Some(&admin)).await;
         assert_eq!(status, 200, "the owner");
 
+        // The sharing check is made from a cached copy of the item: every sharing change
+        // must reach it at once. Back to private, then a group ursula belongs to.
+        let private = s
+            .post(
+                &format!("content/users/admin/items/{granted}/share"),
+                Some(&admin),
+                &[("everyone", "false"), ("org", "false")],
+            )
+            .await;
+        assert!(private.get("error").is_none(), "{private}");
+        let (status, _) = get_with(&s, &servers(&s, &granted, "/info"), Some(&ursula)).await;
+        assert_eq!(status, 403, "no longer shared with the organization");
+        let group = s
+            .post(
+                "community/createGroup",
+                Some(&admin),
+                &[("title", "Proxy readers"), ("access", "org")],
+            )
+            .await;
+        let group_id = group["group"]["id"].as_str().unwrap().to_string();
+        let added = s
+            .post(
+                &format!("community/groups/{group_id}/addUsers"),
+                Some(&admin),
+                &[("users", "ursula")],
+            )
+            .await;
+        assert!(added.get("error").is_none(), "{added}");
+        let ursula = s.sign_in("ursula", "ursula-pass-1").await;
+        s.post(
+            &format!("content/users/admin/items/{granted}/share"),
+            Some(&admin),
+            &[("groups", group_id.as_str())],
+        )
+        .await;
+        let (status, _) = get_with(&s, &servers(&s, &granted, "/info"), Some(&ursula)).await;
+        assert_eq!(status, 200, "shared with ursula's group");
+        s.post(
+            &format!("content/users/admin/items/{granted}/unshare"),
+            Some(&admin),
+            &[("groups", group_id.as_str())],
+        )
+        .await;
+        let (status, _) = get_with(&s, &servers(&s, &granted, "/info"), Some(&ursula)).await;
+        assert_eq!(status, 403, "unshared from the group");
+        s.post(
+            &format!("content/users/admin/items/{granted}/share"),
+            Some(&admin),
+            &[("groups", group_id.as_str())],
+        )
+        .await;
+        let deleted = s
+            .post(&format!("community/groups/{group_id}/delete"), Some(&admin), &[])
+            .await;
+        assert!(deleted.get("error").is_none(), "{deleted}");
+        let (status, _) = get_with(&s, &servers(&s, &granted, "/info"), Some(&ursula)).await;
+        assert_eq!(status, 403, "the group and its shares are gone");
+
         // Anonymous callers: public items only.
         let (status, _) = get_with(&s, &servers(&s, &public, "/info"), None).await;
         assert_eq!(status, 200);
