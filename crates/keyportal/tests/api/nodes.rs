@@ -279,3 +279,65 @@ async fn usage_counted_on_two_nodes_adds_up_exactly() {
         .await;
     assert_eq!(report["totals"]["geocode"], 120, "{report}");
 }
+
+/// Polls `url` with `token` on a node until it answers `expected`.
+async fn until_status(s: &TestServer, url: &str, token: &str, expected: u16) {
+    let started = Instant::now();
+    loop {
+        let status = s
+            .client
+            .get(url)
+            .query(&[("token", token)])
+            .header("Referer", crate::harness::REFERER)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == expected {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{url} answered {status}, never {expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxied_items_sharing_changed_on_one_node_is_followed_by_another() {
+    let Some(s) = TestServer::start(Backend::Postgres, false).await else {
+        return;
+    };
+    let b = second_node(&s).await;
+    let up = crate::proxy::Upstream::start().await;
+    let admin = s.admin_token().await;
+    let item = crate::proxy::proxied_item(&s, &admin, "admin", &up.url, &[]).await;
+    let ursula = s.member(&admin, "ursula", "org_user", "creatorUT").await;
+    let on_b = format!("{}/sharing/servers/{item}/info", b.url);
+    until_status(&s, &on_b, &ursula, 403).await;
+    let shared = s
+        .post(
+            &format!("content/users/admin/items/{item}/share"),
+            Some(&admin),
+            &[("org", "true")],
+        )
+        .await;
+    assert!(shared.get("error").is_none(), "{shared}");
+    until_status(&s, &on_b, &ursula, 200).await;
+    s.post(
+        &format!("content/users/admin/items/{item}/share"),
+        Some(&admin),
+        &[("org", "false"), ("everyone", "false")],
+    )
+    .await;
+    until_status(&s, &on_b, &ursula, 403).await;
+    s.post(
+        &format!("content/users/admin/items/{item}/delete"),
+        Some(&admin),
+        &[],
+    )
+    .await;
+    until_status(&s, &on_b, &admin, 404).await;
+}

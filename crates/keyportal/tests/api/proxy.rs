@@ -47,13 +47,13 @@ struct UpstreamState {
 /// A real HTTP server on a free port, recording what it receives. Paths ending in `/slow`
 /// answer after 5 s, `/big` streams `BIG_CHUNKS` MiB, `/stream` sends one chunk and waits for
 /// `release`, `/missing` is a 404; everything else answers 200 with what was received.
-struct Upstream {
-    url: String,
+pub(crate) struct Upstream {
+    pub(crate) url: String,
     state: UpstreamState,
 }
 
 impl Upstream {
-    async fn start() -> Upstream {
+    pub(crate) async fn start() -> Upstream {
         let state = UpstreamState::default();
         let app = Router::new()
             .fallback(upstream_handler)
@@ -144,7 +144,7 @@ fn proxy_settings_path(owner: &str, item: &str) -> String {
 }
 
 /// Adds an item with `url` and enables proxying with `settings`; returns its id.
-async fn proxied_item(
+pub(crate) async fn proxied_item(
     s: &TestServer,
     token: &str,
     owner: &str,
@@ -546,7 +546,11 @@ on_both_backends!(
         )
         .await;
         let deleted = s
-            .post(&format!("community/groups/{group_id}/delete"), Some(&admin), &[])
+            .post(
+                &format!("community/groups/{group_id}/delete"),
+                Some(&admin),
+                &[],
+            )
             .await;
         assert!(deleted.get("error").is_none(), "{deleted}");
         let (status, _) = get_with(&s, &servers(&s, &granted, "/info"), Some(&ursula)).await;

@@ -71,7 +71,10 @@ on_both_backends!(
             .await
             .unwrap();
         assert_eq!(posted.status(), 200);
-        assert_eq!(posted.json::<Value>().await.unwrap()["clientId"], json!(client_id));
+        assert_eq!(
+            posted.json::<Value>().await.unwrap()["clientId"],
+            json!(client_id)
+        );
         let head = s
             .client
             .head(format!("{}/verify?service=basemaps&token={key}", s.url))
