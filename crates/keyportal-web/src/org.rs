@@ -64,14 +64,14 @@ fn needs_creator(role: &Role) -> bool {
     check_role_fits_user_type(role, UserType::Viewer).is_err()
 }
 
-/// What a user type lets its members do, in a few words.
+/// What a user type lets its members do, to follow "can".
 fn user_type_summary(user_type: UserType) -> &'static str {
     match user_type {
-        UserType::Viewer => "views content and groups; creates nothing",
+        UserType::Viewer => "view content and groups, but create nothing",
         UserType::Contributor | UserType::FieldWorker => {
-            "creates and shares content, edits data; no publishing, administration or API keys"
+            "create and share content and edit data, but not publish, administer or create API keys"
         }
-        _ => "everything the role allows, including API keys and administration",
+        _ => "use everything their role allows, including API keys and administration",
     }
 }
 

@@ -392,46 +392,52 @@ fn role_options(h: &mut Html, roles: &[Role], selected: &str, user_type: Option<
     }
 }
 
-/// Which roles each user type permits: user types grouped by the roles that fit them, so the
-/// table follows the domain rule whatever it is.
-fn fit_table(h: &mut Html, roles: &[Role]) {
-    let mut groups: Vec<(Vec<UserType>, Vec<&Role>)> = Vec::new();
+/// Which roles each user type permits: user types grouped by what they can do and the roles
+/// that fit them, so the list follows the domain rule whatever it is.
+fn fit_list(h: &mut Html, roles: &[Role]) {
+    struct Group<'a> {
+        types: Vec<UserType>,
+        summary: &'static str,
+        fitting: Vec<&'a Role>,
+    }
+    let mut groups: Vec<Group> = Vec::new();
     for t in ALL_USER_TYPES {
         let fitting: Vec<&Role> = roles
             .iter()
             .filter(|r| check_role_fits_user_type(r, t).is_ok())
             .collect();
-        let same = |g: &(Vec<UserType>, Vec<&Role>)| {
-            g.1.len() == fitting.len() && g.1.iter().zip(&fitting).all(|(a, b)| a.id == b.id)
+        let summary = user_type_summary(t);
+        let same = |g: &Group| {
+            g.summary == summary
+                && g.fitting.len() == fitting.len()
+                && g.fitting.iter().zip(&fitting).all(|(a, b)| a.id == b.id)
         };
         match groups.iter_mut().find(|g| same(g)) {
-            Some(group) => group.0.push(t),
-            None => groups.push((vec![t], fitting)),
+            Some(group) => group.types.push(t),
+            None => groups.push(Group {
+                types: vec![t],
+                summary,
+                fitting,
+            }),
         }
     }
-    h.raw("<table class=\"list org-fit\"><caption>Which roles each user type permits</caption><thead><tr>")
-        .raw("<th scope=\"col\">User types</th><th scope=\"col\">They may</th><th scope=\"col\">Roles they may hold</th></tr></thead><tbody>");
-    for (types, fitting) in &groups {
-        let names: Vec<&str> = types.iter().map(|t| t.label()).collect();
-        let summaries: Vec<&str> = {
-            let mut s: Vec<&str> = types.iter().map(|t| user_type_summary(*t)).collect();
-            s.dedup();
-            s
-        };
-        let role_names: Vec<&str> = fitting.iter().map(|r| r.name.as_str()).collect();
-        h.raw("<tr><th scope=\"row\" data-label=\"User types\">")
+    h.raw("<h2 id=\"fit-title\">Which roles each user type permits</h2><ul class=\"org-fit\" aria-labelledby=\"fit-title\">");
+    for group in &groups {
+        let names: Vec<&str> = group.types.iter().map(|t| t.label()).collect();
+        let role_names: Vec<&str> = group.fitting.iter().map(|r| r.name.as_str()).collect();
+        h.raw("<li><h3>")
             .text(&names.join(", "))
-            .raw("</th><td data-label=\"They may\">")
-            .text(&summaries.join("; "))
-            .raw("</td><td data-label=\"Roles\">")
-            .text(&if fitting.len() == roles.len() {
-                "Any role".to_string()
+            .raw("</h3><p>Can ")
+            .text(group.summary)
+            .raw(".</p><p><span class=\"muted\">Roles:</span> ")
+            .text(&if group.fitting.len() == roles.len() {
+                "any role".to_string()
             } else {
                 role_names.join(", ")
             })
-            .raw("</td></tr>");
+            .raw("</p></li>");
     }
-    h.raw("</tbody></table>");
+    h.raw("</ul>");
 }
 
 pub(crate) fn new_member_body(
@@ -465,7 +471,7 @@ pub(crate) fn new_member_body(
         .raw("<div class=\"actions\"><button type=\"submit\" class=\"button\">Add member</button>")
         .raw("<a class=\"button secondary\" href=\"/home/organization\">Cancel</a></div></form></section>")
         .raw("<aside class=\"card org-aside\" aria-label=\"User types and roles\">");
-    fit_table(&mut h, roles);
+    fit_list(&mut h, roles);
     h.raw("</aside></div></div>");
     h
 }
@@ -575,12 +581,12 @@ pub(crate) fn member_body(
         .text(&format!("{path}/role"))
         .raw("\">");
     hidden_csrf(&mut h, csrf);
-    h.raw("<label for=\"role\">Role</label><div class=\"row\"><select id=\"role\" name=\"role\" aria-describedby=\"role-hint\">");
+    h.raw("<label for=\"role\" class=\"visually-hidden\">Role</label><div class=\"row\"><select id=\"role\" name=\"role\" aria-describedby=\"role-hint\">");
     role_options(&mut h, roles, &view.role.id, Some(user.user_type));
     h.raw("</select><button type=\"submit\" class=\"button secondary\">Change role</button></div>")
         .raw("<p id=\"role-hint\" class=\"hint\">")
         .text(&format!(
-            "As {}, this member {}.",
+            "As {}, this member can {}.",
             user.user_type.label(),
             user_type_summary(user.user_type)
         ))
@@ -591,7 +597,7 @@ pub(crate) fn member_body(
         .text(&format!("{path}/type"))
         .raw("\">");
     hidden_csrf(&mut h, csrf);
-    h.raw("<label for=\"type\">User type</label><div class=\"row\"><select id=\"type\" name=\"type\" aria-describedby=\"type-hint\">");
+    h.raw("<label for=\"type\" class=\"visually-hidden\">User type</label><div class=\"row\"><select id=\"type\" name=\"type\" aria-describedby=\"type-hint\">");
     user_type_options(&mut h, user.user_type.id(), Some(&view.role));
     h.raw("</select><button type=\"submit\" class=\"button secondary\">Change user type</button></div>")
         .raw("<p id=\"type-hint\" class=\"hint\">The user type limits what the role allows.")

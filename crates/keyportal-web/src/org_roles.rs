@@ -451,7 +451,7 @@ pub(crate) fn editor_body(csrf: &str, form: &RoleForm, error: Option<&str>) -> H
     let shown: Vec<&PrivilegeInfo> = CATALOG.iter().filter(|i| matches(i, &form.q)).collect();
     h.raw("<h2 class=\"org-privs-title\">Privileges</h2><p class=\"hint\" id=\"privs-count\">")
         .text(&format!(
-            "{} selected of {}. Badges name the lowest user type that can use a privilege; members of lower types do not get it.",
+            "{} selected of {}. Open a category to choose its privileges. Badges name the lowest user type that can use a privilege; members of lower types do not get it.",
             form.privileges.len(),
             CATALOG.len()
         ))
@@ -498,11 +498,19 @@ pub(crate) fn editor_body(csrf: &str, form: &RoleForm, error: Option<&str>) -> H
             .iter()
             .filter(|i| form.privileges.contains(i.string))
             .count();
-        h.raw("<fieldset class=\"org-category\" data-priv-group><legend>")
+        // Categories fold away so the catalog stays short; those with ticked privileges, and
+        // every category while filtering, start open. The legend names the group for screen
+        // readers; the summary shows it to everyone.
+        let open = ticked > 0 || !form.q.is_empty();
+        h.raw("<details class=\"org-category\" data-priv-group")
+            .raw(if open { " open" } else { "" })
+            .raw("><summary>")
             .text(category)
             .raw(" <span class=\"muted\">")
             .text(&format!("({ticked} of {} selected)", in_category.len()))
-            .raw("</span></legend><ul class=\"org-privs\">");
+            .raw("</span></summary><fieldset><legend class=\"visually-hidden\">")
+            .text(category)
+            .raw("</legend><ul class=\"org-privs\">");
         for info in in_category {
             let index = CATALOG
                 .iter()
@@ -543,7 +551,7 @@ pub(crate) fn editor_body(csrf: &str, form: &RoleForm, error: Option<&str>) -> H
                 .text(info.string)
                 .raw("</code></p></div></li>");
         }
-        h.raw("</ul></fieldset>");
+        h.raw("</ul></fieldset></details>");
     }
     h.raw("<div class=\"actions org-save\"><button type=\"submit\" name=\"action\" value=\"save\" class=\"button\">");
     match &form.id {
@@ -738,8 +746,8 @@ mod tests {
         assert!(html.contains(
             "<input type=\"hidden\" name=\"privilege\" value=\"portal:user:createItem\">"
         ));
-        assert!(html.contains("<legend>Location services"));
-        assert!(!html.contains("<legend>Administrative"));
+        assert!(html.contains("<legend class=\"visually-hidden\">Location services"));
+        assert!(!html.contains(">Administrative"));
     }
 
     #[test]

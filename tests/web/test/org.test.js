@@ -49,7 +49,8 @@ test('the administrator opens Organization from the header', async () => {
 test('add a member: the role must fit the user type, then the member can sign in', async () => {
   await page.getByRole('link', { name: 'Add member' }).click();
   await page.waitForURL(`${URL}/home/organization/members/new`);
-  assert.match(await page.textContent('table.org-fit'), /Which roles each user type permits/);
+  assert.match(await page.textContent('ul.org-fit'), /Viewer.*Can view content and groups, but create nothing/s);
+  await shoot(page, 'org-add-member');
   await page.getByLabel('Username').fill(MEMBER);
   await page.getByLabel('Full name').fill('Web <Member>');
   await page.getByLabel('Email').fill('web.member@example.com');
@@ -109,6 +110,7 @@ test('change the user type and the role; an incompatible change is refused clear
   await page.selectOption('#type', 'viewerUT');
   await page.getByRole('button', { name: 'Change user type' }).click();
   assert.match(await alert(), /The user type was not changed: .*needs a Creator or higher/);
+  await shoot(page, 'org-member');
   assert.equal((await profile(MEMBER)).userLicenseTypeId, 'creatorUT');
 });
 
