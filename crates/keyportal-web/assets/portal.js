@@ -15,3 +15,21 @@ document.addEventListener("click", function (event) {
     done(document.execCommand && document.execCommand("copy"));
   }
 });
+
+// Role editor: typing in the privilege filter hides privileges that do not match at once (the
+// Filter button does the same on the server, so the page works without this).
+document.addEventListener("input", function (event) {
+  var input = event.target;
+  if (!input.matches || !input.matches("[data-priv-filter]")) return;
+  var q = input.value.trim().toLowerCase();
+  document.querySelectorAll("[data-priv-group]").forEach(function (group) {
+    var shown = 0;
+    group.querySelectorAll("[data-priv-text]").forEach(function (item) {
+      var hit = !q || item.getAttribute("data-priv-text").indexOf(q) !== -1;
+      item.hidden = !hit;
+      if (hit) shown++;
+    });
+    group.hidden = shown === 0;
+    if (q && shown) group.open = true;
+  });
+});

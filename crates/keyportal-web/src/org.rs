@@ -1,9 +1,136 @@
-//! Organization pages for administrators: members and custom roles.
+//! Organization pages for administrators: members (`org_members.rs`) and roles
+//! (`org_roles.rs`), plus what both share: the administrator check, how a refusal maps to a
+//! status, and how user types and roles fit together.
 
+#[path = "org_members.rs"]
+mod members;
+#[path = "org_roles.rs"]
+mod roles;
+
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::Router;
+use keyportal_domain::privilege::PrivilegeInfo;
+use keyportal_domain::role::Role;
+use keyportal_domain::user::check_role_fits_user_type;
+use keyportal_domain::user_type::UserType;
+use keyportal_domain::DomainError;
+use keyportal_service::ServiceError;
 
-use crate::Routes;
+use crate::request::{error_page, facts, session, Peer, Session};
+use crate::{Routes, Web};
 
 pub(crate) fn routes() -> Routes {
     Router::new()
+        .merge(members::routes())
+        .merge(roles::routes())
+}
+
+const NOT_ADMIN: &str = "Only administrators of the organization can see its members and roles. \
+Ask an administrator if you need access.";
+
+/// The session of an administrator, or the sign-in redirect / the 403 page.
+async fn admin_session(
+    web: &Web,
+    headers: &HeaderMap,
+    connect: Peer,
+    here: &str,
+) -> Result<Session, Response> {
+    let facts = facts(headers, connect.0);
+    let session = session(web, headers, &facts, here).await?;
+    if session.is_admin() {
+        Ok(session)
+    } else {
+        Err(error_page(Some(&session), StatusCode::FORBIDDEN, NOT_ADMIN))
+    }
+}
+
+/// The HTTP status of a page that shows a refusal of the service.
+fn status_of(error: &ServiceError) -> StatusCode {
+    match error {
+        ServiceError::Domain(DomainError::Invalid { .. }) => StatusCode::BAD_REQUEST,
+        ServiceError::Domain(DomainError::Conflict(_)) => StatusCode::CONFLICT,
+        ServiceError::Domain(DomainError::Forbidden { .. }) => StatusCode::FORBIDDEN,
+        ServiceError::Domain(DomainError::NotFound(_) | DomainError::ItemNotFound) => {
+            StatusCode::NOT_FOUND
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// Whether the role (administrator or publisher powers) needs a Creator or higher user type:
+/// asked of the domain rule itself, so the pages never disagree with the service.
+fn needs_creator(role: &Role) -> bool {
+    check_role_fits_user_type(role, UserType::Viewer).is_err()
+}
+
+/// What a user type lets its members do, to follow "can".
+fn user_type_summary(user_type: UserType) -> &'static str {
+    match user_type {
+        UserType::Viewer => "view content and groups, but create nothing",
+        UserType::Contributor | UserType::FieldWorker => {
+            "create and share content and edit data, but not publish, administer or create API keys"
+        }
+        _ => "use everything their role allows, including API keys and administration",
+    }
+}
+
+/// The lowest user type that may hold a privilege, for the role editor's badges.
+fn lowest_user_type(info: &PrivilegeInfo) -> UserType {
+    if UserType::Viewer.allows(info.string) {
+        UserType::Viewer
+    } else if UserType::Contributor.allows(info.string) {
+        UserType::Contributor
+    } else {
+        UserType::Creator
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keyportal_domain::privilege::names;
+    use keyportal_domain::role::{built_in_role, built_in_roles};
+
+    #[test]
+    fn administrator_and_publisher_need_creators() {
+        let needing: Vec<String> = built_in_roles()
+            .into_iter()
+            .filter(needs_creator)
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(needing, ["org_admin", "org_publisher"]);
+        let user = built_in_role("org_user").expect("role");
+        assert!(!needs_creator(&user));
+    }
+
+    #[test]
+    fn privileges_name_the_lowest_user_type() {
+        let info = |s| keyportal_domain::privilege::lookup(s).expect("catalog");
+        assert_eq!(
+            lowest_user_type(info(names::VIEW_ORG_ITEMS)),
+            UserType::Viewer
+        );
+        assert_eq!(
+            lowest_user_type(info(names::CREATE_ITEM)),
+            UserType::Contributor
+        );
+        assert_eq!(
+            lowest_user_type(info(names::GENERATE_API_TOKENS)),
+            UserType::Creator
+        );
+    }
+
+    #[test]
+    fn refusals_map_to_statuses() {
+        assert_eq!(
+            status_of(&ServiceError::invalid("no")),
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status_of(&DomainError::Conflict("in use".into()).into()),
+            StatusCode::CONFLICT
+        );
+        assert_eq!(status_of(&ServiceError::forbidden()), StatusCode::FORBIDDEN);
+    }
 }

@@ -1,0 +1,203 @@
+//! The organization pages against a real `Portal` on SQLite: administrators only, CSRF on every
+//! form, members and custom roles created through the forms, and the service's refusals shown.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Request, Response, StatusCode};
+use keyportal_service::{Portal, PortalSettings, RequestFacts, SystemClock, TokenClient};
+use keyportal_store::{DatabaseUrl, SqlStore};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "web-org-pass-1";
+
+async fn portal() -> (Arc<Portal>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir.path()))
+        .await
+        .expect("store");
+    let portal = Portal::new(
+        Arc::new(store),
+        Arc::new(SystemClock),
+        PortalSettings::default(),
+        keyportal_service::Sealer::new([9u8; 32]),
+    );
+    portal
+        .bootstrap("Org", Some(PASSWORD.into()))
+        .await
+        .expect("bootstrap");
+    (Arc::new(portal), dir)
+}
+
+/// A signed-in session: the cookie header and the CSRF token its forms carry.
+async fn session(portal: &Portal, username: &str, password: &str) -> (String, String) {
+    let issued = portal
+        .generate_token(
+            username,
+            password,
+            TokenClient::RequestIp,
+            Some(60),
+            &RequestFacts::default(),
+        )
+        .await
+        .expect("token");
+    let token = issued.token.expose().to_string();
+    (
+        format!("kp_session={token}"),
+        keyportal_web::csrf_for(&token),
+    )
+}
+
+async fn send(portal: &Arc<Portal>, request: Request<Body>) -> Response<Body> {
+    keyportal_web::router(portal.clone(), false)
+        .oneshot(request)
+        .await
+        .expect("infallible")
+}
+
+fn get(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request")
+}
+
+fn post(path: &str, cookie: &str, fields: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(fields.to_string()))
+        .expect("request")
+}
+
+async fn body(response: Response<Body>) -> String {
+    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
+        .await
+        .expect("body");
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+fn location(response: &Response<Body>) -> String {
+    response
+        .headers()
+        .get(header::LOCATION)
+        .map(|v| v.to_str().expect("ascii").to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn members_and_roles_through_the_forms() {
+    let (portal, _dir) = portal().await;
+    let (admin, csrf) = session(&portal, "admin", PASSWORD).await;
+
+    let list = send(&portal, get("/home/organization", &admin)).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    assert!(body(list)
+        .await
+        .contains("<h2 id=\"members-title\">Members</h2>"));
+
+    // Without (or with a wrong) CSRF token nothing is created.
+    let member = "username=kp.member&fullname=%3Cb%3EMember%3C%2Fb%3E&password=Member-pass-1%21&type=creatorUT&role=org_user";
+    for forged in [
+        member.to_string(),
+        format!("{member}&csrf=00000000000000000000000000000000"),
+    ] {
+        let refused = send(
+            &portal,
+            post("/home/organization/members/new", &admin, &forged),
+        )
+        .await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    }
+    let created = send(
+        &portal,
+        post(
+            "/home/organization/members/new",
+            &admin,
+            &format!("{member}&csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert!(location(&created).starts_with("/home/organization/members/kp.member?notice="));
+    let page = body(send(&portal, get("/home/organization/members/kp.member", &admin)).await).await;
+    assert!(page.contains("&lt;b&gt;Member&lt;/b&gt;") && !page.contains("<b>Member"));
+
+    // A custom role: privileges arrive as repeated fields.
+    let role = send(
+        &portal,
+        post(
+            "/home/organization/roles/new",
+            &admin,
+            &format!("csrf={csrf}&name=Key+makers&description=&privilege=portal%3Auser%3AcreateItem&privilege=portal%3Auser%3AgenerateApiTokens&action=save"),
+        ),
+    )
+    .await;
+    assert_eq!(role.status(), StatusCode::SEE_OTHER);
+    let (admin_caller, role_id) = {
+        let caller = portal
+            .authenticate(
+                Some(admin.trim_start_matches("kp_session=")),
+                &RequestFacts::default(),
+            )
+            .await
+            .expect("caller");
+        let roles = portal.list_roles(&caller).await.expect("roles");
+        let custom = roles
+            .into_iter()
+            .find(|r| r.name == "Key makers")
+            .expect("created");
+        assert_eq!(custom.privileges.len(), 2);
+        (caller, custom.id)
+    };
+    let assigned = send(
+        &portal,
+        post(
+            "/home/organization/members/kp.member/role",
+            &admin,
+            &format!("csrf={csrf}&role={role_id}"),
+        ),
+    )
+    .await;
+    assert_eq!(assigned.status(), StatusCode::SEE_OTHER);
+
+    // In use: the service's refusal, on the confirmation page, with 409.
+    let in_use = send(
+        &portal,
+        post(
+            &format!("/home/organization/roles/{role_id}/delete"),
+            &admin,
+            &format!("csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(in_use.status(), StatusCode::CONFLICT);
+    assert!(body(in_use).await.contains("is assigned to 1 member(s)"));
+
+    // The member is not an administrator: 403 pages, and their forms are refused too.
+    let (member_cookie, member_csrf) = session(&portal, "kp.member", "Member-pass-1!").await;
+    for path in [
+        "/home/organization",
+        "/home/organization/roles",
+        "/home/organization/members/admin",
+    ] {
+        let refused = send(&portal, get(path, &member_cookie)).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+        assert!(body(refused).await.contains("Only administrators"));
+    }
+    let forged = send(
+        &portal,
+        post(
+            "/home/organization/members/admin/disable",
+            &member_cookie,
+            &format!("csrf={member_csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let admin_view = portal
+        .get_user(&admin_caller, "admin")
+        .await
+        .expect("admin");
+    assert!(!admin_view.user.disabled);
+}
