@@ -1,10 +1,8 @@
-//! Organization pages for administrators: members (`org_members.rs`) and roles
-//! (`org_roles.rs`), plus what both share: the administrator check, how a refusal maps to a
+//! Organization pages for administrators: members (`org/members.rs`) and roles
+//! (`org/roles.rs`), plus what both share: the administrator check, how a refusal maps to a
 //! status, and how user types and roles fit together.
 
-#[path = "org_members.rs"]
 mod members;
-#[path = "org_roles.rs"]
 mod roles;
 
 use axum::http::{HeaderMap, StatusCode};
