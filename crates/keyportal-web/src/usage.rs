@@ -373,7 +373,7 @@ impl Page<'_> {
             ),
             _ => (sel.from.clone(), sel.to.clone()),
         };
-        h.raw("<section class=\"card usage-controls\" aria-label=\"Period\"><form method=\"get\" action=\"")
+        h.raw("<section class=\"card usage-controls\" aria-label=\"What to show\"><form method=\"get\" action=\"")
             .text(self.base)
             .raw("\" class=\"usage-filter\" data-usage-filter><div class=\"field period\"><label for=\"usage-period\">Period</label><select id=\"usage-period\" name=\"period\" data-autosubmit>");
         for (choice, label) in options(now, start_day) {
@@ -389,11 +389,7 @@ impl Page<'_> {
                 .text(&label)
                 .raw("</option>");
         }
-        h.raw("</select></div><fieldset class=\"field custom-range\"><legend>Custom range (UTC)</legend><div class=\"dates\"><div><label for=\"usage-from\">From</label><input type=\"date\" id=\"usage-from\" name=\"from\" value=\"")
-            .text(&from)
-            .raw("\"></div><div><label for=\"usage-to\">To</label><input type=\"date\" id=\"usage-to\" name=\"to\" value=\"")
-            .text(&to)
-            .raw("\"></div></div><p class=\"hint\">Used when Period is “Custom range”; at most 366 days.</p></fieldset><div class=\"field chart-service\"><label for=\"usage-service\">Chart</label><select id=\"usage-service\" name=\"service\" data-autosubmit><option value=\"\">All services</option>");
+        h.raw("</select></div><div class=\"field chart-service\"><label for=\"usage-service\">Chart</label><select id=\"usage-service\" name=\"service\" data-autosubmit><option value=\"\">All services</option>");
         let mut services: Vec<String> = match self.outcome {
             Ok(report) => report.by_service.keys().cloned().collect(),
             Err(_) => Vec::new(),
@@ -418,7 +414,11 @@ impl Page<'_> {
                 .text(service_label(service))
                 .raw("</option>");
         }
-        h.raw("</select></div><div class=\"field submit\"><button type=\"submit\" class=\"button\">Show</button></div></form>");
+        h.raw("</select></div><fieldset class=\"field custom-range\" aria-describedby=\"usage-range-hint\"><legend>Custom range (UTC)</legend><div class=\"dates\"><div><label for=\"usage-from\">From</label><input type=\"date\" id=\"usage-from\" name=\"from\" value=\"")
+            .text(&from)
+            .raw("\"></div><div><label for=\"usage-to\">To</label><input type=\"date\" id=\"usage-to\" name=\"to\" value=\"")
+            .text(&to)
+            .raw("\"></div></div></fieldset><div class=\"field submit\"><button type=\"submit\" class=\"button\">Show</button></div><p class=\"hint range-hint\" id=\"usage-range-hint\">From and To apply when Period is “Custom range” (at most 366 days). Days are UTC days.</p></form>");
         if let Err(problem) = self.outcome {
             notice(h, Some(problem), "error");
         }
@@ -445,7 +445,7 @@ impl Page<'_> {
             .text(&report.range.days().to_string())
             .raw("</dd></div></dl>");
         if report.range.contains(today) {
-            h.raw("<p class=\"hint\">Today's numbers grow until the day ends (UTC). New requests show here within seconds.</p>");
+            h.raw("<p class=\"hint usage-note\">Today's numbers grow until the day ends (UTC). New requests show here within seconds.</p>");
         }
         h.raw("</section>");
     }

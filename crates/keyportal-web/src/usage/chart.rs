@@ -153,16 +153,20 @@ pub(crate) fn timeline(h: &mut Html, t: &Timeline<'_>) {
         .raw(" ")
         .text(&top.to_string())
         .raw("\" preserveAspectRatio=\"none\">");
-    // A thin bar still shows: at least 1% of the height.
+    // A thin bar still shows: at least 1% of the height. Bars of a short range are no wider
+    // than those of a week, so one day is not one wide block.
     let least = top as f64 / 100.0;
+    let bar_width = 0.7 * (days as f64 / 7.0).min(1.0);
     for (i, value) in t.values.iter().enumerate().filter(|(_, v)| **v > 0) {
         let day = t.range.first + i as i64;
         let height = (*value as f64).max(least);
         h.raw("<rect class=\"")
             .raw(if day == t.today { "bar today" } else { "bar" })
             .raw("\" x=\"");
-        number(h, i as f64 + 0.15);
-        h.raw("\" width=\"0.7\" y=\"");
+        number(h, i as f64 + (1.0 - bar_width) / 2.0);
+        h.raw("\" width=\"");
+        number(h, bar_width);
+        h.raw("\" y=\"");
         number(h, top as f64 - height);
         h.raw("\" height=\"");
         number(h, height);

@@ -169,7 +169,9 @@ pub(crate) fn long_date(day: UsageDay) -> String {
 
 /// `Nov 1 – Nov 23, 2026` (the year once when both ends share it).
 pub(crate) fn range_text(range: DayRange) -> String {
-    if civil_from_days(range.first).0 == civil_from_days(range.last).0 {
+    if range.first == range.last {
+        long_date(range.first)
+    } else if civil_from_days(range.first).0 == civil_from_days(range.last).0 {
         format!("{} – {}", short_date(range.first), long_date(range.last))
     } else {
         format!("{} – {}", long_date(range.first), long_date(range.last))
