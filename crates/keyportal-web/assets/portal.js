@@ -33,3 +33,23 @@ document.addEventListener("input", function (event) {
     if (q && shown) group.open = true;
   });
 });
+
+// Usage pages: a new period or chart series shows at once; "Custom range" (or editing a date)
+// waits for the dates and the Show button.
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  var form = field.closest && field.closest("form[data-usage-filter]");
+  if (!form) return;
+  var period = form.querySelector("select[name=period]");
+  if (field.matches("input[type=date]")) {
+    if (period) period.value = "custom";
+    return;
+  }
+  if (!field.matches("select[data-autosubmit]")) return;
+  if (field === period && period.value === "custom") {
+    var from = form.querySelector("input[name=from]");
+    if (from) from.focus();
+    return;
+  }
+  if (form.requestSubmit) form.requestSubmit(); else form.submit();
+});

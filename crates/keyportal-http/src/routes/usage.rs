@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use keyportal_domain::time::{iso_date, DAY_MS};
+use keyportal_domain::time::DAY_MS;
 use keyportal_domain::usage::{start_of_day, ReportPeriod};
 use keyportal_domain::DomainError;
 use keyportal_service::UsageReport;
@@ -98,23 +98,6 @@ fn report_json(report: &UsageReport) -> Value {
     })
 }
 
-/// `date,service,slot,count` — one line per day, service and key slot.
-fn report_csv(report: &UsageReport) -> String {
-    let mut out = String::from("date,client_id,slot,service,count\n");
-    for row in &report.rows {
-        let ms = start_of_day(row.day);
-        out.push_str(&format!(
-            "{},{},{},{},{}\n",
-            iso_date(ms),
-            row.client_id,
-            row.slot,
-            row.service,
-            row.count
-        ));
-    }
-    out
-}
-
 fn csv_response(body: String, name: &str) -> Response {
     (
         [
@@ -146,7 +129,7 @@ async fn credential_usage(
         .is_some_and(|f| f.eq_ignore_ascii_case("csv"))
     {
         return Ok(csv_response(
-            report_csv(&report),
+            report.csv(),
             &format!("usage-{}.csv", item.item.id),
         ));
     }
@@ -169,7 +152,7 @@ async fn org_usage(
     let app_id = p.text("appId");
     let report = state.portal.org_usage(&caller, app_id, period).await?;
     if p.text("f").is_some_and(|f| f.eq_ignore_ascii_case("csv")) {
-        return Ok(csv_response(report_csv(&report), "usage.csv"));
+        return Ok(csv_response(report.csv(), "usage.csv"));
     }
     let stype = p.text("stype");
     let mut series: std::collections::BTreeMap<(String, String), Vec<(i64, u64)>> =

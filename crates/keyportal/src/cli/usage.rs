@@ -43,17 +43,7 @@ pub async fn run(args: UsageArgs) -> Result<(), String> {
         .await
         .map_err(describe)?;
     if args.csv {
-        println!("date,client_id,slot,service,count");
-        for row in &report.rows {
-            println!(
-                "{},{},{},{},{}",
-                &format_ms(start_of_day(row.day))[..10],
-                row.client_id,
-                row.slot,
-                row.service,
-                row.count
-            );
-        }
+        print!("{}", report.csv());
         return Ok(());
     }
     println!(
