@@ -12,6 +12,7 @@ mod layout;
 mod new_item;
 mod oauth_credentials;
 mod org;
+mod pickers;
 mod request;
 mod session;
 mod signin;
