@@ -206,7 +206,7 @@ fn picker_form(
             item_picker(&mut h, items, selected, q);
         }
     }
-    h.raw("<div class=\"wizard-nav\"><button type=\"submit\" name=\"go\" value=\"review\" class=\"button\">Review changes</button><a class=\"button secondary\" href=\"")
+    h.raw("<div class=\"wizard-nav\"><button type=\"submit\" name=\"go\" value=\"review\" class=\"button\">Review changes</button><a class=\"cancel\" href=\"")
         .text(&item_url(&c.item))
         .raw("\">Cancel</a></div></form>");
     h
@@ -515,7 +515,7 @@ fn referrers_form(c: &Credential, text: &str, error: Option<&str>) -> Html {
         .text(text)
         .raw("</textarea>");
     referrer_help(&mut h);
-    h.raw("<div class=\"wizard-nav\"><button type=\"submit\" name=\"go\" value=\"save\" class=\"button\">Save referrers</button><a class=\"button secondary\" href=\"")
+    h.raw("<div class=\"wizard-nav\"><button type=\"submit\" name=\"go\" value=\"save\" class=\"button\">Save referrers</button><a class=\"cancel\" href=\"")
         .text(&item_url(&c.item))
         .raw("\">Cancel</a></div></form>");
     h
