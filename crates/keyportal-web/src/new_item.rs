@@ -118,9 +118,9 @@ pub(crate) fn new_item_body(allowed: &Eligibility) -> Html {
     h.raw("<div class=\"page-head\"><h1>New item</h1></div>")
         .raw("<p class=\"lead\">Choose the kind of item to create.</p><div class=\"kinds\">");
     if allowed.developer_credentials.is_empty() {
-        h.raw("<a class=\"kind\" href=\"/home/new/developer-credentials\"><span class=\"kind-icon\" aria-hidden=\"true\">🔑</span><span><strong>Developer credentials</strong><span class=\"hint\">API key credentials and OAuth credentials for your applications: long-lived API keys with chosen privileges and item access, or sign-in for your users.</span></span></a>");
+        h.raw("<a class=\"kind\" href=\"/home/new/developer-credentials\"><svg class=\"kind-icon\" aria-hidden=\"true\" viewBox=\"0 0 24 24\" width=\"28\" height=\"28\"><circle cx=\"7.5\" cy=\"12\" r=\"4.5\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\"/><path d=\"M12 12h10M18 12v4M21 12v3\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" stroke-linecap=\"round\"/></svg><span><strong>Developer credentials</strong><span class=\"hint\">API key credentials and OAuth credentials for your applications: long-lived API keys with chosen privileges and item access, or sign-in for your users.</span></span></a>");
     } else {
-        h.raw("<div class=\"kind disabled\" aria-disabled=\"true\"><span class=\"kind-icon\" aria-hidden=\"true\">🔑</span><span><strong>Developer credentials</strong><span class=\"hint\">Not available to your account.</span></span></div>");
+        h.raw("<div class=\"kind disabled\" aria-disabled=\"true\"><svg class=\"kind-icon\" aria-hidden=\"true\" viewBox=\"0 0 24 24\" width=\"28\" height=\"28\"><circle cx=\"7.5\" cy=\"12\" r=\"4.5\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\"/><path d=\"M12 12h10M18 12v4M21 12v3\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" stroke-linecap=\"round\"/></svg><span><strong>Developer credentials</strong><span class=\"hint\">Not available to your account.</span></span></div>");
     }
     h.raw("</div>");
     if !allowed.developer_credentials.is_empty() {
@@ -129,6 +129,19 @@ pub(crate) fn new_item_body(allowed: &Eligibility) -> Html {
             "Why is Developer credentials not available?",
             &allowed.developer_credentials,
         );
+        let extra: Vec<String> = allowed
+            .api_keys
+            .iter()
+            .filter(|m| !allowed.developer_credentials.contains(m))
+            .cloned()
+            .collect();
+        if !extra.is_empty() {
+            h.raw("<p class=\"hint\">API key credentials also need:</p><ul class=\"hint\">");
+            for m in &extra {
+                h.raw("<li>").text(m).raw("</li>");
+            }
+            h.raw("</ul>");
+        }
     }
     h.raw("<p class=\"hint\">Other item types (web maps, layers, files) are added with the Sharing REST API (<code>addItem</code>).</p>");
     h

@@ -470,11 +470,20 @@ fn field_error(h: &mut Html, problems: &Problems, field: &'static str) {
     }
 }
 
-fn invalid(problems: &Problems, field: &'static str) -> &'static str {
-    if problems.iter().any(|(f, _)| *f == field) {
-        " aria-invalid=\"true\""
-    } else {
-        ""
+/// `aria-invalid` and `aria-describedby` (the hint, and the field's error when there is one).
+fn described(h: &mut Html, problems: &Problems, field: &'static str, hint: &'static str) {
+    let has_error = problems.iter().any(|(f, _)| *f == field);
+    if has_error {
+        h.raw(" aria-invalid=\"true\"");
+    }
+    if has_error || !hint.is_empty() {
+        h.raw(" aria-describedby=\"").raw(hint);
+        if has_error {
+            h.raw(if hint.is_empty() { "" } else { " " })
+                .raw(field)
+                .raw("-error");
+        }
+        h.raw("\"");
     }
 }
 
@@ -519,20 +528,18 @@ fn expiration_step(h: &mut Html, draft: &Draft, ctx: &Context, problems: &Proble
         .text(&latest)
         .raw("\" value=\"")
         .text(&draft.expiration)
-        .raw("\" aria-describedby=\"expiration-hint\"")
-        .raw(invalid(problems, "expiration"))
-        .raw("><p class=\"hint\" id=\"expiration-hint\">")
+        .raw("\"");
+    described(h, problems, "expiration", "expiration-hint");
+    h.raw("><p class=\"hint\" id=\"expiration-hint\">")
         .text(&format!(
             "Default: one month from today ({}). At the latest: {latest}. The key stops working at the end of that day (UTC).",
             one_month_ahead(ctx.now)
         ))
         .raw("</p>");
     field_error(h, problems, "expiration");
-    h.raw("<label for=\"referrers\">Referrers <span class=\"muted\">(recommended)</span></label><textarea id=\"referrers\" name=\"referrers\" rows=\"4\" spellcheck=\"false\" autocomplete=\"off\" placeholder=\"https://*.example.com\" aria-describedby=\"referrers-hint\"")
-        .raw(invalid(problems, "referrers"))
-        .raw(">")
-        .text(&draft.referrers)
-        .raw("</textarea>");
+    h.raw("<label for=\"referrers\">Referrers <span class=\"muted\">(recommended)</span></label><textarea id=\"referrers\" name=\"referrers\" rows=\"4\" spellcheck=\"false\" autocomplete=\"off\" placeholder=\"https://*.example.com\"");
+    described(h, problems, "referrers", "referrers-hint");
+    h.raw(">").text(&draft.referrers).raw("</textarea>");
     field_error(h, problems, "referrers");
     referrer_help(h);
 }
@@ -541,13 +548,13 @@ fn details_step(h: &mut Html, draft: &Draft, ctx: &Context, problems: &Problems)
     h.raw("<p>The credentials are saved as an item in your content.</p>")
         .raw("<label for=\"title\">Title</label><input id=\"title\" name=\"title\" required maxlength=\"250\" placeholder=\"My API key credentials\" value=\"")
         .text(&draft.title)
-        .raw("\"")
-        .raw(invalid(problems, "title"))
-        .raw(">");
+        .raw("\"");
+    described(h, problems, "title", "");
+    h.raw(">");
     field_error(h, problems, "title");
-    h.raw("<label for=\"folder\">Folder</label><select id=\"folder\" name=\"folder\"")
-        .raw(invalid(problems, "folder"))
-        .raw("><option value=\"\"")
+    h.raw("<label for=\"folder\">Folder</label><select id=\"folder\" name=\"folder\"");
+    described(h, problems, "folder", "");
+    h.raw("><option value=\"\"")
         .raw(if draft.folder.is_empty() {
             " selected"
         } else {
@@ -577,21 +584,19 @@ fn details_step(h: &mut Html, draft: &Draft, ctx: &Context, problems: &Problems)
     field_error(h, problems, "folder");
     h.raw("<div class=\"new-folder\" data-show-when=\"folder=new\"><label for=\"new_folder\">New folder name <span class=\"muted\">(when \u{201c}New folder\u{201d} is chosen)</span></label><input id=\"new_folder\" name=\"new_folder\" maxlength=\"255\" placeholder=\"Developer credentials\" value=\"")
         .text(&draft.new_folder)
-        .raw("\"")
-        .raw(invalid(problems, "new_folder"))
-        .raw(">");
+        .raw("\"");
+    described(h, problems, "new_folder", "");
+    h.raw(">");
     field_error(h, problems, "new_folder");
-    h.raw("</div><label for=\"tags\">Tags</label><input id=\"tags\" name=\"tags\" aria-describedby=\"tags-hint\" placeholder=\"geocoding, routing\" value=\"")
+    h.raw("</div><label for=\"tags\">Tags</label><input id=\"tags\" name=\"tags\" placeholder=\"geocoding, routing\" value=\"")
         .text(&draft.tags)
-        .raw("\"")
-        .raw(invalid(problems, "tags"))
-        .raw("><p class=\"hint\" id=\"tags-hint\">Separate tags with commas, e.g. the privileges or the project.</p>");
+        .raw("\"");
+    described(h, problems, "tags", "tags-hint");
+    h.raw("><p class=\"hint\" id=\"tags-hint\">Separate tags with commas, e.g. the privileges or the project.</p>");
     field_error(h, problems, "tags");
-    h.raw("<label for=\"description\">Description</label><textarea id=\"description\" name=\"description\" rows=\"4\" placeholder=\"The application these credentials are for\"")
-        .raw(invalid(problems, "description"))
-        .raw(">")
-        .text(&draft.description)
-        .raw("</textarea>");
+    h.raw("<label for=\"description\">Description</label><textarea id=\"description\" name=\"description\" rows=\"4\" placeholder=\"The application these credentials are for\"");
+    described(h, problems, "description", "");
+    h.raw(">").text(&draft.description).raw("</textarea>");
     field_error(h, problems, "description");
 }
 
