@@ -174,7 +174,7 @@ pub(crate) fn content_body(
     error: Option<&str>,
 ) -> Html {
     let mut h = Html::new();
-    h.raw("<div class=\"page-head\"><h1>My content</h1></div>");
+    h.raw("<div class=\"page-head\"><h1>My content</h1><a class=\"button head-action\" href=\"/home/new\">New item</a></div>");
     notice(&mut h, view.notice.as_deref(), "ok");
     notice(&mut h, error, "error");
     h.raw(

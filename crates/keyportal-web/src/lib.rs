@@ -14,6 +14,7 @@ mod new_item;
 mod oauth_credentials;
 mod oauth_settings;
 mod org;
+mod pickers;
 mod request;
 mod session;
 mod signin;
