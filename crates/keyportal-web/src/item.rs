@@ -10,6 +10,7 @@ use axum::routing::get;
 use axum::Router;
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::credential::{SlotState, API_TOKEN_KEYWORD, OUT_OF_BAND_REDIRECT};
+use keyportal_domain::privilege::{self, ITEM_ACCESS_PREFIX};
 use keyportal_service::{AppView, ItemView};
 
 use crate::html::{self, url_encode, Html};
@@ -249,12 +250,41 @@ fn api_key_settings(h: &mut Html, item_id: &str, app: &AppView, now: i64) {
             app.app.http_referrers.join(", ")
         },
     );
-    h.raw("<dt>Privileges</dt><dd><ul class=\"plain\">");
-    if app.app.privileges.is_empty() {
+    let (items, privileges): (Vec<&String>, Vec<&String>) = app
+        .app
+        .privileges
+        .iter()
+        .partition(|p| p.starts_with(ITEM_ACCESS_PREFIX));
+    h.raw("<dt>Privileges</dt><dd><ul class=\"plain\" data-testid=\"privileges\">");
+    if privileges.is_empty() {
         h.raw("<li class=\"muted\">None</li>");
     }
-    for p in &app.app.privileges {
-        h.raw("<li><code>").text(p).raw("</code></li>");
+    for p in privileges {
+        let label = privilege::lookup(p).map(|entry| entry.label).unwrap_or("");
+        h.raw("<li><code>").text(p).raw("</code>");
+        if !label.is_empty() {
+            h.raw(" <span class=\"muted\">").text(label).raw("</span>");
+        }
+        h.raw("</li>");
     }
-    h.raw("</ul></dd></dl>");
+    h.raw("</ul></dd><dt>Item access</dt><dd><ul class=\"plain\" data-testid=\"item-access\">");
+    if items.is_empty() {
+        h.raw("<li class=\"muted\">No items (public items only)</li>");
+    }
+    for p in items {
+        let id = &p[ITEM_ACCESS_PREFIX.len()..];
+        h.raw("<li><a href=\"/home/item/")
+            .text(&url_encode(id))
+            .raw("\"><code>")
+            .text(id)
+            .raw("</code></a></li>");
+    }
+    let base = format!("/home/item/{}/edit", url_encode(item_id));
+    h.raw("</ul></dd></dl><div class=\"actions\"><a class=\"button secondary\" href=\"")
+        .text(&format!("{base}/privileges"))
+        .raw("\">Edit privileges</a><a class=\"button secondary\" href=\"")
+        .text(&format!("{base}/item-access"))
+        .raw("\">Edit item access</a><a class=\"button secondary\" href=\"")
+        .text(&format!("{base}/referrers"))
+        .raw("\">Edit referrers</a></div><p class=\"hint\">Changing privileges or item access invalidates both API keys; changing referrers does not.</p>");
 }

@@ -51,6 +51,8 @@ form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 pub(crate) struct Web {
     pub portal: Arc<Portal>,
     pub https: bool,
+    /// Credentials created by the wizard lately, against a repeated "Create".
+    pub drafts: wizard::DraftLedger,
 }
 
 pub(crate) type St = State<Arc<Web>>;
@@ -60,7 +62,11 @@ pub(crate) type Routes = Router<Arc<Web>>;
 
 /// The portal's pages, to be merged into the application router.
 pub fn router(portal: Arc<Portal>, https: bool) -> Router {
-    let state = Arc::new(Web { portal, https });
+    let state = Arc::new(Web {
+        portal,
+        https,
+        drafts: wizard::DraftLedger::default(),
+    });
     Router::new()
         .route("/home", get(home))
         .route("/home/static/portal.css", get(css))

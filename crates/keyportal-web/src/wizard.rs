@@ -4,6 +4,8 @@
 //! step creates the item, registers it with the privileges, item access and referrers, sets
 //! key 1's expiration date and mints key 1, all through the same `Portal` methods as REST.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -14,6 +16,7 @@ use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::credential::{check_referrers, APPLICATION_TYPE, MAX_KEY_LIFETIME_MS};
 use keyportal_domain::item::{validate_folder_title, Folder, ItemChanges};
 use keyportal_domain::privilege::{self, PrivilegeSet, ITEM_ACCESS_PREFIX};
+use keyportal_domain::secret::random_hex;
 use keyportal_domain::time::{civil_from_days, days_from_civil, iso_date, DAY_MS};
 use keyportal_domain::DomainError;
 use keyportal_service::{RegisterApp, ServiceError, SlotDates};
@@ -129,6 +132,10 @@ pub(crate) struct Draft {
     pub description: String,
     /// `now` or `later`.
     pub generate: String,
+    /// Random, fixed when the wizard starts: a second "Create" of the same draft (a reload of
+    /// the key page, a double click) finds the credentials made by the first instead of
+    /// making another.
+    pub draft_id: String,
 }
 
 impl Draft {
@@ -138,6 +145,7 @@ impl Draft {
             item_access: "none".into(),
             expiration: one_month_ahead(now),
             generate: "now".into(),
+            draft_id: random_hex::<16>(),
             ..Draft::default()
         }
     }
@@ -160,6 +168,7 @@ impl Draft {
             tags: f.text("tags"),
             description: f.text("description"),
             generate: f.text("generate"),
+            draft_id: f.text("draft_id"),
         }
     }
 
@@ -184,6 +193,7 @@ impl Draft {
         field("tags", &self.tags, &[Step::Details]);
         field("description", &self.description, &[Step::Details]);
         field("generate", &self.generate, &[Step::Generate]);
+        field("draft_id", &self.draft_id, &[]);
         // The pickers carry their own selections on their steps.
         if step != Step::Items {
             for id in &self.items {
@@ -866,22 +876,100 @@ async fn step_post(
             show(step.next(), "", &none, None, &draft)
         }
         "create" => {
+            // A repeated "Create" of this draft is answered before anything is checked again
+            // (its new folder, say, exists by now).
+            let claim = match web.drafts.claim(&draft.draft_id, ctx.now) {
+                Claim::First => draft.draft_id.clone(),
+                Claim::Busy => {
+                    return show(
+                        Step::Summary,
+                        "",
+                        &none,
+                        Some("These credentials are being created. Wait a moment, then open My content."),
+                        &draft,
+                    )
+                }
+                Claim::Done(item_id) => {
+                    return redirect(&format!(
+                        "/home/item/{}?notice={}",
+                        url_encode(&item_id),
+                        url_encode("These credentials were already created, and their key was shown once. If you did not copy it, regenerate it here.")
+                    ))
+                }
+            };
             // Every step again: the hidden fields came back from the browser.
             for s in STEPS {
                 let problems = check_step(s, &draft, &ctx);
                 if !problems.is_empty() {
+                    web.drafts.release(&claim);
                     return show(s, "", &problems, None, &draft);
                 }
             }
             match create(&web, &session, &draft, &ctx).await {
-                Ok(response) => response,
-                Err((s, text)) => show(s, "", &none, Some(&text), &draft),
+                Ok((item_id, response)) => {
+                    web.drafts.finish(&claim, &item_id);
+                    response
+                }
+                Err((s, text)) => {
+                    web.drafts.release(&claim);
+                    show(s, "", &none, Some(&text), &draft)
+                }
             }
         }
         other => match other.strip_prefix("edit-").and_then(Step::from_number) {
             Some(s) if s.number() <= step.number() => show(s, "", &none, None, &draft),
             _ => show(step, &q, &none, None, &draft),
         },
+    }
+}
+
+/// What a draft's "Create" found.
+pub(crate) enum Claim {
+    /// This request creates the credentials.
+    First,
+    /// Another request of the same draft is creating them now.
+    Busy,
+    /// They were created: the item id.
+    Done(String),
+}
+
+/// The drafts created recently on this node (an hour), so a repeated "Create" does not make a
+/// second credential. Only this node's memory: the repeat comes from the same browser session.
+#[derive(Default)]
+pub(crate) struct DraftLedger {
+    /// `draft id → (item id once created, when claimed)`.
+    entries: std::sync::Mutex<HashMap<String, (Option<String>, i64)>>,
+}
+
+const DRAFT_MEMORY_MS: i64 = 3_600_000;
+
+impl DraftLedger {
+    pub(crate) fn claim(&self, draft_id: &str, now: i64) -> Claim {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.retain(|_, (_, at)| now - *at < DRAFT_MEMORY_MS);
+        if draft_id.is_empty() {
+            return Claim::First;
+        }
+        match entries.get(draft_id) {
+            Some((Some(item), _)) => Claim::Done(item.clone()),
+            Some((None, _)) => Claim::Busy,
+            None => {
+                entries.insert(draft_id.to_string(), (None, now));
+                Claim::First
+            }
+        }
+    }
+
+    pub(crate) fn finish(&self, draft_id: &str, item_id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = entries.get_mut(draft_id) {
+            entry.0 = Some(item_id.to_string());
+        }
+    }
+
+    pub(crate) fn release(&self, draft_id: &str) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.remove(draft_id);
     }
 }
 
@@ -892,7 +980,7 @@ async fn create(
     session: &Session,
     draft: &Draft,
     ctx: &Context<'_>,
-) -> Result<Response, (Step, String)> {
+) -> Result<(String, Response), (Step, String)> {
     let portal = &web.portal;
     let caller = &session.caller;
     let expires = expiration_ms(&draft.expiration, ctx.now).map_err(|m| (Step::Expiration, m))?;
@@ -949,12 +1037,15 @@ async fn create(
     }
     let item_url = format!("/home/item/{}", url_encode(&item.item.id));
     if draft.generate == "later" {
-        return Ok(redirect(&format!(
+        return Ok((
+            item.item.id.clone(),
+            redirect(&format!(
             "{item_url}?notice={}",
             url_encode(
                 "API key credentials created. Generate an API key in Settings when you are ready."
             )
-        )));
+        )),
+        ));
     }
     let secret = app.client_secret.expose().to_string();
     match portal
@@ -977,19 +1068,22 @@ async fn create(
                 minted.key.expose(),
                 expires,
             ));
-            Ok(page(
-                StatusCode::OK,
-                session.layout("Your new API key").render(h),
+            Ok((
+                item.item.id.clone(),
+                page(StatusCode::OK, session.layout("Your new API key").render(h)),
             ))
         }
         // The credentials exist; the key can be generated from the item page.
-        Err(e) => Ok(redirect(&format!(
-            "{item_url}?notice={}",
-            url_encode(&format!(
-                "API key credentials created, but the key was not generated: {}",
-                message(&e)
-            ))
-        ))),
+        Err(e) => Ok((
+            item.item.id.clone(),
+            redirect(&format!(
+                "{item_url}?notice={}",
+                url_encode(&format!(
+                    "API key credentials created, but the key was not generated: {}",
+                    message(&e)
+                ))
+            )),
+        )),
     }
 }
 
@@ -1140,5 +1234,28 @@ mod tests {
         let html = h.into_string();
         assert_eq!(html.matches("aria-current=\"step\"").count(), 1);
         assert_eq!(html.matches("class=\"done\"").count(), 2);
+    }
+}
+
+#[cfg(test)]
+mod ledger_tests {
+    use super::*;
+
+    #[test]
+    fn a_draft_is_created_once() {
+        let ledger = DraftLedger::default();
+        assert!(matches!(ledger.claim("d1", 0), Claim::First));
+        assert!(matches!(ledger.claim("d1", 1), Claim::Busy));
+        ledger.finish("d1", "item1");
+        assert!(matches!(ledger.claim("d1", 2), Claim::Done(ref i) if i == "item1"));
+        // A failed attempt gives the draft back.
+        assert!(matches!(ledger.claim("d2", 3), Claim::First));
+        ledger.release("d2");
+        assert!(matches!(ledger.claim("d2", 4), Claim::First));
+        // Forgotten after an hour.
+        assert!(matches!(
+            ledger.claim("d1", 2 + DRAFT_MEMORY_MS),
+            Claim::First
+        ));
     }
 }

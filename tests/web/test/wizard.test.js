@@ -175,6 +175,12 @@ test('step 7: generate the key, shown once, and use it against the REST API', as
   await stepTitle('Generate API key');
   assert.ok(await page.getByLabel(/Generate the API key and go to item details page/).isChecked());
   await shoot('wizard-7-generate');
+  // What the browser sends on "Create", to send it again below (a reload, a double click).
+  const createForm = await page.getByRole('button', { name: 'Create credentials' }).evaluate((button) => {
+    const fields = new URLSearchParams(new FormData(button.form));
+    fields.set(button.name, button.value);
+    return { action: button.form.action, body: fields.toString() };
+  });
   await page.getByRole('button', { name: 'Create credentials' }).click();
   keys.first = await keyFromResultPage(page);
   assert.match(await page.getByRole('status').first().textContent(), /created/);
@@ -189,6 +195,19 @@ test('step 7: generate the key, shown once, and use it against the REST API', as
   assert.equal(await withKey(`content/items/${items.a}`, keys.first, APP), 'ok');
   assert.equal(await withKey(`content/items/${items.c}`, keys.first, APP), 'ok');
   assert.notEqual(await withKey(`content/items/${items.b}`, keys.first, APP), 'ok');
+
+  // The same "Create" again makes nothing new: it leads to the credentials already made.
+  const again = await page.request.post(createForm.action, {
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    data: createForm.body,
+    maxRedirects: 0,
+  });
+  assert.equal(again.status(), 303, (await again.text()).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 1500));
+  assert.match(again.headers().location, /^\/home\/item\/[0-9a-f]{32}\?notice=.*already/);
+  const found = await rest('search', {
+    q: 'title:"Wizard keys" AND type:Application', token: creator.token, num: '100',
+  }, 'GET');
+  assert.equal(found.total, 1, JSON.stringify(found));
 
   await page.getByRole('link', { name: /back to the item/ }).click();
   await page.waitForURL(/\/home\/item\/[0-9a-f]{32}$/);
@@ -210,7 +229,8 @@ test('a secondary key, then editing privileges invalidates both keys', async () 
   keys.second = await keyFromResultPage(page);
   assert.equal(await withKey('portals/self', keys.second, APP), 'ok');
 
-  await page.goto(`${URL}/home/item/${credentialId}/edit/privileges`);
+  await page.goto(`${URL}/home/item/${credentialId}`);
+  await page.getByRole('link', { name: 'Edit privileges' }).click();
   await page.getByRole('heading', { name: 'Edit privileges' }).waitFor();
   assert.match(await page.textContent('main'), /invalidates both API keys/);
   assert.ok(await page.locator('input[value="premium:user:basemaps"]').isChecked());
@@ -236,7 +256,8 @@ test('a secondary key, then editing privileges invalidates both keys', async () 
 });
 
 test('editing item access: another item, and a new key reads only that one', async () => {
-  await page.goto(`${URL}/home/item/${credentialId}/edit/item-access`);
+  await page.goto(`${URL}/home/item/${credentialId}`);
+  await page.getByRole('link', { name: 'Edit item access' }).click();
   await page.getByRole('heading', { name: 'Edit item access' }).waitFor();
   assert.ok(await page.locator(`input[name=item][value="${items.a}"]`).isChecked());
   await page.locator(`input[name=item][value="${items.a}"]`).uncheck();
@@ -260,7 +281,8 @@ test('editing item access: another item, and a new key reads only that one', asy
 });
 
 test('editing referrers keeps the key; a non-matching Referer is refused', async () => {
-  await page.goto(`${URL}/home/item/${credentialId}/edit/referrers`);
+  await page.goto(`${URL}/home/item/${credentialId}`);
+  await page.getByRole('link', { name: 'Edit referrers' }).click();
   await page.getByRole('heading', { name: 'Edit referrers' }).waitFor();
   assert.equal(await page.getByLabel('Referrers', { exact: true }).inputValue(), 'https://*.example.com');
   await page.getByLabel('Referrers', { exact: true }).fill('https://maps.test\n*bad*');
