@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -12,7 +12,7 @@ use keyportal_service::ItemView;
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{date, hidden_csrf, notice};
-use crate::request::{facts, forbidden_csrf, here, message, page, redirect, session, Peer};
+use crate::request::{forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St};
 
@@ -24,15 +24,9 @@ pub(crate) fn routes() -> Routes {
 
 async fn content(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, &here("/home/content", &query)).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     let view = ContentQuery {
         folder: query.get("folder").cloned().filter(|f| !f.is_empty()),
         q: query
@@ -114,17 +108,7 @@ async fn content(
     page(StatusCode::OK, session.layout("My content").render(body))
 }
 
-async fn create_folder(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Form(form): Fields,
-) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, "/home/content").await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
+async fn create_folder(State(web): St, session: Session, Form(form): Fields) -> Response {
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }

@@ -5,7 +5,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -19,9 +19,7 @@ use crate::pickers::{
     catalog_privileges, check_item_choice, check_privilege_choice, item_ids, item_picker,
     own_items, privilege_picker, referrer_help, split_referrers, FormList, PickItem,
 };
-use crate::request::{
-    error_page, facts, forbidden_csrf, message, page, redirect, session, Peer, Session,
-};
+use crate::request::{error_page, forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Routes, St, Web};
 
@@ -75,16 +73,7 @@ struct Credential {
     held: PrivilegeSet,
 }
 
-async fn load(
-    web: &Web,
-    headers: &HeaderMap,
-    connect: Option<std::net::SocketAddr>,
-    id: &str,
-    edit: Edit,
-) -> Result<Credential, Response> {
-    let facts = facts(headers, connect);
-    let here = format!("/home/item/{}/edit/{}", url_encode(id), edit.slug());
-    let session = session(web, headers, &facts, &here).await?;
+async fn load(web: &Web, session: Session, id: &str) -> Result<Credential, Response> {
     let item = match web.portal.get_item(&session.caller, id).await {
         Ok(item) => item,
         Err(e) => {
@@ -308,42 +297,30 @@ fn show(c: &Credential, status: StatusCode, edit: Edit, body: Html) -> Response 
     page(status, c.session.layout(edit.title()).render(body))
 }
 
-async fn privileges_get(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    edit_get(&web, &headers, connect, &id, Edit::Privileges).await
+async fn privileges_get(State(web): St, session: Session, Path(id): Path<String>) -> Response {
+    edit_get(&web, session, &id, Edit::Privileges).await
 }
 
-async fn items_get(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    edit_get(&web, &headers, connect, &id, Edit::ItemAccess).await
+async fn items_get(State(web): St, session: Session, Path(id): Path<String>) -> Response {
+    edit_get(&web, session, &id, Edit::ItemAccess).await
 }
 
 async fn privileges_post(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    edit_post(&web, &headers, connect, &id, Edit::Privileges, &body).await
+    edit_post(&web, session, &id, Edit::Privileges, &body).await
 }
 
 async fn items_post(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    edit_post(&web, &headers, connect, &id, Edit::ItemAccess, &body).await
+    edit_post(&web, session, &id, Edit::ItemAccess, &body).await
 }
 
 /// The current selection of `edit` (catalog privileges, or item ids).
@@ -371,14 +348,8 @@ async fn picker_items(web: &Web, c: &Credential, edit: Edit) -> Result<Vec<PickI
     .map_err(|e| error_page(Some(&c.session), StatusCode::BAD_REQUEST, &message(&e)))
 }
 
-async fn edit_get(
-    web: &Web,
-    headers: &HeaderMap,
-    connect: Option<std::net::SocketAddr>,
-    id: &str,
-    edit: Edit,
-) -> Response {
-    let c = match load(web, headers, connect, id, edit).await {
+async fn edit_get(web: &Web, session: Session, id: &str, edit: Edit) -> Response {
+    let c = match load(web, session, id).await {
         Ok(c) => c,
         Err(response) => return response,
     };
@@ -400,15 +371,8 @@ fn same_set(a: &[String], b: &[String]) -> bool {
     a == b
 }
 
-async fn edit_post(
-    web: &Web,
-    headers: &HeaderMap,
-    connect: Option<std::net::SocketAddr>,
-    id: &str,
-    edit: Edit,
-    body: &[u8],
-) -> Response {
-    let c = match load(web, headers, connect, id, edit).await {
+async fn edit_post(web: &Web, session: Session, id: &str, edit: Edit, body: &[u8]) -> Response {
+    let c = match load(web, session, id).await {
         Ok(c) => c,
         Err(response) => return response,
     };
@@ -521,13 +485,8 @@ fn referrers_form(c: &Credential, text: &str, error: Option<&str>) -> Html {
     h
 }
 
-async fn referrers_get(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let c = match load(&web, &headers, connect, &id, Edit::Referrers).await {
+async fn referrers_get(State(web): St, session: Session, Path(id): Path<String>) -> Response {
+    let c = match load(&web, session, &id).await {
         Ok(c) => c,
         Err(response) => return response,
     };
@@ -538,12 +497,11 @@ async fn referrers_get(
 
 async fn referrers_post(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let c = match load(&web, &headers, connect, &id, Edit::Referrers).await {
+    let c = match load(&web, session, &id).await {
         Ok(c) => c,
         Err(response) => return response,
     };

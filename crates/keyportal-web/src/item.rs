@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -13,10 +13,10 @@ use keyportal_domain::credential::{SlotState, API_TOKEN_KEYWORD, OUT_OF_BAND_RED
 use keyportal_domain::privilege::{self, ITEM_ACCESS_PREFIX};
 use keyportal_service::{AppView, ItemView};
 
-use crate::html::{self, url_encode, Html};
+use crate::html::{url_encode, Html};
 use crate::keys::{slot_index, slot_number};
 use crate::layout::{date, dl, item_tabs, notice, ItemTab};
-use crate::request::{error_page, facts, message, page, session, Peer};
+use crate::request::{error_page, message, page, Session};
 use crate::{Routes, St};
 
 pub(crate) fn routes() -> Routes {
@@ -25,17 +25,10 @@ pub(crate) fn routes() -> Routes {
 
 async fn item_page(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let path = format!("/home/item/{}", html::url_encode(&id));
-    let session = match session(&web, &headers, &facts, &path).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     let item = match web.portal.get_item(&session.caller, &id).await {
         Ok(item) => item,
         Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),

@@ -3,16 +3,14 @@
 //! credential's registration and so its keys).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{hidden_csrf, notice};
-use crate::request::{
-    error_page, facts, forbidden_csrf, message, page, redirect, session, Peer, Session,
-};
+use crate::request::{error_page, forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St};
 use keyportal_service::ItemView;
@@ -21,18 +19,7 @@ pub(crate) fn routes() -> Routes {
     Router::new().route("/home/item/{id}/delete", get(confirm).post(delete))
 }
 
-async fn confirm(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let facts = facts(&headers, connect);
-    let here = format!("/home/item/{}/delete", html::url_encode(&id));
-    let session = match session(&web, &headers, &facts, &here).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
+async fn confirm(State(web): St, session: Session, Path(id): Path<String>) -> Response {
     let item = match web.portal.get_item(&session.caller, &id).await {
         Ok(item) => item,
         Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),
@@ -43,17 +30,10 @@ async fn confirm(
 
 async fn delete(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let here = format!("/home/item/{}", html::url_encode(&id));
-    let session = match session(&web, &headers, &facts, &here).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }

@@ -3,7 +3,7 @@
 //! the new key shown once.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
@@ -14,9 +14,7 @@ use keyportal_service::{AppView, ItemView, SlotDates};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{date, hidden_csrf, notice};
-use crate::request::{
-    error_page, facts, forbidden_csrf, message, page, parse_date, redirect, session, Peer,
-};
+use crate::request::{error_page, forbidden_csrf, message, page, parse_date, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St};
 
@@ -37,21 +35,9 @@ fn parse_slot(slot: &str) -> Option<KeySlot> {
 
 async fn key_confirm(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path((id, slot, action)): Path<(String, String, String)>,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let path = format!(
-        "/home/item/{}/keys/{}/{}",
-        html::url_encode(&id),
-        html::url_encode(&slot),
-        html::url_encode(&action)
-    );
-    let session = match session(&web, &headers, &facts, &path).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     let (Some(slot), Some(action)) = (parse_slot(&slot), KeyAction::parse(&action)) else {
         return error_page(
             Some(&session),
@@ -85,23 +71,10 @@ async fn key_confirm(
 
 async fn key_action(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path((id, slot, action)): Path<(String, String, String)>,
     Form(form): Fields,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(
-        &web,
-        &headers,
-        &facts,
-        &format!("/home/item/{}", html::url_encode(&id)),
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }

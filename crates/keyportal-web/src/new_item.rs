@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -13,7 +13,7 @@ use keyportal_service::Member;
 
 use crate::html::Html;
 use crate::layout::notice;
-use crate::request::{facts, here, page, redirect, session, Peer};
+use crate::request::{page, redirect, Session};
 use crate::{Routes, St};
 
 pub(crate) fn routes() -> Routes {
@@ -99,12 +99,7 @@ fn crumbs(h: &mut Html, last: &'static str, middle: bool) {
     h.raw("<span>").raw(last).raw("</span></nav>");
 }
 
-async fn new_item(State(web): St, Peer(connect): Peer, headers: HeaderMap) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, "/home/new").await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
+async fn new_item(State(_web): St, session: Session) -> Response {
     let allowed = session.caller.member().map(eligibility).unwrap_or_default();
     page(
         StatusCode::OK,
@@ -148,23 +143,10 @@ pub(crate) fn new_item_body(allowed: &Eligibility) -> Html {
 }
 
 async fn developer_credentials(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    State(_web): St,
+    session: Session,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(
-        &web,
-        &headers,
-        &facts,
-        &here("/home/new/developer-credentials", &query),
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     let allowed = session.caller.member().map(eligibility).unwrap_or_default();
     let mut error = None;
     if allowed.developer_credentials.is_empty() {

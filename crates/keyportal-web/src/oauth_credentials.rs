@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
@@ -15,7 +15,7 @@ use keyportal_service::{Caller, Portal, RegisterApp, ServiceError};
 
 use crate::html::{self, Html};
 use crate::layout::{hidden_csrf, notice};
-use crate::request::{facts, forbidden_csrf, message, page, redirect, session, Peer, Session};
+use crate::request::{forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St};
 
@@ -89,27 +89,12 @@ async fn folders(portal: &Portal, caller: &Caller, username: &str) -> Vec<Folder
         .unwrap_or_default()
 }
 
-async fn form_page(State(web): St, Peer(connect): Peer, headers: HeaderMap) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, PATH).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
+async fn form_page(State(web): St, session: Session) -> Response {
     let folders = folders(&web.portal, &session.caller, &session.username).await;
     render(&session, &Draft::default(), &folders, None, StatusCode::OK)
 }
 
-async fn create(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Form(form): Fields,
-) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, PATH).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
+async fn create(State(web): St, session: Session, Form(form): Fields) -> Response {
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }

@@ -3,7 +3,7 @@
 //! lands in a URL, a history entry or a log line.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
@@ -11,9 +11,7 @@ use keyportal_service::{AppChanges, AppView, ItemView};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{hidden_csrf, notice};
-use crate::request::{
-    error_page, facts, forbidden_csrf, message, page, redirect, session, Peer, Session,
-};
+use crate::request::{error_page, forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St, Web};
 
@@ -29,13 +27,9 @@ pub(crate) fn routes() -> Routes {
 /// The session, the item and its registration, or the page that says why not.
 async fn load(
     web: &Web,
-    headers: &HeaderMap,
-    connect: Option<std::net::SocketAddr>,
+    session: Session,
     id: &str,
-    here: &str,
 ) -> Result<(Session, ItemView, AppView), Response> {
-    let facts = facts(headers, connect);
-    let session = session(web, headers, &facts, here).await?;
     let item = match web.portal.get_item(&session.caller, id).await {
         Ok(item) => item,
         Err(e) => {
@@ -64,14 +58,8 @@ fn crumbs(h: &mut Html, item: &ItemView) {
         .raw("</a></nav>");
 }
 
-async fn redirects_page(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let here = format!("/home/item/{}/redirects", html::url_encode(&id));
-    match load(&web, &headers, connect, &id, &here).await {
+async fn redirects_page(State(web): St, session: Session, Path(id): Path<String>) -> Response {
+    match load(&web, session, &id).await {
         Ok((session, item, app)) => {
             let text = app.app.redirect_uris.join("\n");
             render_redirects(&session, &item, &text, None, StatusCode::OK)
@@ -82,13 +70,11 @@ async fn redirects_page(
 
 async fn save_redirects(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    let here = format!("/home/item/{}/redirects", html::url_encode(&id));
-    let (session, item, app) = match load(&web, &headers, connect, &id, &here).await {
+    let (session, item, app) = match load(&web, session, &id).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
     };
@@ -152,14 +138,8 @@ fn render_redirects(
     page(status, session.layout("Redirect URIs").render(h))
 }
 
-async fn secret_page(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let here = format!("/home/item/{}/secret", html::url_encode(&id));
-    let (session, item, _) = match load(&web, &headers, connect, &id, &here).await {
+async fn secret_page(State(web): St, session: Session, Path(id): Path<String>) -> Response {
+    let (session, item, _) = match load(&web, session, &id).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
     };
@@ -177,13 +157,11 @@ async fn secret_page(
 
 async fn show_secret(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    let here = format!("/home/item/{}/secret", html::url_encode(&id));
-    let (session, item, app) = match load(&web, &headers, connect, &id, &here).await {
+    let (session, item, app) = match load(&web, session, &id).await {
         Ok(loaded) => loaded,
         Err(response) => return response,
     };

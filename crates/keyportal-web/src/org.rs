@@ -5,7 +5,7 @@
 mod members;
 mod roles;
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Router;
 use keyportal_domain::privilege::PrivilegeInfo;
@@ -15,7 +15,7 @@ use keyportal_domain::user_type::UserType;
 use keyportal_domain::DomainError;
 use keyportal_service::ServiceError;
 
-use crate::request::{error_page, facts, session, Peer, Session};
+use crate::request::{error_page, Session};
 use crate::{Routes, Web};
 
 pub(crate) fn routes() -> Routes {
@@ -27,19 +27,23 @@ pub(crate) fn routes() -> Routes {
 const NOT_ADMIN: &str = "Only administrators of the organization can see its members and roles. \
 Ask an administrator if you need access.";
 
-/// The session of an administrator, or the sign-in redirect / the 403 page.
-async fn admin_session(
-    web: &Web,
-    headers: &HeaderMap,
-    connect: Peer,
-    here: &str,
-) -> Result<Session, Response> {
-    let facts = facts(headers, connect.0);
-    let session = session(web, headers, &facts, here).await?;
-    if session.is_admin() {
-        Ok(session)
-    } else {
-        Err(error_page(Some(&session), StatusCode::FORBIDDEN, NOT_ADMIN))
+/// An administrator's session: handlers that take it answer others with the sign-in redirect
+/// or the 403 page.
+pub(crate) struct Admin(pub Session);
+
+impl axum::extract::FromRequestParts<std::sync::Arc<Web>> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        web: &std::sync::Arc<Web>,
+    ) -> Result<Admin, Response> {
+        let session = Session::from_request_parts(parts, web).await?;
+        if session.is_admin() {
+            Ok(Admin(session))
+        } else {
+            Err(error_page(Some(&session), StatusCode::FORBIDDEN, NOT_ADMIN))
+        }
     }
 }
 

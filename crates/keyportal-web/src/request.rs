@@ -1,7 +1,6 @@
 //! What every page handler needs from a request: the peer, the request facts, the signed-in
 //! session, and the answers (pages, redirects, error pages) rendered one way.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
@@ -87,14 +86,52 @@ impl Session {
     }
 }
 
+/// Handlers take a `Session` to require a signed-in member: without one the request is sent to
+/// the sign-in page, which comes back here afterwards (for a form post: to the page the form
+/// was on).
+impl axum::extract::FromRequestParts<std::sync::Arc<Web>> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        web: &std::sync::Arc<Web>,
+    ) -> Result<Session, Response> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0);
+        let facts = facts(&parts.headers, peer);
+        let here = if parts.method == axum::http::Method::GET {
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default()
+        } else {
+            referer_path(&parts.headers).unwrap_or_default()
+        };
+        session(web, &parts.headers, &facts, &here).await
+    }
+}
+
+/// The path and query of the `Referer` (the page a form was posted from); `safe_next` later
+/// keeps only pages of the portal.
+fn referer_path(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let after_scheme = referer.split_once("://")?.1;
+    let path = &after_scheme[after_scheme.find('/')?..];
+    Some(path.to_string())
+}
+
 /// The session of the request, or the redirect to the sign-in page.
-pub(crate) async fn session(
+async fn session(
     web: &Web,
     headers: &HeaderMap,
     facts: &RequestFacts,
     here: &str,
 ) -> Result<Session, Response> {
-    let to_signin = || redirect(&format!("/home/signin?next={}", html::url_encode(here)));
+    let next = crate::session::safe_next(Some(here));
+    let to_signin = || redirect(&format!("/home/signin?next={}", html::url_encode(&next)));
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Err(to_signin());
     };
@@ -148,20 +185,6 @@ pub(crate) fn forbidden_csrf(session: Option<&Session>) -> Response {
         StatusCode::FORBIDDEN,
         "This form has expired or did not come from this portal. Go back, reload the page and try again.",
     )
-}
-
-pub(crate) fn here(path: &str, query: &HashMap<String, String>) -> String {
-    let mut pairs: Vec<(&String, &String)> = query.iter().collect();
-    pairs.sort();
-    let encoded: Vec<String> = pairs
-        .into_iter()
-        .map(|(k, v)| format!("{}={}", html::url_encode(k), html::url_encode(v)))
-        .collect();
-    if encoded.is_empty() {
-        path.to_string()
-    } else {
-        format!("{path}?{}", encoded.join("&"))
-    }
 }
 
 /// `YYYY-MM-DD` → the end of that day (UTC), in epoch ms.

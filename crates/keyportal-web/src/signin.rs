@@ -12,7 +12,7 @@ use keyportal_service::TokenClient;
 
 use crate::html::Html;
 use crate::layout::{hidden_csrf, notice, Layout};
-use crate::request::{error_page, facts, forbidden_csrf, message, page, redirect, session, Peer};
+use crate::request::{error_page, facts, forbidden_csrf, message, page, redirect, Peer, Session};
 use crate::session::{
     cookie, csrf_ok, safe_next, set_cookie, SESSION_COOKIE, SESSION_MINUTES, SIGNIN_CSRF_COOKIE,
 };
@@ -119,17 +119,7 @@ async fn signin(
     }
 }
 
-async fn signout(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    Form(form): Fields,
-) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, "/home/content").await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
+async fn signout(State(web): St, session: Session, Form(form): Fields) -> Response {
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -23,7 +23,7 @@ use self::chart::{timeline, Timeline};
 use self::period::{options, range_text, Selection};
 use crate::html::{url_encode, Html};
 use crate::layout::{item_tabs, notice, org_tabs, ItemTab, OrgTab};
-use crate::request::{error_page, facts, here, message, page, session, Peer, Session};
+use crate::request::{error_page, message, page, Session};
 use crate::{Routes, St, Web};
 
 pub(crate) fn routes() -> Routes {
@@ -73,17 +73,11 @@ fn item_base(id: &str) -> String {
 
 async fn item_usage(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let facts = facts(&headers, connect);
     let base = item_base(&id);
-    let session = match session(&web, &headers, &facts, &here(&base, &query)).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     let item = match web.portal.get_item(&session.caller, &id).await {
         Ok(item) => item,
         Err(e) => return error_page(Some(&session), status_of(&e), &message(&e)),
@@ -151,17 +145,10 @@ async fn item_usage(
 
 async fn item_usage_csv(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let here_path = here(&format!("{}.csv", item_base(&id)), &query);
-    let session = match session(&web, &headers, &facts, &here_path).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     let item = match web.portal.get_item(&session.caller, &id).await {
         Ok(item) => item,
         Err(e) => return error_page(Some(&session), status_of(&e), &message(&e)),
@@ -265,15 +252,9 @@ async fn credential_names(web: &Web, session: &Session) -> HashMap<String, Named
 
 async fn org_usage(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, &here(ORG_BASE, &query)).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     if let Some(refused) = admin_only(&session) {
         return refused;
     }
@@ -312,16 +293,9 @@ async fn org_usage(
 
 async fn org_usage_csv(
     State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
+    session: Session,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let facts = facts(&headers, connect);
-    let here_path = here(&format!("{ORG_BASE}.csv"), &query);
-    let session = match session(&web, &headers, &facts, &here_path).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
     if let Some(refused) = admin_only(&session) {
         return refused;
     }

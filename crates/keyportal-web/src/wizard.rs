@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -29,9 +29,7 @@ use crate::pickers::{
     catalog_privileges, check_item_choice, check_privilege_choice, item_picker, own_items,
     privilege_picker, referrer_help, split_referrers, FormList, PickItem,
 };
-use crate::request::{
-    error_page, facts, forbidden_csrf, message, page, parse_date, redirect, session, Peer, Session,
-};
+use crate::request::{error_page, forbidden_csrf, message, page, parse_date, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Routes, St, Web};
 
@@ -771,12 +769,7 @@ fn render(
     )
 }
 
-async fn start(State(web): St, Peer(connect): Peer, headers: HeaderMap) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, WIZARD_PATH).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
+async fn start(State(web): St, session: Session) -> Response {
     let missing = session
         .caller
         .member()
@@ -806,17 +799,7 @@ async fn start(State(web): St, Peer(connect): Peer, headers: HeaderMap) -> Respo
     render(&session, StatusCode::OK, &view, &Draft::new(now), &ctx)
 }
 
-async fn step_post(
-    State(web): St,
-    Peer(connect): Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let facts = facts(&headers, connect);
-    let session = match session(&web, &headers, &facts, WIZARD_PATH).await {
-        Ok(s) => s,
-        Err(to_signin) => return to_signin,
-    };
+async fn step_post(State(web): St, session: Session, body: Bytes) -> Response {
     let form = FormList::parse(&body);
     if !csrf_ok(&session.csrf, form.get("csrf")) {
         return forbidden_csrf(Some(&session));

@@ -70,6 +70,41 @@ fn form(path: &str, cookie: &str, fields: &str) -> Request<Body> {
 }
 
 #[tokio::test]
+async fn an_expired_session_posting_a_form_returns_to_the_form_after_sign_in() {
+    let (portal, _dir) = portal().await;
+    let posted = |referer: &'static str| {
+        Request::post("/home/item/0123456789abcdef0123456789abcdef/keys/1/invalidate")
+            .header(header::REFERER, referer)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from("csrf=x"))
+            .expect("request")
+    };
+    let response = send(
+        &portal,
+        posted("https://portal.example.com/home/item/0123456789abcdef0123456789abcdef"),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        header_of(&response, header::LOCATION),
+        "/home/signin?next=%2Fhome%2Fitem%2F0123456789abcdef0123456789abcdef"
+    );
+    // Never back to another site, nor to a page outside the portal.
+    for elsewhere in [
+        "https://evil.example/home/x",
+        "https://portal.example.com//evil.example/",
+    ] {
+        let response = send(&portal, posted(elsewhere)).await;
+        let location = header_of(&response, header::LOCATION);
+        assert!(
+            location == "/home/signin?next=%2Fhome%2Fcontent"
+                || location == "/home/signin?next=%2Fhome%2Fx",
+            "{location}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn anonymous_pages_redirect_with_strict_headers() {
     let (portal, _dir) = portal().await;
     let response = send(

@@ -68,10 +68,7 @@ fn bearer<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn header_text(
-    headers: &HeaderMap,
-    name: impl axum::http::header::AsHeaderName,
-) -> Option<&str> {
+fn header_text(headers: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&str> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())

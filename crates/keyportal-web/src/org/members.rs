@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -13,10 +13,10 @@ use keyportal_domain::user::{check_role_fits_user_type, UserProfile};
 use keyportal_domain::user_type::{UserType, ALL_USER_TYPES};
 use keyportal_service::{NewUser, UserView};
 
-use super::{admin_session, needs_creator, status_of, user_type_summary};
+use super::{needs_creator, status_of, user_type_summary, Admin};
 use crate::html::{url_encode, Html};
 use crate::layout::{date, dl, hidden_csrf, notice, org_tabs, OrgTab};
-use crate::request::{error_page, forbidden_csrf, here, message, page, redirect, Peer, Session};
+use crate::request::{error_page, forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St, Web};
 
@@ -112,15 +112,9 @@ impl MemberFilter {
 
 async fn members(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let session =
-        match admin_session(&web, &headers, connect, &here("/home/organization", &query)).await {
-            Ok(s) => s,
-            Err(answer) => return answer,
-        };
     let filter = MemberFilter::from_query(&query);
     let (all, error) = match web.portal.list_users(&session.caller, 0, ALL_MEMBERS).await {
         Ok((views, _)) => (views, None),
@@ -271,12 +265,7 @@ pub(crate) struct NewMemberForm {
     pub role: String,
 }
 
-async fn new_member(State(web): St, connect: Peer, headers: HeaderMap) -> Response {
-    let session =
-        match admin_session(&web, &headers, connect, "/home/organization/members/new").await {
-            Ok(s) => s,
-            Err(answer) => return answer,
-        };
+async fn new_member(State(web): St, Admin(session): Admin) -> Response {
     let form = NewMemberForm {
         user_type: UserType::Creator.id().to_string(),
         role: keyportal_domain::role::ORG_USER.to_string(),
@@ -300,17 +289,7 @@ async fn new_member_page(
     page(status, session.layout("Add member").render(body))
 }
 
-async fn create_member(
-    State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
-    Form(fields): Fields,
-) -> Response {
-    let session =
-        match admin_session(&web, &headers, connect, "/home/organization/members/new").await {
-            Ok(s) => s,
-            Err(answer) => return answer,
-        };
+async fn create_member(State(web): St, Admin(session): Admin, Form(fields): Fields) -> Response {
     if !csrf_ok(&session.csrf, fields.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }
@@ -480,15 +459,10 @@ pub(crate) fn new_member_body(
 
 async fn member(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path(username): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, &member_path(&username)).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     member_page(
         &web,
         &session,
@@ -643,15 +617,10 @@ pub(crate) fn member_body(
 
 async fn change_role(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path(username): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, &member_path(&username)).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }
@@ -679,15 +648,10 @@ async fn change_role(
 
 async fn change_type(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path(username): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, &member_path(&username)).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }
@@ -715,15 +679,10 @@ async fn change_type(
 
 async fn enable(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path(username): Path<String>,
     Form(form): Fields,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, &member_path(&username)).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }
@@ -769,15 +728,9 @@ impl MemberAction {
 
 async fn confirm(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path((username, action)): Path<(String, String)>,
 ) -> Response {
-    let here = format!("{}/{}", member_path(&username), url_encode(&action));
-    let session = match admin_session(&web, &headers, connect, &here).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     let Some(action) = MemberAction::parse(&action) else {
         return error_page(
             Some(&session),
@@ -806,15 +759,10 @@ async fn confirm_page(
 
 async fn confirmed(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path((username, action)): Path<(String, String)>,
     Form(form): Fields,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, &member_path(&username)).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }

@@ -5,17 +5,17 @@
 use std::collections::{BTreeSet, HashMap};
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use keyportal_domain::privilege::{PrivilegeInfo, CATALOG};
 use keyportal_domain::role::Role;
 
-use super::{admin_session, lowest_user_type, needs_creator, status_of};
+use super::{lowest_user_type, needs_creator, status_of, Admin};
 use crate::html::{url_encode, Html};
 use crate::layout::{date, hidden_csrf, notice, org_tabs, OrgTab};
-use crate::request::{error_page, forbidden_csrf, message, page, redirect, Peer, Session};
+use crate::request::{error_page, forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Routes, St, Web};
 
@@ -56,14 +56,9 @@ async fn holders(web: &Web, session: &Session) -> HashMap<String, usize> {
 
 async fn roles(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, ROLES).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     let (roles, error) = match web.portal.list_roles(&session.caller).await {
         Ok(roles) => (roles, None),
         Err(e) => (Vec::new(), Some(message(&e))),
@@ -235,15 +230,10 @@ fn matches(info: &PrivilegeInfo, q: &str) -> bool {
 }
 
 async fn new_role(
-    State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    State(_web): St,
+    Admin(session): Admin,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, NEW_ROLE).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     let form = RoleForm {
         q: query
             .get("q")
@@ -256,15 +246,10 @@ async fn new_role(
 
 async fn role(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, &role_path(&id)).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     let role = match web.portal.get_role(&session.caller, &id).await {
         Ok(role) => role,
         Err(e) => return error_page(Some(&session), status_of(&e), &message(&e)),
@@ -318,14 +303,9 @@ fn editor_action(fields: &[(String, String)]) -> EditorAction {
 
 async fn save_new_role(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, NEW_ROLE).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     if !csrf_ok(&session.csrf, field(&fields, "csrf")) {
         return forbidden_csrf(Some(&session));
     }
@@ -362,15 +342,10 @@ async fn save_new_role(
 
 async fn save_role(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, &role_path(&id)).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     if !csrf_ok(&session.csrf, field(&fields, "csrf")) {
         return forbidden_csrf(Some(&session));
     }
@@ -617,23 +592,7 @@ pub(crate) fn built_in_body(role: &Role, held: usize) -> Html {
 
 // ------------------------------------------------------------------------------ deleting
 
-async fn confirm_delete(
-    State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let session = match admin_session(
-        &web,
-        &headers,
-        connect,
-        &format!("{}/delete", role_path(&id)),
-    )
-    .await
-    {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
+async fn confirm_delete(State(web): St, Admin(session): Admin, Path(id): Path<String>) -> Response {
     delete_page(&web, &session, &id, None, StatusCode::OK).await
 }
 
@@ -666,15 +625,10 @@ async fn delete_page(
 
 async fn delete(
     State(web): St,
-    connect: Peer,
-    headers: HeaderMap,
+    Admin(session): Admin,
     Path(id): Path<String>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let session = match admin_session(&web, &headers, connect, ROLES).await {
-        Ok(s) => s,
-        Err(answer) => return answer,
-    };
     if !csrf_ok(&session.csrf, field(&fields, "csrf")) {
         return forbidden_csrf(Some(&session));
     }
