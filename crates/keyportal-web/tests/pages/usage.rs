@@ -5,19 +5,16 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, Request, Response, StatusCode};
+use axum::http::{header, Response, StatusCode};
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::item::ItemChanges;
 use keyportal_domain::time::{days_from_civil, DAY_MS, HOUR_MS};
 use keyportal_domain::usage::ReportPeriod;
 use keyportal_service::{
-    Caller, ManualClock, Portal, PortalSettings, RegisterApp, RequestFacts, TokenClient,
-    VerifyRequest,
+    Caller, ManualClock, Portal, RegisterApp, RequestFacts, TokenClient, VerifyRequest,
 };
-use keyportal_store::{DatabaseUrl, SqlStore};
-use tower::ServiceExt;
 
-const PASSWORD: &str = "web-usage-pass-1";
+use crate::harness::{body, get, portal_with_clock, send, PASSWORD};
 
 fn facts() -> RequestFacts {
     RequestFacts {
@@ -31,37 +28,9 @@ fn noon(y: i64, m: i64, d: i64) -> i64 {
     days_from_civil(y, m, d) * DAY_MS + 12 * HOUR_MS
 }
 
-async fn portal(clock: Arc<ManualClock>) -> (Arc<Portal>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir.path()))
-        .await
-        .expect("store");
-    let sealer = keyportal_service::Sealer::new([7u8; 32]);
-    let portal = Portal::new(Arc::new(store), clock, PortalSettings::default(), sealer);
-    portal
-        .bootstrap("Org", Some(PASSWORD.into()))
-        .await
-        .expect("bootstrap");
-    (Arc::new(portal), dir)
-}
-
-async fn get(portal: &Arc<Portal>, path: &str, cookie: &str) -> Response<Body> {
-    keyportal_web::router(portal.clone(), false)
-        .oneshot(
-            Request::get(path)
-                .header(header::COOKIE, cookie)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("infallible")
-}
-
-async fn body(response: Response<Body>) -> String {
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
+/// A page (or CSV) as the member with `cookie` sees it.
+async fn open(portal: &Arc<Portal>, path: &str, cookie: &str) -> Response<Body> {
+    send(portal, get(path, cookie)).await
 }
 
 /// An Application item registered as API key credentials, with key 1: (item id, caller, key).
@@ -122,7 +91,7 @@ fn use_key(portal: &Portal, key: &str, service: &str, times: usize) {
 #[tokio::test]
 async fn usage_over_several_days_in_the_table_chart_and_csv() {
     let clock = Arc::new(ManualClock::new(noon(2026, 3, 2)));
-    let (portal, _dir) = portal(clock.clone()).await;
+    let (portal, _dir) = portal_with_clock(clock.clone()).await;
     let token = portal
         .generate_token(
             "admin",
@@ -149,7 +118,7 @@ async fn usage_over_several_days_in_the_table_chart_and_csv() {
     use_key(&portal, &key, "reports", 2);
 
     let path = format!("/home/item/{item}/usage?period=custom&from=2026-03-01&to=2026-03-04");
-    let page = get(&portal, &path, &cookie).await;
+    let page = open(&portal, &path, &cookie).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = body(page).await;
     assert!(html.contains("Mar 1 – Mar 4, 2026"), "{html}");
@@ -166,14 +135,14 @@ async fn usage_over_several_days_in_the_table_chart_and_csv() {
     assert!(html.contains("Today, Mar 4, 2026: 11 requests so far."));
 
     // The chart of one service.
-    let one = get(&portal, &format!("{path}&service=reports"), &cookie).await;
+    let one = open(&portal, &format!("{path}&service=reports"), &cookie).await;
     let html = body(one).await;
     assert!(html.contains("Requests per day: reports"));
     assert!(html.contains("data-day=\"2026-03-04\" data-value=\"2\""));
     assert!(!html.contains("data-day=\"2026-03-02\""));
 
     // The CSV is the service's, as a download named after the item and the dates.
-    let csv = get(
+    let csv = open(
         &portal,
         &format!("/home/item/{item}/usage.csv?period=custom&from=2026-03-01&to=2026-03-04"),
         &cookie,
@@ -205,7 +174,7 @@ async fn usage_over_several_days_in_the_table_chart_and_csv() {
     assert_eq!(text.lines().count(), 4, "{text}");
 
     // The previous billing cycle (February) had none; the selector names its dates.
-    let previous = get(
+    let previous = open(
         &portal,
         &format!("/home/item/{item}/usage?period=previousBillingCycle"),
         &cookie,
@@ -221,7 +190,7 @@ async fn usage_over_several_days_in_the_table_chart_and_csv() {
 #[tokio::test]
 async fn bad_periods_and_items_without_usage_are_explained() {
     let clock = Arc::new(ManualClock::new(noon(2026, 3, 2)));
-    let (portal, _dir) = portal(clock).await;
+    let (portal, _dir) = portal_with_clock(clock).await;
     let issued = portal
         .generate_token(
             "admin",
@@ -251,7 +220,7 @@ async fn bad_periods_and_items_without_usage_are_explained() {
             "at most 366 days",
         ),
     ] {
-        let page = get(
+        let page = open(
             &portal,
             &format!("/home/item/{item}/usage?{query}"),
             &cookie,
@@ -261,7 +230,7 @@ async fn bad_periods_and_items_without_usage_are_explained() {
         let html = body(page).await;
         assert!(html.contains(message), "{query}: {html}");
         assert!(html.contains("name=\"period\""), "the selector stays");
-        let csv = get(
+        let csv = open(
             &portal,
             &format!("/home/item/{item}/usage.csv?{query}"),
             &cookie,
@@ -284,7 +253,7 @@ async fn bad_periods_and_items_without_usage_are_explained() {
         )
         .await
         .expect("item");
-    let page = get(
+    let page = open(
         &portal,
         &format!("/home/item/{}/usage", map.item.id),
         &cookie,

@@ -1,89 +1,10 @@
 //! The organization pages against a real `Portal` on SQLite: administrators only, CSRF on every
 //! form, members and custom roles created through the forms, and the service's refusals shown.
 
-use std::sync::Arc;
+use axum::http::{header, StatusCode};
+use keyportal_service::RequestFacts;
 
-use axum::body::Body;
-use axum::http::{header, Request, Response, StatusCode};
-use keyportal_service::{Portal, PortalSettings, RequestFacts, SystemClock, TokenClient};
-use keyportal_store::{DatabaseUrl, SqlStore};
-use tower::ServiceExt;
-
-const PASSWORD: &str = "web-org-pass-1";
-
-async fn portal() -> (Arc<Portal>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir.path()))
-        .await
-        .expect("store");
-    let portal = Portal::new(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        PortalSettings::default(),
-        keyportal_service::Sealer::new([9u8; 32]),
-    );
-    portal
-        .bootstrap("Org", Some(PASSWORD.into()))
-        .await
-        .expect("bootstrap");
-    (Arc::new(portal), dir)
-}
-
-/// A signed-in session: the cookie header and the CSRF token its forms carry.
-async fn session(portal: &Portal, username: &str, password: &str) -> (String, String) {
-    let issued = portal
-        .generate_token(
-            username,
-            password,
-            TokenClient::RequestIp,
-            Some(60),
-            &RequestFacts::default(),
-        )
-        .await
-        .expect("token");
-    let token = issued.token.expose().to_string();
-    (
-        format!("kp_session={token}"),
-        keyportal_web::csrf_for(&token),
-    )
-}
-
-async fn send(portal: &Arc<Portal>, request: Request<Body>) -> Response<Body> {
-    keyportal_web::router(portal.clone(), false)
-        .oneshot(request)
-        .await
-        .expect("infallible")
-}
-
-fn get(path: &str, cookie: &str) -> Request<Body> {
-    Request::get(path)
-        .header(header::COOKIE, cookie)
-        .body(Body::empty())
-        .expect("request")
-}
-
-fn post(path: &str, cookie: &str, fields: &str) -> Request<Body> {
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(fields.to_string()))
-        .expect("request")
-}
-
-async fn body(response: Response<Body>) -> String {
-    let bytes = axum::body::to_bytes(response.into_body(), 4 << 20)
-        .await
-        .expect("body");
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
-fn location(response: &Response<Body>) -> String {
-    response
-        .headers()
-        .get(header::LOCATION)
-        .map(|v| v.to_str().expect("ascii").to_string())
-        .unwrap_or_default()
-}
+use crate::harness::{body, get, header_of, portal, post, send, session, PASSWORD};
 
 #[tokio::test]
 async fn members_and_roles_through_the_forms() {
@@ -119,7 +40,8 @@ async fn members_and_roles_through_the_forms() {
     )
     .await;
     assert_eq!(created.status(), StatusCode::SEE_OTHER);
-    assert!(location(&created).starts_with("/home/organization/members/kp.member?notice="));
+    assert!(header_of(&created, header::LOCATION)
+        .starts_with("/home/organization/members/kp.member?notice="));
     let page = body(send(&portal, get("/home/organization/members/kp.member", &admin)).await).await;
     assert!(page.contains("&lt;b&gt;Member&lt;/b&gt;") && !page.contains("<b>Member"));
 

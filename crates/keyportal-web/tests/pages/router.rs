@@ -1,49 +1,10 @@
 //! The portal's router against a real `Portal` on SQLite: redirects, headers, sign-in with the
 //! double-submit cookie, the session cookie, and CSRF on a member's form.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
-use keyportal_service::{Portal, PortalSettings, SystemClock};
-use keyportal_store::{DatabaseUrl, SqlStore};
-use tower::ServiceExt;
 
-const PASSWORD: &str = "web-router-pass-1";
-
-async fn portal() -> (Arc<Portal>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir.path()))
-        .await
-        .expect("store");
-    let sealer = keyportal_service::Sealer::new([7u8; 32]);
-    let portal = Portal::new(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        PortalSettings::default(),
-        sealer,
-    );
-    portal
-        .bootstrap("Org", Some(PASSWORD.into()))
-        .await
-        .expect("bootstrap");
-    (Arc::new(portal), dir)
-}
-
-async fn send(portal: &Arc<Portal>, request: Request<Body>) -> Response<Body> {
-    keyportal_web::router(portal.clone(), false)
-        .oneshot(request)
-        .await
-        .expect("infallible")
-}
-
-fn header_of(response: &Response<Body>, name: header::HeaderName) -> String {
-    response
-        .headers()
-        .get(name)
-        .map(|v| v.to_str().expect("ascii").to_string())
-        .unwrap_or_default()
-}
+use crate::harness::{body, header_of, portal, post, send, PASSWORD};
 
 fn cookies(response: &Response<Body>) -> Vec<String> {
     response
@@ -52,21 +13,6 @@ fn cookies(response: &Response<Body>) -> Vec<String> {
         .iter()
         .map(|v| v.to_str().expect("ascii").to_string())
         .collect()
-}
-
-async fn body(response: Response<Body>) -> String {
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .expect("body");
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
-
-fn form(path: &str, cookie: &str, fields: &str) -> Request<Body> {
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(fields.to_string()))
-        .expect("request")
 }
 
 #[tokio::test]
@@ -173,7 +119,7 @@ async fn sign_in_needs_the_double_submit_cookie_and_sets_a_safe_session() {
     // Without the cookie (a forged cross-site form), refused.
     let forged = send(
         &portal,
-        form(
+        post(
             "/home/signin",
             "",
             &format!("csrf={csrf}&username=admin&password={PASSWORD}"),
@@ -185,7 +131,7 @@ async fn sign_in_needs_the_double_submit_cookie_and_sets_a_safe_session() {
     // A wrong password: the REST API's message, no session.
     let wrong = send(
         &portal,
-        form(
+        post(
             "/home/signin",
             &format!("kp_csrf={csrf}"),
             &format!("csrf={csrf}&username=admin&password=nope"),
@@ -199,7 +145,7 @@ async fn sign_in_needs_the_double_submit_cookie_and_sets_a_safe_session() {
     // The right one, with an off-site `next`: lands on My content.
     let ok = send(
         &portal,
-        form(
+        post(
             "/home/signin",
             &format!("kp_csrf={csrf}"),
             &format!("csrf={csrf}&username=admin&password={PASSWORD}&next=%2F%2Fevil.example%2F"),
@@ -242,12 +188,12 @@ async fn sign_in_needs_the_double_submit_cookie_and_sets_a_safe_session() {
         "title=Forged",
         "title=Forged&csrf=00000000000000000000000000000000",
     ] {
-        let refused = send(&portal, form("/home/folders", &session, fields)).await;
+        let refused = send(&portal, post("/home/folders", &session, fields)).await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     }
     let created = send(
         &portal,
-        form(
+        post(
             "/home/folders",
             &session,
             &format!("title=Real&csrf={expected_csrf}"),
@@ -269,7 +215,7 @@ async fn sign_in_needs_the_double_submit_cookie_and_sets_a_safe_session() {
     // Signing out revokes the token.
     let out = send(
         &portal,
-        form("/home/signout", &session, &format!("csrf={expected_csrf}")),
+        post("/home/signout", &session, &format!("csrf={expected_csrf}")),
     )
     .await;
     assert_eq!(out.status(), StatusCode::SEE_OTHER);

@@ -6,43 +6,9 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, Request, Response, StatusCode};
 use keyportal_domain::time::{iso_date, DAY_MS};
-use keyportal_service::{Portal, PortalSettings, SystemClock};
-use keyportal_store::{DatabaseUrl, SqlStore};
-use tower::ServiceExt;
+use keyportal_service::Portal;
 
-const PASSWORD: &str = "web-wizard-pass-1";
-
-async fn portal() -> (Arc<Portal>, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir.path()))
-        .await
-        .expect("store");
-    let portal = Portal::new(
-        Arc::new(store),
-        Arc::new(SystemClock),
-        PortalSettings::default(),
-        keyportal_service::Sealer::new([9u8; 32]),
-    );
-    portal
-        .bootstrap("Org", Some(PASSWORD.into()))
-        .await
-        .expect("bootstrap");
-    (Arc::new(portal), dir)
-}
-
-async fn send(portal: &Arc<Portal>, request: Request<Body>) -> Response<Body> {
-    keyportal_web::router(portal.clone(), false)
-        .oneshot(request)
-        .await
-        .expect("infallible")
-}
-
-async fn body(response: Response<Body>) -> String {
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 22)
-        .await
-        .expect("body");
-    String::from_utf8(bytes.to_vec()).expect("utf-8")
-}
+use crate::harness::{body, portal, post, send, PASSWORD};
 
 fn set_cookie(response: &Response<Body>, name: &str) -> String {
     response
@@ -54,14 +20,6 @@ fn set_cookie(response: &Response<Body>, name: &str) -> String {
         .and_then(|c| c.split(';').next())
         .expect("cookie")
         .to_string()
-}
-
-fn post(path: &str, cookie: &str, fields: &str) -> Request<Body> {
-    Request::post(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, cookie)
-        .body(Body::from(fields.to_string()))
-        .expect("request")
 }
 
 /// Signs in as the administrator; answers (cookie header, CSRF token).

@@ -1,0 +1,9 @@
+//! The portal's pages through the router, against a real `Portal` on SQLite: one test binary,
+//! one harness (`harness.rs`), one module per part of the portal.
+
+mod harness;
+
+mod org;
+mod router;
+mod usage;
+mod wizard;
