@@ -151,7 +151,7 @@ impl CredentialKind {
 fn settings(h: &mut Html, item: &ItemView, app: &AppView, now: i64) {
     let item_id = &item.item.id;
     let kind = CredentialKind::of(item, app);
-    h.raw("<section class=\"card\" aria-labelledby=\"settings\"><h2 id=\"settings\">Settings</h2><p class=\"kind\">")
+    h.raw("<section class=\"card\" aria-labelledby=\"settings\"><h2 id=\"settings\">Settings</h2><p class=\"credential-kind\">")
         .raw(match kind {
             CredentialKind::ApiKey => "<strong>API key credentials</strong> — applications send an API key with every request and act with the privileges and item access below.",
             CredentialKind::OAuth => "<strong>OAuth credentials</strong> — applications sign users in and act with each user's own privileges.",
