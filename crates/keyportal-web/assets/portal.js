@@ -16,24 +16,6 @@ document.addEventListener("click", function (event) {
   }
 });
 
-// Role editor: typing in the privilege filter hides privileges that do not match at once (the
-// Filter button does the same on the server, so the page works without this).
-document.addEventListener("input", function (event) {
-  var input = event.target;
-  if (!input.matches || !input.matches("[data-priv-filter]")) return;
-  var q = input.value.trim().toLowerCase();
-  document.querySelectorAll("[data-priv-group]").forEach(function (group) {
-    var shown = 0;
-    group.querySelectorAll("[data-priv-text]").forEach(function (item) {
-      var hit = !q || item.getAttribute("data-priv-text").indexOf(q) !== -1;
-      item.hidden = !hit;
-      if (hit) shown++;
-    });
-    group.hidden = shown === 0;
-    if (q && shown) group.open = true;
-  });
-});
-
 // Usage pages: a new period or chart series shows at once; "Custom range" (or editing a date)
 // waits for the dates and the Show button.
 document.addEventListener("change", function (event) {
@@ -54,7 +36,8 @@ document.addEventListener("change", function (event) {
   if (form.requestSubmit) form.requestSubmit(); else form.submit();
 });
 
-// Pickers (progressive: the server searches and counts without JavaScript).
+// Privilege and item pickers of the wizard, the credential edits and the role editor
+// (progressive: the server searches and counts without JavaScript).
 // <input data-filter="X"> hides the [data-filter-text] rows of [data-filter-list="X"] that do not
 // contain every typed word, and empty [data-filter-group]s.
 document.addEventListener("input", function (event) {

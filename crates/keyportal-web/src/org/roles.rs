@@ -431,7 +431,7 @@ pub(crate) fn editor_body(csrf: &str, form: &RoleForm, error: Option<&str>) -> H
             CATALOG.len()
         ))
         .raw("</p><div class=\"org-privs-filter\" role=\"search\"><label for=\"privs-q\">Filter privileges</label><div class=\"row\">")
-        .raw("<input id=\"privs-q\" name=\"q\" type=\"search\" placeholder=\"e.g. geocode, admin, items\" data-priv-filter value=\"")
+        .raw("<input id=\"privs-q\" name=\"q\" type=\"search\" placeholder=\"e.g. geocode, admin, items\" data-filter=\"role-privileges\" value=\"")
         .text(&form.q)
         .raw("\"><button type=\"submit\" name=\"action\" value=\"filter\" class=\"button secondary\">Filter</button>");
     if !form.q.is_empty() {
@@ -466,6 +466,7 @@ pub(crate) fn editor_body(csrf: &str, form: &RoleForm, error: Option<&str>) -> H
             categories.push(info.category);
         }
     }
+    h.raw("<div data-filter-list=\"role-privileges\">");
     for category in categories {
         let in_category: Vec<&&PrivilegeInfo> =
             shown.iter().filter(|i| i.category == category).collect();
@@ -477,7 +478,7 @@ pub(crate) fn editor_body(csrf: &str, form: &RoleForm, error: Option<&str>) -> H
         // every category while filtering, start open. The legend names the group for screen
         // readers; the summary shows it to everyone.
         let open = ticked > 0 || !form.q.is_empty();
-        h.raw("<details class=\"org-category\" data-priv-group")
+        h.raw("<details class=\"org-category\" data-filter-group")
             .raw(if open { " open" } else { "" })
             .raw("><summary>")
             .text(category)
@@ -492,7 +493,7 @@ pub(crate) fn editor_body(csrf: &str, form: &RoleForm, error: Option<&str>) -> H
                 .position(|i| i.string == info.string)
                 .unwrap_or_default();
             let id = format!("priv-{index}");
-            h.raw("<li data-priv-text=\"")
+            h.raw("<li data-filter-text=\"")
                 .text(
                     &format!(
                         "{} {} {} {}",
@@ -528,6 +529,7 @@ pub(crate) fn editor_body(csrf: &str, form: &RoleForm, error: Option<&str>) -> H
         }
         h.raw("</ul></fieldset></details>");
     }
+    h.raw("</div>");
     h.raw("<div class=\"actions org-save\"><button type=\"submit\" name=\"action\" value=\"save\" class=\"button\">");
     match &form.id {
         Some(_) => h.raw("Save role"),
