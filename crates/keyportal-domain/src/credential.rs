@@ -305,24 +305,46 @@ pub fn validate_expiration(
     Ok(())
 }
 
+/// Something a member lacks to create API key credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lacking {
+    /// A Creator (or higher) user type; the member's is `current`.
+    CreatorUserType { current: UserType },
+    /// A privilege of the member's role.
+    Privilege(&'static str),
+}
+
 /// Who may create API key credentials: Creator (or higher) user type with both "Generate API
-/// keys" and "Assign privileges to OAuth 2.0 applications". The refusal names what is missing.
+/// keys" and "Assign privileges to OAuth 2.0 applications". Empty when nothing is missing; the
+/// web portal explains the same list.
+pub fn lacking_for_api_keys(user_type: UserType, privileges: &PrivilegeSet) -> Vec<Lacking> {
+    let mut lacking = Vec::new();
+    if !user_type.is_creator_or_higher() {
+        lacking.push(Lacking::CreatorUserType { current: user_type });
+    }
+    for needed in [names::GENERATE_API_TOKENS, names::ASSIGN_PRIVILEGES_TO_APPS] {
+        if !privileges.contains(needed) {
+            lacking.push(Lacking::Privilege(needed));
+        }
+    }
+    lacking
+}
+
+/// [`lacking_for_api_keys`] as a refusal that names what is missing.
 pub fn check_may_create_api_keys(
     user_type: UserType,
     privileges: &PrivilegeSet,
 ) -> Result<(), DomainError> {
-    let mut missing = Vec::new();
-    if !user_type.is_creator_or_higher() {
-        missing.push(format!(
-            "A Creator (or higher) user type is required; yours is {}.",
-            user_type.label()
-        ));
-    }
-    for needed in [names::GENERATE_API_TOKENS, names::ASSIGN_PRIVILEGES_TO_APPS] {
-        if !privileges.contains(needed) {
-            missing.push(format!("The privilege '{needed}' is required."));
-        }
-    }
+    let missing: Vec<String> = lacking_for_api_keys(user_type, privileges)
+        .into_iter()
+        .map(|lacking| match lacking {
+            Lacking::CreatorUserType { current } => format!(
+                "A Creator (or higher) user type is required; yours is {}.",
+                current.label()
+            ),
+            Lacking::Privilege(needed) => format!("The privilege '{needed}' is required."),
+        })
+        .collect();
     if missing.is_empty() {
         Ok(())
     } else {

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
+use keyportal_domain::credential::{lacking_for_api_keys, Lacking};
 use keyportal_domain::privilege::{self, names};
 use keyportal_service::Member;
 
@@ -57,9 +58,10 @@ pub(crate) fn eligibility(member: &Member) -> Eligibility {
             capitalise(&privilege_name(names::CREATE_ITEM))
         ));
     }
+    // The domain's rule for API keys; the user type is already in the list above.
     let mut api = developer.clone();
-    for needed in [names::GENERATE_API_TOKENS, names::ASSIGN_PRIVILEGES_TO_APPS] {
-        if !member.has(needed) {
+    for lacking in lacking_for_api_keys(member.user.user_type, &member.privileges) {
+        if let Lacking::Privilege(needed) = lacking {
             api.push(format!(
                 "{} in your role.",
                 capitalise(&privilege_name(needed))

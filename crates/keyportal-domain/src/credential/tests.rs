@@ -204,6 +204,16 @@ fn only_creators_with_both_privileges_create_api_keys() {
         panic!("expected a refusal");
     };
     assert!(details[0].contains(names::ASSIGN_PRIVILEGES_TO_APPS));
+    assert_eq!(
+        lacking_for_api_keys(UserType::Viewer, &one),
+        vec![
+            Lacking::CreatorUserType {
+                current: UserType::Viewer
+            },
+            Lacking::Privilege(names::ASSIGN_PRIVILEGES_TO_APPS)
+        ]
+    );
+    assert!(lacking_for_api_keys(UserType::Creator, &both).is_empty());
 }
 
 #[test]
