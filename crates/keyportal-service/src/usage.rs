@@ -30,11 +30,12 @@ struct CountKey {
 }
 
 /// In-memory counters. One short lock per counted request; the first count of a service
-/// name interns it, later ones only clone `Arc`s.
+/// name interns it, later ones only clone `Arc`s. The maps hash with foldhash (randomly
+/// seeded per process): counting runs on every key request, where SipHash was most of its cost.
 #[derive(Debug, Default)]
 pub struct UsageMeter {
-    counts: Mutex<HashMap<CountKey, u64>>,
-    services: Mutex<HashMap<String, Arc<str>>>,
+    counts: Mutex<HashMap<CountKey, u64, foldhash::fast::RandomState>>,
+    services: Mutex<HashMap<String, Arc<str>, foldhash::fast::RandomState>>,
 }
 
 impl UsageMeter {

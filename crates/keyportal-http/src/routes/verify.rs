@@ -12,7 +12,7 @@ use std::fmt::Write;
 
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ORIGIN, REFERER};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -154,6 +154,11 @@ fn push_json_string(out: &mut String, value: &str) {
     out.push('"');
 }
 
+// Named once, so answering does not parse the names on every request.
+const CLIENT_ID_HEADER: HeaderName = HeaderName::from_static("x-keyportal-client-id");
+const OWNER_HEADER: HeaderName = HeaderName::from_static("x-keyportal-owner");
+const REASON_HEADER: HeaderName = HeaderName::from_static("x-keyportal-reason");
+
 fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
@@ -180,8 +185,8 @@ fn allowed(key: &keyportal_service::Resolved) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let h = response.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert("x-keyportal-client-id", header_value(&grant.client_id));
-    h.insert("x-keyportal-owner", header_value(&grant.owner));
+    h.insert(CLIENT_ID_HEADER, header_value(&grant.client_id));
+    h.insert(OWNER_HEADER, header_value(&grant.owner));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -236,7 +241,7 @@ fn deny(status: StatusCode, reason: &str, message: &str, needed: &[String]) -> R
         .into_response();
     response
         .headers_mut()
-        .insert("x-keyportal-reason", header_value(reason));
+        .insert(REASON_HEADER, header_value(reason));
     response
         .headers_mut()
         .insert("cache-control", HeaderValue::from_static("no-store"));
