@@ -19,7 +19,9 @@ use crate::pickers::{
     catalog_privileges, check_item_choice, check_privilege_choice, item_ids, item_picker,
     own_items, privilege_picker, referrer_help, split_referrers, FormList, PickItem,
 };
-use crate::request::{error_page, forbidden_csrf, message, page, redirect, Session};
+use crate::request::{
+    credential_or_404, error_page, forbidden_csrf, message, page, redirect, Session,
+};
 use crate::session::csrf_ok;
 use crate::{Routes, St, Web};
 
@@ -74,26 +76,7 @@ struct Credential {
 }
 
 async fn load(web: &Web, session: Session, id: &str) -> Result<Credential, Response> {
-    let item = match web.portal.get_item(&session.caller, id).await {
-        Ok(item) => item,
-        Err(e) => {
-            return Err(error_page(
-                Some(&session),
-                StatusCode::NOT_FOUND,
-                &message(&e),
-            ))
-        }
-    };
-    let app = match web.portal.app_info(&session.caller, id).await {
-        Ok(app) => app,
-        Err(e) => {
-            return Err(error_page(
-                Some(&session),
-                StatusCode::NOT_FOUND,
-                &message(&e),
-            ))
-        }
-    };
+    let (item, app) = credential_or_404(web, &session, id).await?;
     let held = match web.portal.load_member(&app.app.owner).await {
         Ok(Some(owner)) => owner.privileges,
         Ok(None) => PrivilegeSet::new(),

@@ -16,7 +16,7 @@ use keyportal_service::{AppView, ItemView};
 use crate::html::{url_encode, Html};
 use crate::keys::{slot_index, slot_number};
 use crate::layout::{date, dl, item_tabs, notice, ItemTab};
-use crate::request::{error_page, message, page, Session};
+use crate::request::{item_or_404, page, Session};
 use crate::{Routes, St};
 
 pub(crate) fn routes() -> Routes {
@@ -29,9 +29,9 @@ async fn item_page(
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let item = match web.portal.get_item(&session.caller, &id).await {
+    let item = match item_or_404(&web, &session, &id).await {
         Ok(item) => item,
-        Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),
+        Err(response) => return response,
     };
     let app = web.portal.app_info(&session.caller, &id).await.ok();
     let body = item_body(

@@ -10,7 +10,7 @@ use axum::{Form, Router};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{hidden_csrf, notice};
-use crate::request::{error_page, forbidden_csrf, message, page, redirect, Session};
+use crate::request::{forbidden_csrf, item_or_404, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St};
 use keyportal_service::ItemView;
@@ -20,9 +20,9 @@ pub(crate) fn routes() -> Routes {
 }
 
 async fn confirm(State(web): St, session: Session, Path(id): Path<String>) -> Response {
-    let item = match web.portal.get_item(&session.caller, &id).await {
+    let item = match item_or_404(&web, &session, &id).await {
         Ok(item) => item,
-        Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),
+        Err(response) => return response,
     };
     let registered = web.portal.app_info(&session.caller, &id).await.is_ok();
     render(&session, &item, registered, None, StatusCode::OK)
@@ -37,9 +37,9 @@ async fn delete(
     if !csrf_ok(&session.csrf, form.get("csrf").map(String::as_str)) {
         return forbidden_csrf(Some(&session));
     }
-    let item = match web.portal.get_item(&session.caller, &id).await {
+    let item = match item_or_404(&web, &session, &id).await {
         Ok(item) => item,
-        Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),
+        Err(response) => return response,
     };
     let registered = web.portal.app_info(&session.caller, &id).await.is_ok();
     match web.portal.delete_item(&session.caller, &id).await {

@@ -14,7 +14,9 @@ use keyportal_service::{AppView, ItemView, SlotDates};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{date, hidden_csrf, notice};
-use crate::request::{error_page, forbidden_csrf, message, page, parse_date, redirect, Session};
+use crate::request::{
+    credential_or_404, error_page, forbidden_csrf, message, page, parse_date, redirect, Session,
+};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St};
 
@@ -45,13 +47,9 @@ async fn key_confirm(
             "There is no page here.",
         );
     };
-    let item = match web.portal.get_item(&session.caller, &id).await {
-        Ok(item) => item,
-        Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),
-    };
-    let app = match web.portal.app_info(&session.caller, &id).await {
-        Ok(app) => app,
-        Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),
+    let (item, app) = match credential_or_404(&web, &session, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
     };
     let body = confirm_body(
         &session.csrf,
@@ -86,13 +84,9 @@ async fn key_action(
         );
     };
     let portal = &web.portal;
-    let item = match portal.get_item(&session.caller, &id).await {
-        Ok(item) => item,
-        Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),
-    };
-    let app = match portal.app_info(&session.caller, &id).await {
-        Ok(app) => app,
-        Err(e) => return error_page(Some(&session), StatusCode::NOT_FOUND, &message(&e)),
+    let (item, app) = match credential_or_404(&web, &session, &id).await {
+        Ok(loaded) => loaded,
+        Err(response) => return response,
     };
     let refuse = |text: String| {
         let body = confirm_body(

@@ -11,7 +11,7 @@ use keyportal_service::{AppChanges, AppView, ItemView};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{hidden_csrf, notice};
-use crate::request::{error_page, forbidden_csrf, message, page, redirect, Session};
+use crate::request::{credential_or_404, forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St, Web};
 
@@ -30,24 +30,8 @@ async fn load(
     session: Session,
     id: &str,
 ) -> Result<(Session, ItemView, AppView), Response> {
-    let item = match web.portal.get_item(&session.caller, id).await {
-        Ok(item) => item,
-        Err(e) => {
-            return Err(error_page(
-                Some(&session),
-                StatusCode::NOT_FOUND,
-                &message(&e),
-            ))
-        }
-    };
-    match web.portal.app_info(&session.caller, id).await {
-        Ok(app) => Ok((session, item, app)),
-        Err(e) => Err(error_page(
-            Some(&session),
-            StatusCode::NOT_FOUND,
-            &message(&e),
-        )),
-    }
+    let (item, app) = credential_or_404(web, &session, id).await?;
+    Ok((session, item, app))
 }
 
 fn crumbs(h: &mut Html, item: &ItemView) {

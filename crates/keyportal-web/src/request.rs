@@ -149,6 +149,33 @@ async fn session(
     }
 }
 
+/// The item a page is about, or the 404 page that says why not.
+pub(crate) async fn item_or_404(
+    web: &Web,
+    session: &Session,
+    id: &str,
+) -> Result<keyportal_service::ItemView, Response> {
+    web.portal
+        .get_item(&session.caller, id)
+        .await
+        .map_err(|e| error_page(Some(session), StatusCode::NOT_FOUND, &message(&e)))
+}
+
+/// A credential's item and registration, or the 404 page that says why not.
+pub(crate) async fn credential_or_404(
+    web: &Web,
+    session: &Session,
+    id: &str,
+) -> Result<(keyportal_service::ItemView, keyportal_service::AppView), Response> {
+    let item = item_or_404(web, session, id).await?;
+    let app = web
+        .portal
+        .app_info(&session.caller, id)
+        .await
+        .map_err(|e| error_page(Some(session), StatusCode::NOT_FOUND, &message(&e)))?;
+    Ok((item, app))
+}
+
 /// What a person reads about a refusal (never internal details).
 pub(crate) fn message(error: &ServiceError) -> String {
     use keyportal_domain::DomainError;
