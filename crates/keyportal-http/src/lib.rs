@@ -1,8 +1,10 @@
 #![recursion_limit = "256"]
 //! keyportal's HTTP layer. `wire` holds everything about the ArcGIS wire format (lenient
 //! parameter decoding, token extraction, the error envelope, `f=json|pjson`); `routes` holds
-//! one file per resource; `views` turns service results into the JSON shapes clients read.
+//! one file per resource; `views` turns service results into the JSON shapes clients read;
+//! `fast_verify` is the connection front that answers nginx's `GET /verify` before hyper.
 
+pub mod fast_verify;
 pub mod routes;
 pub mod views;
 pub mod wire;

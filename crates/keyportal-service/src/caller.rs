@@ -172,12 +172,10 @@ impl Portal {
         if token.len() > 4096 {
             return Err(ServiceError::InvalidToken);
         }
-        match self
-            .key_table
-            .resolve(token, facts.referer.as_deref(), self.now())
-        {
+        let now = self.now();
+        match self.key_table.resolve(token, facts.referer.as_deref(), now) {
             Ok(resolved) => {
-                self.check_limits(&resolved)?;
+                self.check_limits(&resolved, now)?;
                 self.count_portal_use(&resolved);
                 return Ok(Caller::Key(Box::new(resolved)));
             }

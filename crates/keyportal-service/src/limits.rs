@@ -68,13 +68,13 @@ impl Limiter {
             .collect()
     }
 
-    /// Decides one request of `key` at `now`; `month_first` is the current billing cycle's
-    /// first day.
-    fn check(&self, key: &Resolved, now: i64, month_first: UsageDay) -> Result<(), Limited> {
+    /// Decides one request of `key` at `now`; billing cycles start on `billing_start_day`.
+    fn check(&self, key: &Resolved, now: i64, billing_start_day: u8) -> Result<(), Limited> {
         let Some(limits) = self.limits_of(&key.grant.usage_key) else {
             return Ok(());
         };
         let today = day_of(now);
+        let month_first = billing_cycle_first_day(now, billing_start_day);
         let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         let c = counters
             .entry(Arc::clone(&key.grant.usage_key))
@@ -151,12 +151,20 @@ impl Limiter {
     }
 }
 
+fn billing_cycle_first_day(now: i64, billing_start_day: u8) -> UsageDay {
+    ReportPeriod::BillingCycle
+        .range(now, billing_start_day)
+        .map(|r| r.first)
+        .unwrap_or(day_of(now))
+}
+
 impl Portal {
     /// Applies the credential's limits to one request made with `key`; a refusal is counted.
-    pub(crate) fn check_limits(&self, key: &Resolved) -> ServiceResult<()> {
-        let now = self.now();
-        let month_first = self.billing_cycle_first_day(now);
-        match self.limiter.check(key, now, month_first) {
+    pub(crate) fn check_limits(&self, key: &Resolved, now: i64) -> ServiceResult<()> {
+        let billing_start_day = self
+            .billing_start
+            .load(std::sync::atomic::Ordering::Relaxed);
+        match self.limiter.check(key, now, billing_start_day) {
             Ok(()) => Ok(()),
             Err(limited) => {
                 self.usage.record(key, THROTTLED_SERVICE, now);
@@ -166,13 +174,11 @@ impl Portal {
     }
 
     fn billing_cycle_first_day(&self, now: i64) -> UsageDay {
-        let start = self
-            .billing_start
-            .load(std::sync::atomic::Ordering::Relaxed);
-        ReportPeriod::BillingCycle
-            .range(now, start)
-            .map(|r| r.first)
-            .unwrap_or(day_of(now))
+        billing_cycle_first_day(
+            now,
+            self.billing_start
+                .load(std::sync::atomic::Ordering::Relaxed),
+        )
     }
 
     /// The limits of a credential (its owner and administrators).

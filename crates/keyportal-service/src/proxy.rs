@@ -571,7 +571,7 @@ impl Portal {
             }
         }
         if let Caller::Key(key) = &caller {
-            match self.check_limits(key) {
+            match self.check_limits(key, self.now()) {
                 Ok(()) => {}
                 Err(ServiceError::RateLimited(limited)) => {
                     return Err(ProxyRefusal::RateLimited {

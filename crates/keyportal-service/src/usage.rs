@@ -289,7 +289,7 @@ impl Portal {
                 });
             }
         }
-        if let Err(ServiceError::RateLimited(limited)) = self.check_limits(&resolved) {
+        if let Err(ServiceError::RateLimited(limited)) = self.check_limits(&resolved, now) {
             return Ok(Verdict::Limited(limited));
         }
         self.usage

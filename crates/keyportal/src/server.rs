@@ -259,18 +259,8 @@ async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, mut stop: watch::Rec
     }
 }
 
-/// What happens to a request: answered on the spot, or handed to the router.
-enum Step {
-    Answered(Response),
-    Route(Request),
-}
-
-/// Whether a request takes the `/verify` fast path (see `keyportal_http::routes::verify`).
-fn is_fast_verify(request: &hyper::Request<hyper::body::Incoming>) -> bool {
-    request.uri().path() == "/verify"
-        && (request.method() == Method::GET || request.method() == Method::HEAD)
-}
-
+/// Serves one connection: the `/verify` front first (it answers nginx's `GET /verify` itself,
+/// see `keyportal_http::fast_verify`), then hyper and the router from the first other request.
 async fn serve_connection<I, S>(io: I, peer: SocketAddr, portal: Arc<Portal>, service: S)
 where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -280,30 +270,14 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
+    let Some(io) = keyportal_http::fast_verify::serve(io, &portal).await else {
+        return;
+    };
     let hyper_service =
         hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            // `GET /verify` is answered here, before the router and its layers: it is the
-            // request a busy nginx sends for every request it serves.
-            let step = if is_fast_verify(&request) {
-                let response = keyportal_http::routes::verify::answer(
-                    &portal,
-                    request.uri(),
-                    request.headers(),
-                );
-                tracing::debug!(status = response.status().as_u16(), "verify");
-                Step::Answered(response)
-            } else {
-                let mut request = request.map(axum::body::Body::new);
-                request.extensions_mut().insert(ConnectInfo(peer));
-                Step::Route(request)
-            };
-            let mut service = service.clone();
-            async move {
-                match step {
-                    Step::Answered(response) => Ok(response),
-                    Step::Route(request) => service.call(request).await,
-                }
-            }
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            service.clone().call(request)
         });
     if let Err(error) = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
         .serve_connection(TokioIo::new(io), hyper_service)

@@ -15,12 +15,16 @@ use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ORIGIN, REF
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Router;
 use keyportal_service::{Portal, Verdict, VerifyRequest};
 use serde_json::json;
 
 use crate::wire::ArcgisRequest;
 use crate::AppState;
+
+// Named once, so reading the headers does not parse the names on every request.
+const ESRI_AUTHORIZATION_HEADER: HeaderName = HeaderName::from_static("x-esri-authorization");
+const ORIGINAL_URI_HEADER: HeaderName = HeaderName::from_static("x-original-uri");
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/verify", get(verify_get).post(verify_post))
@@ -37,9 +41,13 @@ struct VerifyQuery<'q> {
 }
 
 impl<'q> VerifyQuery<'q> {
+    /// Reads `application/x-www-form-urlencoded` pairs as `form_urlencoded` does, decoding
+    /// only the names and values it keeps.
     fn parse(query: &'q str) -> VerifyQuery<'q> {
         let mut found = VerifyQuery::default();
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let name = form_decode(name);
             let slot = if name.eq_ignore_ascii_case("token") {
                 &mut found.token
             } else if name.eq_ignore_ascii_case("service") {
@@ -51,63 +59,134 @@ impl<'q> VerifyQuery<'q> {
             } else {
                 continue;
             };
-            *slot = Some(value);
+            *slot = Some(form_decode(value));
         }
         found
     }
+}
+
+/// One form-encoded name or value: `+` is a space, `%XX` a byte, invalid UTF-8 replaced.
+fn form_decode(raw: &str) -> Cow<'_, str> {
+    if !raw.bytes().any(|b| b == b'+' || b == b'%') {
+        return Cow::Borrowed(raw);
+    }
+    let spaced = raw.replace('+', " ");
+    Cow::Owned(
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 fn text<'a>(value: &'a Option<Cow<'_, str>>) -> Option<&'a str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn bearer<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    let value = headers.get(name)?.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(' ')?;
+/// The `Bearer` token of an `Authorization`-style header value.
+fn bearer(value: Option<&str>) -> Option<&str> {
+    let (scheme, token) = value?.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn header_text(headers: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<&str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
+/// The request headers `/verify` reads, borrowed from whichever parser read the request (the
+/// router's `HeaderMap` or the connection front's raw head). Absent, blank and non-ASCII values
+/// are all `None`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyHeaders<'h> {
+    pub authorization: Option<&'h str>,
+    pub esri_authorization: Option<&'h str>,
+    pub referer: Option<&'h str>,
+    pub origin: Option<&'h str>,
+    /// nginx's `X-Original-URI`: the request line `auth_request` is deciding about.
+    pub original_uri: Option<&'h str>,
 }
 
-/// nginx passes the original request line in `X-Original-URI`; a key sent as `?token=` there
-/// is found too.
-fn token_from_original_uri(headers: &HeaderMap) -> Option<Cow<'_, str>> {
-    let uri = headers.get("x-original-uri")?.to_str().ok()?;
-    let query = uri.split_once('?')?.1;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == "token")
-        .map(|(_, v)| v)
+impl<'h> VerifyHeaders<'h> {
+    /// Files one header under its field, if `/verify` reads it; the first of repeated ones wins.
+    pub fn take(&mut self, name: &[u8], value: &'h [u8]) {
+        let field = match name.len() {
+            13 if name.eq_ignore_ascii_case(b"authorization") => &mut self.authorization,
+            20 if name.eq_ignore_ascii_case(b"x-esri-authorization") => {
+                &mut self.esri_authorization
+            }
+            7 if name.eq_ignore_ascii_case(b"referer") => &mut self.referer,
+            6 if name.eq_ignore_ascii_case(b"origin") => &mut self.origin,
+            14 if name.eq_ignore_ascii_case(b"x-original-uri") => &mut self.original_uri,
+            _ => return,
+        };
+        if field.is_none() {
+            *field = header_text(value);
+        }
+    }
+
+    pub fn from_map(headers: &'h HeaderMap) -> VerifyHeaders<'h> {
+        let text = |name: &HeaderName| headers.get(name).and_then(|v| header_text(v.as_bytes()));
+        VerifyHeaders {
+            authorization: text(&AUTHORIZATION),
+            esri_authorization: text(&ESRI_AUTHORIZATION_HEADER),
+            referer: text(&REFERER),
+            origin: text(&ORIGIN),
+            original_uri: text(&ORIGINAL_URI_HEADER),
+        }
+    }
+
+    /// nginx passes the original request line in `X-Original-URI`; a key sent as `?token=`
+    /// there is found too.
+    fn token_from_original_uri(&self) -> Option<Cow<'h, str>> {
+        let query = self.original_uri?.split_once('?')?.1;
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "token")
+            .map(|(_, v)| v)
+    }
 }
 
-/// Answers `GET /verify` from the request's URI and headers. The key is taken from `token=`,
+/// A header value as text: visible ASCII, spaces and tabs only (what `HeaderValue::to_str`
+/// accepts), and not blank.
+fn header_text(value: &[u8]) -> Option<&str> {
+    // `fold` rather than `all`: no early exit, so the check runs over whole vectors.
+    let visible = value.iter().fold(true, |ok, &b| {
+        ok & ((0x20..0x7f).contains(&b) | (b == b'\t'))
+    });
+    if value.is_empty() || !visible {
+        return None;
+    }
+    std::str::from_utf8(value).ok()
+}
+
+/// Decides a `GET /verify` from its query string and headers. The key is taken from `token=`,
 /// then `X-Esri-Authorization: Bearer`, `Authorization: Bearer`, and `X-Original-URI`'s query.
-pub fn answer(portal: &Portal, uri: &Uri, headers: &HeaderMap) -> Response {
-    let query = VerifyQuery::parse(uri.query().unwrap_or(""));
+pub fn decide(portal: &Portal, query: &str, headers: &VerifyHeaders<'_>) -> Outcome {
+    let query = VerifyQuery::parse(query);
     let from_original;
     let token = match text(&query.token)
-        .or_else(|| bearer(headers, "x-esri-authorization"))
-        .or_else(|| bearer(headers, AUTHORIZATION.as_str()))
+        .or_else(|| bearer(headers.esri_authorization))
+        .or_else(|| bearer(headers.authorization))
     {
         Some(token) => Some(token),
         None => {
-            from_original = token_from_original_uri(headers);
+            from_original = headers.token_from_original_uri();
             text(&from_original)
         }
     };
     let request = VerifyRequest {
         token,
-        referer: header_text(headers, REFERER).or_else(|| header_text(headers, ORIGIN)),
+        referer: headers.referer.or(headers.origin),
         service: text(&query.service),
         privilege: text(&query.privilege),
         item: text(&query.item),
     };
-    respond(portal.verify(&request))
+    portal.verify(&request)
+}
+
+/// Answers `GET /verify` from the request's URI and headers.
+pub fn answer(portal: &Portal, uri: &Uri, headers: &HeaderMap) -> Response {
+    let outcome = decide(
+        portal,
+        uri.query().unwrap_or(""),
+        &VerifyHeaders::from_map(headers),
+    );
+    respond(&outcome)
 }
 
 async fn verify_get(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
@@ -119,7 +198,7 @@ async fn verify_post(
     headers: HeaderMap,
     request: ArcgisRequest,
 ) -> Response {
-    let from_original = token_from_original_uri(&headers);
+    let from_original = VerifyHeaders::from_map(&headers).token_from_original_uri();
     let token = request.token.as_deref().or(from_original.as_deref());
     let p = &request.params;
     let verify = VerifyRequest {
@@ -129,7 +208,142 @@ async fn verify_post(
         privilege: p.text("privilege"),
         item: p.text("item"),
     };
-    respond(state.portal.verify(&verify))
+    respond(&state.portal.verify(&verify))
+}
+
+/// What the key check decided.
+pub type Outcome = Result<Verdict, keyportal_service::ServiceError>;
+
+/// An answer before it is written out: as an axum response by [`respond`] (`POST /verify`,
+/// `GET` over HTTP/2) or as raw HTTP/1.1 by the connection front (`crate::fast_verify`).
+/// Every answer is JSON with `Cache-Control: no-store`; these are the headers that vary.
+pub struct Answer<'o> {
+    pub status: StatusCode,
+    /// Client id and owner when allowed; the reason (and the retry time) when not. Values are
+    /// visible ASCII, so either writer may copy them as they are.
+    pub headers: [Option<(&'static str, Cow<'o, str>)>; 2],
+}
+
+/// Writes the JSON body of `outcome` into `body` (cleared first) and returns the rest.
+pub fn render<'o>(outcome: &'o Outcome, body: &mut String) -> Answer<'o> {
+    body.clear();
+    match outcome {
+        Ok(Verdict::Allowed(key)) => {
+            let grant = &key.grant;
+            body.push_str("{\"allowed\":true,\"clientId\":");
+            push_json_string(body, &grant.client_id);
+            body.push_str(",\"itemId\":");
+            push_json_string(body, &grant.item_id);
+            body.push_str(",\"owner\":");
+            push_json_string(body, &grant.owner);
+            let mut number = itoa::Buffer::new();
+            body.push_str(",\"slot\":");
+            body.push_str(number.format(grant.kind.slot_number()));
+            body.push_str(",\"expires\":");
+            body.push_str(number.format(grant.expires));
+            body.push('}');
+            Answer {
+                status: StatusCode::OK,
+                headers: [
+                    Some(("x-keyportal-client-id", header_safe(&grant.client_id))),
+                    Some(("x-keyportal-owner", header_safe(&grant.owner))),
+                ],
+            }
+        }
+        Ok(Verdict::Limited(limited)) => {
+            let reason = limited.reason.as_str();
+            refusal(
+                body,
+                reason,
+                "The credential's rate limit or quota was reached.",
+                &[],
+            );
+            let seconds = (limited.retry_after_ms + 999) / 1000;
+            Answer {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                headers: [
+                    Some(("x-keyportal-reason", header_safe(reason))),
+                    Some(("retry-after", Cow::Owned(seconds.to_string()))),
+                ],
+            }
+        }
+        Ok(Verdict::Missing) => refused(
+            body,
+            StatusCode::UNAUTHORIZED,
+            "missing",
+            "No API key was sent.",
+            &[],
+        ),
+        Ok(Verdict::Invalid(denial)) => refused(
+            body,
+            StatusCode::UNAUTHORIZED,
+            denial.reason(),
+            "The API key is not valid here.",
+            &[],
+        ),
+        Ok(Verdict::Forbidden { reason, needed }) => refused(
+            body,
+            StatusCode::FORBIDDEN,
+            reason,
+            "The API key does not allow this.",
+            needed,
+        ),
+        Err(error) => {
+            let envelope = crate::wire::error_envelope(error);
+            let json =
+                json!({ "allowed": false, "reason": "bad_request", "error": envelope["error"] });
+            body.push_str(&json.to_string());
+            Answer {
+                status: StatusCode::BAD_REQUEST,
+                headers: [None, None],
+            }
+        }
+    }
+}
+
+/// A refusal: its body, and its reason in a header too (nginx can pass it on).
+fn refused<'o>(
+    body: &mut String,
+    status: StatusCode,
+    reason: &'o str,
+    message: &str,
+    needed: &[String],
+) -> Answer<'o> {
+    refusal(body, reason, message, needed);
+    Answer {
+        status,
+        headers: [Some(("x-keyportal-reason", header_safe(reason))), None],
+    }
+}
+
+/// `{"allowed":false,"message":…,"needed":[…],"reason":…}`: keys in the order `serde_json`
+/// writes them, so the body reads the same whichever path answered.
+fn refusal(body: &mut String, reason: &str, message: &str, needed: &[String]) {
+    body.push_str("{\"allowed\":false,\"message\":");
+    push_json_string(body, message);
+    body.push_str(",\"needed\":[");
+    for (at, name) in needed.iter().enumerate() {
+        if at > 0 {
+            body.push(',');
+        }
+        push_json_string(body, name);
+    }
+    body.push_str("],\"reason\":");
+    push_json_string(body, reason);
+    body.push('}');
+}
+
+/// Header values must be visible ASCII (a line break would end the header); anything else is
+/// sent as `invalid`.
+fn header_safe(text: &str) -> Cow<'_, str> {
+    if text
+        .bytes()
+        .all(|b| b == b'\t' || (0x20..0x7f).contains(&b))
+    {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Borrowed("invalid")
+    }
 }
 
 /// Appends `value` as a JSON string (quotes included).
@@ -154,97 +368,19 @@ fn push_json_string(out: &mut String, value: &str) {
     out.push('"');
 }
 
-// Named once, so answering does not parse the names on every request.
-const CLIENT_ID_HEADER: HeaderName = HeaderName::from_static("x-keyportal-client-id");
-const OWNER_HEADER: HeaderName = HeaderName::from_static("x-keyportal-owner");
-const REASON_HEADER: HeaderName = HeaderName::from_static("x-keyportal-reason");
-
-fn header_value(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
-}
-
-fn allowed(key: &keyportal_service::Resolved) -> Response {
-    let grant = &key.grant;
-    // One allocation for the body; the same fields `serde_json` would write, in this order.
-    let mut body = String::with_capacity(160 + grant.owner.len());
-    body.push_str("{\"allowed\":true,\"clientId\":");
-    push_json_string(&mut body, &grant.client_id);
-    body.push_str(",\"itemId\":");
-    push_json_string(&mut body, &grant.item_id);
-    body.push_str(",\"owner\":");
-    push_json_string(&mut body, &grant.owner);
-    body.push_str(",\"slot\":");
-    // Writing numbers into a String cannot fail.
-    let _ = write!(
-        body,
-        "{},\"expires\":{}",
-        grant.kind.slot_number(),
-        grant.expires
-    );
-    body.push('}');
-    let mut response = (StatusCode::OK, body).into_response();
+/// The answer as an axum response.
+pub fn respond(outcome: &Outcome) -> Response {
+    let mut body = String::with_capacity(192);
+    let answer = render(outcome, &mut body);
+    let mut response = (answer.status, body).into_response();
     let h = response.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(CLIENT_ID_HEADER, header_value(&grant.client_id));
-    h.insert(OWNER_HEADER, header_value(&grant.owner));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-fn respond(verdict: Result<Verdict, keyportal_service::ServiceError>) -> Response {
-    match verdict {
-        Ok(Verdict::Allowed(key)) => allowed(&key),
-        Ok(Verdict::Limited(limited)) => {
-            let mut response = deny(
-                StatusCode::TOO_MANY_REQUESTS,
-                limited.reason.as_str(),
-                "The credential's rate limit or quota was reached.",
-                &[],
-            );
-            let seconds = (limited.retry_after_ms + 999) / 1000;
-            response
-                .headers_mut()
-                .insert("retry-after", header_value(&seconds.to_string()));
-            response
-        }
-        Ok(Verdict::Missing) => deny(
-            StatusCode::UNAUTHORIZED,
-            "missing",
-            "No API key was sent.",
-            &[],
-        ),
-        Ok(Verdict::Invalid(denial)) => deny(
-            StatusCode::UNAUTHORIZED,
-            denial.reason(),
-            "The API key is not valid here.",
-            &[],
-        ),
-        Ok(Verdict::Forbidden { reason, needed }) => deny(
-            StatusCode::FORBIDDEN,
-            reason,
-            "The API key does not allow this.",
-            &needed,
-        ),
-        Err(error) => {
-            let envelope = crate::wire::ApiError(error).to_envelope();
-            (StatusCode::BAD_REQUEST, Json(json!({ "allowed": false, "reason": "bad_request", "error": envelope["error"] })))
-                .into_response()
+    for (name, value) in answer.headers.iter().flatten() {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            h.insert(HeaderName::from_static(name), value);
         }
     }
-}
-
-fn deny(status: StatusCode, reason: &str, message: &str, needed: &[String]) -> Response {
-    let mut response = (
-        status,
-        Json(json!({ "allowed": false, "reason": reason, "message": message, "needed": needed })),
-    )
-        .into_response();
-    response
-        .headers_mut()
-        .insert(REASON_HEADER, header_value(reason));
-    response
-        .headers_mut()
-        .insert("cache-control", HeaderValue::from_static("no-store"));
     response
 }
 
@@ -274,14 +410,90 @@ mod tests {
     }
 
     #[test]
+    fn form_decoding_agrees_with_form_urlencoded() {
+        for raw in [
+            "a", "a+b", "a%20b", "%C3%BC", "%FF", "%zz", "%", "+%2B+", "",
+        ] {
+            let expected = form_urlencoded::parse(format!("x={raw}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default();
+            assert_eq!(form_decode(raw), expected, "{raw:?}");
+        }
+        let q = VerifyQuery::parse("&&to%6Ben=k&=x&service");
+        assert_eq!(text(&q.token), Some("k"), "encoded names are decoded");
+        assert_eq!(text(&q.service), None);
+    }
+
+    proptest::proptest! {
+        /// The whole query reads as `form_urlencoded` reads it: the last value of each name.
+        #[test]
+        fn queries_read_as_form_urlencoded_reads_them(query in "([a-zA-Z%+=&0-9]|%[0-9A-Fa-f]{2}|token=|service=){0,30}") {
+            let mut expected_token = None;
+            let mut expected_service = None;
+            for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+                if name.eq_ignore_ascii_case("token") {
+                    expected_token = Some(value.into_owned());
+                } else if name.eq_ignore_ascii_case("service") {
+                    expected_service = Some(value.into_owned());
+                }
+            }
+            let read = VerifyQuery::parse(&query);
+            proptest::prop_assert_eq!(read.token.map(Cow::into_owned), expected_token);
+            proptest::prop_assert_eq!(read.service.map(Cow::into_owned), expected_service);
+        }
+    }
+
+    #[test]
     fn bearer_tokens_need_the_scheme() {
-        let mut headers = HeaderMap::new();
-        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer  abc "));
-        headers.insert(
-            "x-esri-authorization",
-            HeaderValue::from_static("Basic abc"),
+        assert_eq!(bearer(Some("Bearer  abc ")), Some("abc"));
+        assert_eq!(bearer(Some("bearer abc")), Some("abc"));
+        assert_eq!(bearer(Some("Basic abc")), None);
+        assert_eq!(bearer(Some("Bearer ")), None);
+        assert_eq!(bearer(None), None);
+    }
+
+    #[test]
+    fn headers_read_the_same_from_a_map_and_from_raw_bytes() {
+        let mut map = HeaderMap::new();
+        map.insert(AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        map.append(AUTHORIZATION, HeaderValue::from_static("Bearer second"));
+        map.insert(REFERER, HeaderValue::from_static("https://a.example.com/"));
+        map.insert("x-original-uri", HeaderValue::from_static("/x?token=t"));
+        map.insert(ORIGIN, HeaderValue::from_static(""));
+        let mut raw = VerifyHeaders::default();
+        raw.take(b"Authorization", b"Bearer abc");
+        raw.take(b"AUTHORIZATION", b"Bearer second");
+        raw.take(b"referer", b"https://a.example.com/");
+        raw.take(b"X-Original-URI", b"/x?token=t");
+        raw.take(b"Origin", b"");
+        raw.take(b"X-Other", b"ignored");
+        assert_eq!(VerifyHeaders::from_map(&map), raw);
+        assert_eq!(raw.authorization, Some("Bearer abc"), "the first one wins");
+        assert_eq!(raw.origin, None, "blank is absent");
+        assert_eq!(raw.token_from_original_uri().as_deref(), Some("t"));
+        let mut odd = VerifyHeaders::default();
+        odd.take(b"referer", "https://ü.example.com/".as_bytes());
+        assert_eq!(odd.referer, None, "non-ASCII values are not read");
+    }
+
+    #[test]
+    fn refusals_and_header_values_are_safe_to_write() {
+        assert_eq!(header_safe("alice"), "alice");
+        assert_eq!(header_safe("a\r\nx-injected: 1"), "invalid");
+        assert_eq!(header_safe("ü"), "invalid");
+        let mut body = String::new();
+        refusal(
+            &mut body,
+            "privilege",
+            "No \"quote\".",
+            &["a".into(), "b\\c".into()],
         );
-        assert_eq!(bearer(&headers, "authorization"), Some("abc"));
-        assert_eq!(bearer(&headers, "x-esri-authorization"), None);
+        let parsed: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            parsed,
+            json!({"allowed": false, "message": "No \"quote\".", "needed": ["a", "b\\c"], "reason": "privilege"})
+        );
+        assert_eq!(body, parsed.to_string(), "the same bytes serde_json writes");
     }
 }

@@ -35,53 +35,54 @@ fn envelope(code: u16, message_code: Option<&str>, message: &str, details: &[Str
 impl ApiError {
     /// The envelope for this error (the mapping pinned by the tests below).
     pub fn to_envelope(&self) -> Value {
-        match &self.0 {
-            ServiceError::Domain(DomainError::Invalid { message, details }) => {
-                envelope(400, None, message, details)
-            }
-            ServiceError::Domain(e @ DomainError::ItemNotFound) => {
-                envelope(400, Some("CONT_0001"), &e.to_string(), &[])
-            }
-            ServiceError::Domain(DomainError::NotFound(message)) => {
-                envelope(400, None, message, &[])
-            }
-            ServiceError::Domain(e @ DomainError::Forbidden { details }) => {
-                envelope(403, Some("GWM_0003"), &e.to_string(), details)
-            }
-            ServiceError::Domain(DomainError::Conflict(message)) => {
-                envelope(409, None, message, &[])
-            }
-            ServiceError::InvalidToken => {
-                envelope(498, None, "Invalid token.", &["Invalid token.".to_string()])
-            }
-            ServiceError::TokenRequired => envelope(
-                499,
-                Some("GWM_0003"),
-                "Token Required",
-                &["Token Required".to_string()],
-            ),
-            ServiceError::RateLimited(limited) => envelope(
-                429,
-                None,
-                "Rate limit exceeded.",
-                &[
-                    format!(
-                        "The credential's limit '{}' was reached.",
-                        limited.reason.as_str()
-                    ),
-                    format!(
-                        "Retry after {} seconds.",
-                        (limited.retry_after_ms + 999) / 1000
-                    ),
-                ],
-            ),
-            ServiceError::Internal(_) => envelope(
-                500,
-                None,
-                "An internal error occurred. The server log has the details.",
-                &[],
-            ),
+        error_envelope(&self.0)
+    }
+}
+
+/// The ArcGIS error envelope for a service error.
+pub fn error_envelope(error: &ServiceError) -> Value {
+    match error {
+        ServiceError::Domain(DomainError::Invalid { message, details }) => {
+            envelope(400, None, message, details)
         }
+        ServiceError::Domain(e @ DomainError::ItemNotFound) => {
+            envelope(400, Some("CONT_0001"), &e.to_string(), &[])
+        }
+        ServiceError::Domain(DomainError::NotFound(message)) => envelope(400, None, message, &[]),
+        ServiceError::Domain(e @ DomainError::Forbidden { details }) => {
+            envelope(403, Some("GWM_0003"), &e.to_string(), details)
+        }
+        ServiceError::Domain(DomainError::Conflict(message)) => envelope(409, None, message, &[]),
+        ServiceError::InvalidToken => {
+            envelope(498, None, "Invalid token.", &["Invalid token.".to_string()])
+        }
+        ServiceError::TokenRequired => envelope(
+            499,
+            Some("GWM_0003"),
+            "Token Required",
+            &["Token Required".to_string()],
+        ),
+        ServiceError::RateLimited(limited) => envelope(
+            429,
+            None,
+            "Rate limit exceeded.",
+            &[
+                format!(
+                    "The credential's limit '{}' was reached.",
+                    limited.reason.as_str()
+                ),
+                format!(
+                    "Retry after {} seconds.",
+                    (limited.retry_after_ms + 999) / 1000
+                ),
+            ],
+        ),
+        ServiceError::Internal(_) => envelope(
+            500,
+            None,
+            "An internal error occurred. The server log has the details.",
+            &[],
+        ),
     }
 }
 

@@ -5,7 +5,7 @@ mod params;
 mod reply;
 mod request;
 
-pub use error::ApiError;
+pub use error::{error_envelope, ApiError};
 pub use params::Params;
 pub use reply::Reply;
 pub use request::ArcgisRequest;
