@@ -23,6 +23,7 @@
 # Installs nginx and wrk from Debian when missing (root). Builds the release binary
 # (cargo build --release -p keyportal) unless KEYPORTAL_BIN names one. Knobs:
 # BENCH_DURATION (10s), BENCH_CONNECTIONS (32), BENCH_KEYS (100000), BENCH_IDLE_DURATION (5s),
+# BENCH_ROUNDS (3: (a) and (b) are measured in turns this many times; the ratio is the median),
 # BENCH_PROFILE (1), BENCH_KEEP_TMP (keep the temporary directory).
 # Exits non-zero when a set-up or sanity check fails or wrk saw errors; missing a target is
 # reported, not a failure.
@@ -36,6 +37,7 @@ LOG_TAG=bench
 DURATION=${BENCH_DURATION:-10s}
 CONNECTIONS=${BENCH_CONNECTIONS:-32}
 IDLE_DURATION=${BENCH_IDLE_DURATION:-5s}
+ROUNDS=${BENCH_ROUNDS:-3}
 NKEYS=${BENCH_KEYS:-100000}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 WRK_CPU=${BENCH_WRK_CPU:-1}
@@ -286,9 +288,8 @@ wait_for nginx "$NGINX_PID" "$NA/error.log" curl -sS -o /dev/null --max-time 2 "
 expect_status "nginx map: a key from the map" 200 -H "X-Api-Key: $MAP_KEY" "http://127.0.0.1:$NA_PORT/verify"
 expect_status "nginx map: an unknown key" 401 -H "X-Api-Key: AAPKnot-in-the-map" "http://127.0.0.1:$NA_PORT/verify"
 wrk_lua "$WORK/a.lua" GET X-Api-Key "$MAP_KEY"
-measure "(a) nginx map, c$CONNECTIONS" "http://127.0.0.1:$NA_PORT/verify" "$WORK/a.lua" "$CONNECTIONS" "$DURATION"
-measure "(a) nginx map, c1 (idle latency)" "http://127.0.0.1:$NA_PORT/verify" "$WORK/a.lua" 1 "$IDLE_DURATION"
-stop_pid "$NGINX_PID"
+NA_PID=$NGINX_PID
+note "nginx (a) stays up: it is measured in turns with keyportal (b) below"
 
 # ---------------------------------------------------------------------------- (b) keyportal
 printf '\n== (b) keyportal /verify: %s legacy keys + 1 referrer-restricted API key\n' "$NKEYS"
@@ -310,8 +311,16 @@ expect_status "verify: key + matching Referer" 200 -H "Authorization: Bearer $KE
 expect_status "verify: key + other Referer" 401 -H "Authorization: Bearer $KEY" -H "Referer: https://evil.example.org/" "$VERIFY"
 expect_status "verify: a legacy key from the import" 200 -H "Authorization: Bearer $MAP_KEY" "$VERIFY"
 wrk_lua "$WORK/b.lua" GET Authorization "Bearer $KEY" Referer "$SITE"
-measure "(b) keyportal verify, c$CONNECTIONS" "$VERIFY" "$WORK/b.lua" "$CONNECTIONS" "$DURATION"
+# (a) and (b) in turns, ROUNDS times: this machine's speed drifts over minutes, so each
+# round's ratio compares two runs a few seconds apart, and the summary takes the median.
+printf '\n== (a) and (b) in turns, %s rounds\n' "$ROUNDS"
+for round in $(seq 1 "$ROUNDS"); do
+  measure "(a) nginx map, c$CONNECTIONS #$round" "http://127.0.0.1:$NA_PORT/verify" "$WORK/a.lua" "$CONNECTIONS" "$DURATION"
+  measure "(b) keyportal verify, c$CONNECTIONS #$round" "$VERIFY" "$WORK/b.lua" "$CONNECTIONS" "$DURATION"
+done
+measure "(a) nginx map, c1 (idle latency)" "http://127.0.0.1:$NA_PORT/verify" "$WORK/a.lua" 1 "$IDLE_DURATION"
 measure "(b) keyportal verify, c1 (idle latency)" "$VERIFY" "$WORK/b.lua" 1 "$IDLE_DURATION"
+stop_pid "$NA_PID"
 wrk_lua "$WORK/b2.lua" GET Authorization "Bearer $MAP_KEY"
 measure "(b2) keyportal verify, a legacy key, c$CONNECTIONS" "$VERIFY" "$WORK/b2.lua" "$CONNECTIONS" "$DURATION"
 BENCH_ITEM=$KEY_ITEM B_KEY=$KEY
@@ -465,16 +474,22 @@ for r in "${ROWS[@]}"; do
   IFS='|' read -r label rps p50 p90 p99 max <<<"$r"
   printf '| %-52s | %9s | %6s | %6s | %6s | %7s |\n' "$label" "$rps" "$p50" "$p90" "$p99" "$max"
 done
-a_rps=$(row_field "(a) nginx map, c$CONNECTIONS" 1)
-b_rps=$(row_field "(b) keyportal verify, c$CONNECTIONS" 1)
-a_p99=$(row_field "(a) nginx map, c$CONNECTIONS" 4)
-b_p99=$(row_field "(b) keyportal verify, c$CONNECTIONS" 4)
-"$PYTHON" - "$a_rps" "$b_rps" "$a_p99" "$b_p99" <<'PY'
-import sys
-a, b, ap, bp = (float(x) for x in sys.argv[1:])
-r = b / a
-print(f"\n(b)/(a) req/s: {r:.2f}x  (target >= 0.90x: {'met' if r >= 0.9 else 'NOT met'})")
-print(f"p99: (a) {ap:.0f} µs, (b) {bp:.0f} µs, (b)/(a) {bp / ap:.2f}x  (target (b) p99 < 1000 µs: {'met' if bp < 1000 else 'NOT met'})")
+printf '%s\n' "${ROWS[@]}" >"$WORK/rows.txt"
+"$PYTHON" - "$WORK/rows.txt" "$CONNECTIONS" <<'PY'
+import statistics, sys
+rows = [line.rstrip("\n").split("|") for line in open(sys.argv[1]) if line.strip()]
+c = sys.argv[2]
+def rounds(prefix):
+    return [(float(r[1]), float(r[4])) for r in rows if r[0].rstrip("*").startswith(prefix + " #")]
+a, b = rounds(f"(a) nginx map, c{c}"), rounds(f"(b) keyportal verify, c{c}")
+print()
+for i, ((ar, ap), (br, bp)) in enumerate(zip(a, b), 1):
+    print(f"round {i}: (b)/(a) req/s {br / ar:.2f}x   p99 (a) {ap:.0f} µs, (b) {bp:.0f} µs")
+ratio = statistics.median(br / ar for (ar, _), (br, _) in zip(a, b))
+bp99 = statistics.median(bp for _, bp in b)
+ap99 = statistics.median(ap for _, ap in a)
+print(f"(b)/(a) req/s, median of {len(b)} rounds: {ratio:.2f}x  (target >= 0.90x: {'met' if ratio >= 0.9 else 'NOT met'})")
+print(f"p99, median of {len(b)} rounds: (a) {ap99:.0f} µs, (b) {bp99:.0f} µs  (target (b) p99 < 1000 µs: {'met' if bp99 < 1000 else 'NOT met'}; rounds under 1 ms: {sum(bp < 1000 for _, bp in b)} of {len(b)})")
 PY
 if [ "$PROXY_STATUS" = measured ]; then
   c0=$(row_field "(c0)" 1) c=$(row_field "(c) through" 1)

@@ -29,12 +29,32 @@ struct CountKey {
     service: Arc<str>,
 }
 
-/// In-memory counters. One short lock per counted request; the first count of a service
-/// name interns it, later ones only clone `Arc`s. The maps hash with foldhash (randomly
-/// seeded per process): counting runs on every key request, where SipHash was most of its cost.
+/// A [`CountKey`] borrowed from a request, to find its counter without building the key.
+/// Same fields in the same order, so it hashes as the key does.
+#[derive(Hash)]
+struct CountProbe<'a> {
+    day: UsageDay,
+    client: &'a str,
+    slot: u8,
+    service: &'a str,
+}
+
+impl hashbrown::Equivalent<CountKey> for CountProbe<'_> {
+    fn equivalent(&self, key: &CountKey) -> bool {
+        self.day == key.day
+            && self.slot == key.slot
+            && self.client == &*key.client
+            && self.service == &*key.service
+    }
+}
+
+/// In-memory counters behind one short lock. A count that already has its counter is found
+/// with a borrowed probe (no `Arc` touched); the first count of a (day, key, service) builds
+/// the key, interning the service name. The map hashes with foldhash (randomly seeded per
+/// process): counting runs on every key request, where SipHash was most of its cost.
 #[derive(Debug, Default)]
 pub struct UsageMeter {
-    counts: Mutex<HashMap<CountKey, u64, foldhash::fast::RandomState>>,
+    counts: Mutex<hashbrown::HashMap<CountKey, u64, foldhash::fast::RandomState>>,
     services: Mutex<HashMap<String, Arc<str>, foldhash::fast::RandomState>>,
 }
 
@@ -51,18 +71,24 @@ impl UsageMeter {
 
     /// Counts one use of a key for `service` on the day of `now`.
     pub fn record(&self, key: &Resolved, service: &str, now: i64) {
-        let count_key = CountKey {
+        let probe = CountProbe {
             day: day_of(now),
-            client: Arc::clone(&key.grant.usage_key),
+            client: &key.grant.usage_key,
             slot: key.grant.kind.slot_number(),
+            service,
+        };
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = counts.get_mut(&probe) {
+            *count += 1;
+            return;
+        }
+        let first = CountKey {
+            day: probe.day,
+            client: Arc::clone(&key.grant.usage_key),
+            slot: probe.slot,
             service: self.service(service),
         };
-        *self
-            .counts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(count_key)
-            .or_insert(0) += 1;
+        counts.insert(first, 1);
     }
 
     /// Takes every count (to write them).
@@ -394,6 +420,35 @@ impl Portal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn a_probe_hashes_and_compares_as_its_key() {
+        let state = foldhash::fast::RandomState::default();
+        let key = CountKey {
+            day: 20_000,
+            client: Arc::from("cid"),
+            slot: 2,
+            service: Arc::from("geocode"),
+        };
+        let probe = |day, client, slot, service| CountProbe {
+            day,
+            client,
+            slot,
+            service,
+        };
+        let same = probe(20_000, "cid", 2, "geocode");
+        assert_eq!(state.hash_one(&same), state.hash_one(&key));
+        assert!(hashbrown::Equivalent::equivalent(&same, &key));
+        for other in [
+            probe(20_001, "cid", 2, "geocode"),
+            probe(20_000, "cie", 2, "geocode"),
+            probe(20_000, "cid", 1, "geocode"),
+            probe(20_000, "cid", 2, "geocodf"),
+        ] {
+            assert!(!hashbrown::Equivalent::equivalent(&other, &key));
+        }
+    }
 
     #[test]
     fn csv_fields_are_quoted_and_guarded_against_formulas() {

@@ -171,6 +171,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
                     continue;
                 }
             };
+            // Answers are written whole; Nagle's algorithm would only hold small ones back.
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "TCP_NODELAY not set");
+            }
             let service = service.clone();
             let acceptor = acceptor.clone();
             let portal = portal_for_connections.clone();
