@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use keyportal_domain::api_key::{is_legacy_key, key_hash, parse_api_key, KeyFormatError, KeySlot};
 use keyportal_domain::credential::{AppRegistration, AppToken};
@@ -61,6 +61,8 @@ pub struct Grant {
     pub usage_key: Arc<str>,
     last_used: AtomicI64,
     flushed: AtomicI64,
+    /// Whether the grant is in the table's list of keys used since the last flush.
+    listed: AtomicBool,
 }
 
 /// What the table knows of a credential's owner, so a demotion applies at once.
@@ -148,6 +150,9 @@ struct TableState {
 #[derive(Default)]
 pub struct KeyTable {
     state: RwLock<TableState>,
+    /// API key grants used since the last `take_key_uses`, each once: the flush visits these,
+    /// not the whole table (which may hold a hundred thousand keys).
+    used: Mutex<Vec<Arc<Grant>>>,
 }
 
 fn digest_from_hex(hex_hash: &str) -> Option<[u8; 32]> {
@@ -246,7 +251,18 @@ impl KeyTable {
         if owner.disabled {
             return Err(Denial::OwnerInactive);
         }
-        grant.last_used.fetch_max(now, Ordering::Relaxed);
+        // SeqCst (free on x86 for these): a use the flush's unlisting misses is one whose
+        // `last_used` the flush reads.
+        grant.last_used.fetch_max(now, Ordering::SeqCst);
+        if matches!(grant.kind, GrantKind::ApiKey(_))
+            && !grant.listed.load(Ordering::SeqCst)
+            && !grant.listed.swap(true, Ordering::SeqCst)
+        {
+            self.used
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Arc::clone(grant));
+        }
         Ok(Resolved {
             grant: Arc::clone(grant),
             owner: Arc::clone(owner),
@@ -277,6 +293,7 @@ impl KeyTable {
             usage_key: Arc::from(app.client_id.as_str()),
             last_used: AtomicI64::new(last_used),
             flushed: AtomicI64::new(last_used),
+            listed: AtomicBool::new(false),
         };
         let mut entries: Vec<([u8; 32], Grant)> = Vec::new();
         for (slot, state) in [KeySlot::One, KeySlot::Two]
@@ -330,6 +347,7 @@ impl KeyTable {
                     usage_key: Arc::from(key.item_id.as_str()),
                     last_used: AtomicI64::new(key.last_used),
                     flushed: AtomicI64::new(key.last_used),
+                    listed: AtomicBool::new(false),
                 }),
             );
             state.by_item.insert(key.item_id.clone(), vec![digest]);
@@ -405,13 +423,15 @@ impl KeyTable {
 
     /// Slot uses since the previous call, for the batched `last_used` write.
     pub fn take_key_uses(&self) -> Vec<KeyUse> {
-        let state = self.read();
-        let mut uses = Vec::new();
-        for grant in state.grants.values() {
+        let used = std::mem::take(&mut *self.used.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut uses = Vec::with_capacity(used.len());
+        for grant in used {
+            // Unlisted before reading `last_used`: a use from now on lists the grant again.
+            grant.listed.store(false, Ordering::SeqCst);
             let GrantKind::ApiKey(slot) = grant.kind else {
                 continue;
             };
-            let last = grant.last_used.load(Ordering::Relaxed);
+            let last = grant.last_used.load(Ordering::SeqCst);
             if last > grant.flushed.swap(last, Ordering::Relaxed) {
                 uses.push(KeyUse {
                     client_id: grant.client_id.clone(),

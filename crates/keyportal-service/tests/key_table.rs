@@ -169,4 +169,13 @@ fn key_uses_are_reported_once_per_flush() {
     assert_eq!(uses.len(), 1);
     assert_eq!((uses[0].slot, uses[0].when), (2, NOW + 9));
     assert!(table.take_key_uses().is_empty());
+    // Used again after a flush: reported again, once.
+    table.resolve(key.expose(), None, NOW + 20).expect("ok");
+    let uses = table.take_key_uses();
+    assert_eq!((uses.len(), uses[0].when), (1, NOW + 20));
+    // A use whose grant was replaced before the flush (an edit of the credential) still counts.
+    table.resolve(key.expose(), None, NOW + 30).expect("ok");
+    table.put_app(&a, &[]);
+    let uses = table.take_key_uses();
+    assert_eq!((uses.len(), uses[0].when), (1, NOW + 30));
 }
