@@ -2,10 +2,12 @@
 //! `auth_request` target. Real HTTP statuses (not the Sharing envelope): 200 allowed,
 //! 401 no or invalid key, 403 valid key without the privilege, 429 over a limit, 400 bad input.
 //!
-//! `GET /verify` is the hot path behind a busy nginx, so [`answer`] reads only the query and
-//! a few headers, borrowing them, and writes the answer by hand; the server calls it before
-//! the router and its layers (no CORS: `/verify` is for servers, not browsers). `POST
-//! /verify` (a form body) goes through the generic request extractor.
+//! `GET /verify` is the hot path behind a busy nginx: [`decide`] reads only the query and a
+//! few headers, borrowed ([`VerifyHeaders`]), and [`render`] writes the answer by hand. Over
+//! HTTP/1 the connection front (`crate::fast_verify`) calls both before hyper and the router
+//! (no CORS: `/verify` is for servers, not browsers); the routes here serve `POST /verify` (a
+//! form body, through the generic request extractor) and `GET` on a connection the front has
+//! handed over, with the same answer.
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -180,7 +182,7 @@ pub fn decide(portal: &Portal, query: &str, headers: &VerifyHeaders<'_>) -> Outc
 }
 
 /// Answers `GET /verify` from the request's URI and headers.
-pub fn answer(portal: &Portal, uri: &Uri, headers: &HeaderMap) -> Response {
+fn answer(portal: &Portal, uri: &Uri, headers: &HeaderMap) -> Response {
     let outcome = decide(
         portal,
         uri.query().unwrap_or(""),
@@ -215,7 +217,7 @@ async fn verify_post(
 pub type Outcome = Result<Verdict, keyportal_service::ServiceError>;
 
 /// An answer before it is written out: as an axum response by [`respond`] (`POST /verify`,
-/// `GET` over HTTP/2) or as raw HTTP/1.1 by the connection front (`crate::fast_verify`).
+/// `GET` after a hand-over) or as raw HTTP/1.1 by the connection front (`crate::fast_verify`).
 /// Every answer is JSON with `Cache-Control: no-store`; these are the headers that vary.
 pub struct Answer<'o> {
     pub status: StatusCode,
