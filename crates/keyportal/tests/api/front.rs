@@ -83,8 +83,9 @@ fn verify_head(method: &str, key: &str, extra: &str) -> String {
     )
 }
 
-async fn server_with_key() -> (TestServer, String, String) {
-    let s = TestServer::start(Backend::Sqlite, false)
+/// A server (SQLite) and a geocoding key for `https://*.example.com`: (server, client id, key).
+async fn server_with_key(https: bool) -> (TestServer, String, String) {
+    let s = TestServer::start(Backend::Sqlite, https)
         .await
         .expect("sqlite server");
     let admin = s.admin_token().await;
@@ -106,7 +107,7 @@ async fn connect(s: &TestServer) -> TcpStream {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pipelined_verify_requests_then_another_request_on_one_connection() {
-    let (s, client_id, key) = server_with_key().await;
+    let (s, client_id, key) = server_with_key(false).await;
     let mut socket = connect(&s).await;
     // Three requests in one write: two the front answers, then one it hands to hyper.
     let requests = format!(
@@ -153,7 +154,7 @@ async fn pipelined_verify_requests_then_another_request_on_one_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http10_as_nginx_sends_it_is_answered_and_closed() {
-    let (s, client_id, key) = server_with_key().await;
+    let (s, client_id, key) = server_with_key(false).await;
     let mut socket = connect(&s).await;
     let head = format!(
         "GET /verify?service=geocode HTTP/1.0\r\nHost: kp\r\nConnection: close\r\n\
@@ -175,7 +176,7 @@ async fn http10_as_nginx_sends_it_is_answered_and_closed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_head_in_pieces_and_refusals_read_the_same_as_through_the_router() {
-    let (s, _, key) = server_with_key().await;
+    let (s, _, key) = server_with_key(false).await;
     let mut socket = connect(&s).await;
     let head = verify_head("GET", &key, "X-Extra: 1\r\n");
     for piece in [&head[..7], &head[7..60], &head[60..]] {
@@ -214,21 +215,12 @@ async fn a_head_in_pieces_and_refusals_read_the_same_as_through_the_router() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_over_https_goes_through_the_front_too() {
-    let s = TestServer::start(Backend::Sqlite, true)
-        .await
-        .expect("sqlite server");
-    let admin = s.admin_token().await;
-    let (_, client_id, key) = key_with(
-        &s,
-        &admin,
-        &["premium:user:geocode:temporary".to_string()],
-        &[],
-    )
-    .await;
+    let (s, client_id, key) = server_with_key(true).await;
     for _ in 0..3 {
         let answer = s
             .client
             .get(format!("{}/verify?service=geocode&token={key}", s.url))
+            .header("Referer", "https://maps.example.com/")
             .send()
             .await
             .unwrap();
