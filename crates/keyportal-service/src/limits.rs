@@ -151,6 +151,7 @@ impl Limiter {
     }
 }
 
+/// The first day of the billing cycle `now` is in.
 fn billing_cycle_first_day(now: i64, billing_start_day: u8) -> UsageDay {
     ReportPeriod::BillingCycle
         .range(now, billing_start_day)
@@ -171,14 +172,6 @@ impl Portal {
                 Err(ServiceError::RateLimited(limited))
             }
         }
-    }
-
-    fn billing_cycle_first_day(&self, now: i64) -> UsageDay {
-        billing_cycle_first_day(
-            now,
-            self.billing_start
-                .load(std::sync::atomic::Ordering::Relaxed),
-        )
     }
 
     /// The limits of a credential (its owner and administrators).
@@ -228,7 +221,11 @@ impl Portal {
     pub async fn refresh_quota_usage(&self) -> ServiceResult<()> {
         let now = self.now();
         let today = day_of(now);
-        let month_first = self.billing_cycle_first_day(now);
+        let month_first = billing_cycle_first_day(
+            now,
+            self.billing_start
+                .load(std::sync::atomic::Ordering::Relaxed),
+        );
         for client_id in self.limiter.limited_clients() {
             let range = keyportal_domain::usage::DayRange {
                 first: month_first.min(today),
