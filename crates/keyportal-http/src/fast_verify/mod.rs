@@ -5,14 +5,19 @@
 //! anything else (another path or method, a body, an upgrade, HTTP/2, a malformed or oversized
 //! head) the connection goes to hyper and the router for good, with the bytes already read.
 //! So the front answers only what it fully understands, and every error answer is hyper's.
+//! It closes idle connections and heads that do not end in time (slow-loris clients); one
+//! timer per connection, re-armed only when it fires, so answering sets no timer.
 
 mod date;
 mod head;
 mod prefixed;
 mod write;
 
+use std::time::Duration;
+
 use keyportal_service::Portal;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
 
 pub use head::{next_request, Next, VerifyHead, MAX_HEAD};
 pub use prefixed::Prefixed;
@@ -23,6 +28,12 @@ use write::write_answer;
 
 /// How much is read at a time (nginx's verify heads are a few hundred bytes).
 const READ_SIZE: usize = 4096;
+/// A connection that sends nothing for this long (at most twice as long: the timer is re-armed
+/// lazily, not per request) is closed. nginx closes idle upstream connections after 60 s
+/// itself, so it never sends on a connection keyportal is closing.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// A head that has begun must end within this long, however slowly its bytes trickle in.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Answers the connection's `/verify` requests until it closes (`None`) or carries another
 /// request (`Some`: the connection, to be served by hyper from that request on).
@@ -34,6 +45,12 @@ where
     let mut output: Vec<u8> = Vec::new();
     let mut body = String::new();
     let mut date = DateHeader::new();
+    // One timer per connection, re-armed only when it fires: reads count as activity.
+    let timer = tokio::time::sleep(IDLE_TIMEOUT);
+    tokio::pin!(timer);
+    let mut reads: u64 = 0;
+    let mut reads_when_armed: u64 = 0;
+    let mut head_deadline: Option<Instant> = None;
     loop {
         // Answer every complete request read so far (pipelined ones in order).
         let mut start = 0;
@@ -69,12 +86,139 @@ where
         if handover {
             return Some(Prefixed::new(input, io));
         }
+        if input.is_empty() {
+            head_deadline = None;
+        } else if head_deadline.is_none() {
+            // A head has begun (rare: heads usually arrive whole): it gets HEAD_TIMEOUT.
+            let deadline = Instant::now() + HEAD_TIMEOUT;
+            head_deadline = Some(deadline);
+            if deadline < timer.deadline() {
+                timer.as_mut().reset(deadline);
+            }
+        }
         if input.capacity() - input.len() < READ_SIZE / 2 {
             input.reserve(READ_SIZE);
         }
-        match io.read_buf(&mut input).await {
-            Ok(0) | Err(_) => return None,
-            Ok(_) => {}
+        loop {
+            tokio::select! {
+                biased;
+                read = io.read_buf(&mut input) => match read {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {
+                        reads += 1;
+                        break;
+                    }
+                },
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if head_deadline.is_some_and(|deadline| now >= deadline) {
+                        tracing::debug!("closing a connection whose head did not end in time");
+                        return None;
+                    }
+                    if reads == reads_when_armed {
+                        tracing::debug!("closing an idle connection");
+                        return None;
+                    }
+                    reads_when_armed = reads;
+                    let next = head_deadline.map_or(now + IDLE_TIMEOUT, |deadline| deadline.min(now + IDLE_TIMEOUT));
+                    timer.as_mut().reset(next);
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use keyportal_service::{PortalSettings, Sealer, SystemClock};
+    use keyportal_store::{DatabaseUrl, SqlStore};
+    use tokio::io::DuplexStream;
+
+    use super::*;
+
+    /// A portal (its store is never read here: the requests below carry no key).
+    async fn portal(dir: &tempfile::TempDir) -> Portal {
+        let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir.path()))
+            .await
+            .expect("store");
+        Portal::new(
+            Arc::new(store),
+            Arc::new(SystemClock),
+            PortalSettings::default(),
+            Sealer::new([7u8; 32]),
+        )
+    }
+
+    /// Serves `server` until the front lets go; returns when, in (paused) time since `started`.
+    async fn served_for(portal: &Portal, server: DuplexStream, started: Instant) -> Duration {
+        assert!(
+            serve(server, portal).await.is_none(),
+            "no hand-over expected"
+        );
+        started.elapsed()
+    }
+
+    /// Tokio's timers fire on whole milliseconds, rounded up.
+    fn assert_about(took: Duration, expected: Duration) {
+        assert!(
+            took >= expected && took <= expected + Duration::from_millis(50),
+            "{took:?}, expected {expected:?}"
+        );
+    }
+
+    const MISSING_KEY: &[u8] = b"GET /verify HTTP/1.1\r\nHost: kp\r\n\r\n";
+
+    #[tokio::test]
+    async fn idle_connections_and_slow_heads_are_closed_but_busy_ones_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let portal = portal(&dir).await;
+        tokio::time::pause();
+
+        // Idle from the start: closed after IDLE_TIMEOUT (the timer's first firing).
+        let (_client, server) = tokio::io::duplex(4096);
+        let took = served_for(&portal, server, Instant::now()).await;
+        assert_about(took, IDLE_TIMEOUT);
+
+        // A head trickling in a byte every 10 s: closed HEAD_TIMEOUT after it began.
+        let (mut client, server) = tokio::io::duplex(4096);
+        let trickle = tokio::spawn(async move {
+            for &byte in b"GET /verify HTTP/1.1\r\nHost: kp\r\n" {
+                if client.write_all(&[byte]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(10)).await;
+            }
+        });
+        let took = served_for(&portal, server, Instant::now()).await;
+        assert_about(took, HEAD_TIMEOUT);
+        trickle.await.unwrap();
+
+        // A request every 100 s for 500 s: answered each time, then closed once idle.
+        let (mut client, server) = tokio::io::duplex(4096);
+        let started = Instant::now();
+        let asking = tokio::spawn(async move {
+            let mut answers = 0;
+            for _ in 0..5 {
+                tokio::time::sleep(Duration::from_secs(100)).await;
+                client.write_all(MISSING_KEY).await.unwrap();
+                let mut answer = [0u8; 512];
+                let n = client.read(&mut answer).await.unwrap();
+                assert!(answer[..n].starts_with(b"HTTP/1.1 401 "));
+                answers += 1;
+            }
+            // Stay open, silent, until the server closes.
+            let mut rest = Vec::new();
+            client.read_to_end(&mut rest).await.unwrap();
+            answers
+        });
+        let took = served_for(&portal, server, started).await;
+        assert_eq!(asking.await.unwrap(), 5);
+        assert!(
+            took >= Duration::from_secs(500) + IDLE_TIMEOUT
+                && took <= Duration::from_secs(500) + 2 * IDLE_TIMEOUT,
+            "closed {took:?} after it began"
+        );
     }
 }
