@@ -3,6 +3,7 @@
 //! depends on time takes `now` (epoch milliseconds) as a parameter.
 
 pub mod api_key;
+pub mod authz;
 pub mod credential;
 pub mod error;
 

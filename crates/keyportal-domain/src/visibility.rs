@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::authz::CallerKind;
 use crate::group::{Group, GroupAccess};
 use crate::item::{Item, ItemAccess};
 use crate::privilege::{names, PrivilegeSet};
@@ -9,6 +10,8 @@ use crate::privilege::{names, PrivilegeSet};
 /// The caller as the visibility rules see it. Anonymous callers have no username and no org.
 #[derive(Debug, Clone, Default)]
 pub struct Viewer {
+    pub kind: CallerKind,
+    /// The member, or the owner a personal key acts as; `None` for everyone else.
     pub username: Option<String>,
     pub org_id: Option<String>,
     pub privileges: PrivilegeSet,
@@ -95,8 +98,15 @@ pub fn can_share_item_with_groups(viewer: &Viewer, item: &Item) -> bool {
 }
 
 /// Public groups to all; org groups to org members; private groups to members; all groups of
-/// the org to administrators who may view groups.
+/// the org to administrators who may view groups. A key sees past public groups only through a
+/// privilege that covers groups (design §2.10).
 pub fn can_view_group(viewer: &Viewer, group: &Group) -> bool {
+    if viewer.kind.is_key() {
+        return group.access == GroupAccess::Public
+            || (viewer.in_org(&group.org_id)
+                && (viewer.has(names::ADMIN_VIEW_GROUPS)
+                    || (group.access == GroupAccess::Org && viewer.has(names::VIEW_ORG_GROUPS))));
+    }
     group.access == GroupAccess::Public
         || viewer.group_ids.contains(&group.id)
         || (viewer.in_org(&group.org_id)
@@ -138,6 +148,7 @@ mod tests {
 
     fn viewer(name: &str, org: &str, privileges: &[&str], groups: &[&str]) -> Viewer {
         Viewer {
+            kind: CallerKind::Member,
             username: Some(name.into()),
             org_id: Some(org.into()),
             privileges: privileges.iter().copied().collect(),
@@ -150,6 +161,7 @@ mod tests {
     fn keys_read_public_items_and_granted_items_their_owner_still_owns() {
         let it = item(ItemAccess::Org);
         let mut key = viewer("owner", "org1", &[names::VIEW_ORG_ITEMS], &[]);
+        key.kind = CallerKind::PersonalKey;
         key.key_scope = Some(KeyScope {
             owner: "owner".into(),
             items: vec![],

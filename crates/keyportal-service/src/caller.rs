@@ -1,5 +1,6 @@
 //! Who is calling: resolving a bearer token to a member, and what the caller may do.
 
+use keyportal_domain::authz::{authorize, CallerKind, Denial, Operation};
 use keyportal_domain::group::MemberType;
 use keyportal_domain::privilege::{PrivilegeSet, CATALOG};
 use keyportal_domain::role::{built_in_role, Role};
@@ -9,7 +10,7 @@ use keyportal_domain::visibility::{KeyScope, Viewer};
 use keyportal_domain::DomainError;
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::key_table::{KeyTable, Resolved};
+use crate::key_table::{GrantKind, KeyTable, Resolved};
 use crate::Portal;
 
 /// Facts about the request that token rules depend on.
@@ -65,6 +66,7 @@ impl Caller {
         match self {
             Caller::Anonymous => Viewer::anonymous(),
             Caller::Member(m) => Viewer {
+                kind: CallerKind::Member,
                 username: Some(m.user.username.clone()),
                 org_id: Some(m.user.org_id.clone()),
                 privileges: m.privileges.clone(),
@@ -72,7 +74,9 @@ impl Caller {
                 key_scope: None,
             },
             Caller::Key(key) => Viewer {
-                username: key.grant.personal.then(|| key.grant.owner.clone()),
+                kind: key_kind(key),
+                username: (key_kind(key) == CallerKind::PersonalKey)
+                    .then(|| key.grant.owner.clone()),
                 org_id: Some(key.owner.org_id.clone()),
                 privileges: key.effective_privileges(),
                 group_ids: Default::default(),
@@ -82,6 +86,7 @@ impl Caller {
                 }),
             },
             Caller::System { org_id } => Viewer {
+                kind: CallerKind::System,
                 username: None,
                 org_id: Some(org_id.clone()),
                 privileges: CATALOG.iter().map(|p| p.string).collect(),
@@ -110,51 +115,41 @@ impl Caller {
     pub fn username(&self) -> Option<&str> {
         match self {
             Caller::Member(m) => Some(m.user.username.as_str()),
-            Caller::Key(key) if key.grant.personal => Some(key.grant.owner.as_str()),
+            Caller::Key(key) if key_kind(key) == CallerKind::PersonalKey => {
+                Some(key.grant.owner.as_str())
+            }
             _ => None,
         }
     }
 
-    /// Anonymous callers get "token required"; members and the system pass.
-    pub fn require_signed_in(&self) -> ServiceResult<()> {
-        match self {
-            Caller::Anonymous => Err(ServiceError::TokenRequired),
-            _ => Ok(()),
-        }
+    /// Asks the one authorization decision (design §2.11) whether the caller may do this.
+    pub fn authorize(&self, operation: &Operation<'_>) -> ServiceResult<()> {
+        authorize(&self.viewer(), operation).map_err(ServiceError::from)
     }
 
-    /// Refuses unless the caller holds `privilege` (the system holds all).
-    pub fn require(&self, privilege: &str) -> ServiceResult<()> {
-        match self {
-            Caller::Anonymous => Err(ServiceError::TokenRequired),
-            Caller::System { .. } => Ok(()),
-            Caller::Member(m) if m.has(privilege) => Ok(()),
-            Caller::Key(key) if key.allows(privilege) => Ok(()),
-            Caller::Member(_) | Caller::Key(_) => Err(DomainError::forbidden_because(format!(
-                "The privilege '{privilege}' is required."
-            ))
-            .into()),
-        }
+    /// Whether the caller may do this, for choices of what to show rather than refusals.
+    pub fn allows(&self, operation: &Operation<'_>) -> bool {
+        self.authorize(operation).is_ok()
     }
+}
 
-    /// Refuses unless the caller holds at least one of `privileges`.
-    pub fn require_any(&self, privileges: &[&str]) -> ServiceResult<()> {
-        match self {
-            Caller::Anonymous => Err(ServiceError::TokenRequired),
-            Caller::System { .. } => Ok(()),
-            Caller::Member(m) if privileges.iter().any(|p| m.has(p)) => Ok(()),
-            Caller::Key(key) if privileges.iter().any(|p| key.allows(p)) => Ok(()),
-            Caller::Member(_) | Caller::Key(_) => Err(DomainError::forbidden_because(format!(
-                "One of these privileges is required: {}.",
-                privileges.join(", ")
-            ))
-            .into()),
-        }
+/// How authorization sees a key: personal API keys act as their owner; app keys, app tokens
+/// and legacy keys are applications.
+fn key_kind(key: &Resolved) -> CallerKind {
+    match key.grant.kind {
+        GrantKind::ApiKey(_) if key.grant.personal => CallerKind::PersonalKey,
+        GrantKind::ApiKey(_) => CallerKind::AppKey,
+        GrantKind::AppToken => CallerKind::AppToken,
+        GrantKind::Legacy => CallerKind::LegacyKey,
     }
+}
 
-    /// True for the account itself (and the system operator).
-    pub fn is_user(&self, username: &str) -> bool {
-        self.username() == Some(username)
+impl From<Denial> for ServiceError {
+    fn from(denial: Denial) -> ServiceError {
+        match denial {
+            Denial::SignInRequired => ServiceError::TokenRequired,
+            other => ServiceError::Domain(DomainError::from(other)),
+        }
     }
 }
 

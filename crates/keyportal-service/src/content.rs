@@ -1,9 +1,8 @@
 //! A member's content: folders and the items in them.
 
+use keyportal_domain::authz::{allows, Operation};
 use keyportal_domain::ids::{new_hex_id, parse_hex_id, shorten};
 use keyportal_domain::item::{validate_folder_title, Folder};
-use keyportal_domain::privilege::names;
-use keyportal_domain::visibility::can_view_item;
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -27,6 +26,21 @@ pub struct ContentPage {
     pub folders: Vec<Folder>,
 }
 
+impl ContentPage {
+    fn empty(owner: &str, start: usize, num: usize) -> ContentPage {
+        ContentPage {
+            username: owner.to_string(),
+            total: 0,
+            start: start.max(1),
+            num: num.clamp(1, 100),
+            next_start: -1,
+            current_folder: None,
+            items: Vec::new(),
+            folders: Vec::new(),
+        }
+    }
+}
+
 impl Portal {
     /// Items of `owner` in a folder that the caller may see, one page at a time.
     pub async fn list_content(
@@ -37,18 +51,26 @@ impl Portal {
         start: usize,
         num: usize,
     ) -> ServiceResult<ContentPage> {
-        caller.require_signed_in()?;
-        let user = self.store.get_user(owner).await?.ok_or_else(|| {
-            ServiceError::not_found(format!(
+        caller.authorize(&Operation::ListContent { owner })?;
+        let Some(user) = self.store.get_user(owner).await? else {
+            // A key whose privileges do not cover members gets the same answer for a missing
+            // member as for one whose content it may not see.
+            if !caller.allows(&Operation::LearnMemberExists { username: owner }) {
+                return Ok(ContentPage::empty(owner, start, num));
+            }
+            return Err(ServiceError::not_found(format!(
                 "User '{}' does not exist or is inaccessible.",
                 shorten(owner)
-            ))
-        })?;
+            )));
+        };
         let viewer = caller.viewer();
-        let sees_all = caller.is_user(owner)
-            || matches!(caller, Caller::System { .. })
-            || (viewer.org_id.as_deref() == Some(&user.org_id)
-                && viewer.has(names::ADMIN_VIEW_ITEMS));
+        let sees_all = allows(
+            &viewer,
+            &Operation::ViewAllContent {
+                owner,
+                org_id: &user.org_id,
+            },
+        );
         let folder_id = self.owned_folder(owner, folder).await?;
         let current_folder = match &folder_id {
             Some(id) => self.store.get_folder(owner, id).await?,
@@ -59,7 +81,16 @@ impl Portal {
             .list_items_in_folder(owner, folder_id.as_deref())
             .await?
             .into_iter()
-            .filter(|s| sees_all || can_view_item(&viewer, &s.item, &s.group_ids))
+            .filter(|s| {
+                sees_all
+                    || allows(
+                        &viewer,
+                        &Operation::ViewItem {
+                            item: &s.item,
+                            groups: &s.group_ids,
+                        },
+                    )
+            })
             .map(|s| self.view_item(caller, s))
             .collect();
         let folders = if sees_all && folder_id.is_none() {
@@ -90,13 +121,7 @@ impl Portal {
         owner: &str,
         title: &str,
     ) -> ServiceResult<Folder> {
-        caller.require(names::CREATE_ITEM)?;
-        if !caller.is_user(owner) && !matches!(caller, Caller::System { .. }) {
-            return Err(DomainError::forbidden_because(
-                "Folders can only be created in your own content.",
-            )
-            .into());
-        }
+        caller.authorize(&Operation::ManageFolders { owner })?;
         validate_folder_title(title)?;
         let folder = Folder {
             id: new_hex_id(),
@@ -122,10 +147,7 @@ impl Portal {
         owner: &str,
         folder: &str,
     ) -> ServiceResult<String> {
-        caller.require(names::CREATE_ITEM)?;
-        if !caller.is_user(owner) && !matches!(caller, Caller::System { .. }) {
-            return Err(ServiceError::forbidden());
-        }
+        caller.authorize(&Operation::ManageFolders { owner })?;
         let id = parse_hex_id(folder, "folder")?;
         if self.store.get_folder(owner, &id).await?.is_none() {
             return Err(ServiceError::not_found(

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use keyportal_domain::api_key::KeySlot;
+use keyportal_domain::authz::Operation;
 use keyportal_domain::credential::{
     any_personal, check_app_privileges, check_may_create_api_keys, check_redirect_uris,
     check_referrers, AppRegistration, AppType, MintedKey, SlotState, API_TOKEN_KEYWORD,
@@ -15,7 +16,6 @@ use keyportal_domain::ids::{new_short_id, parse_item_id, shorten};
 use keyportal_domain::item::Item;
 use keyportal_domain::privilege::item_access_target;
 use keyportal_domain::secret::{constant_time_eq, random_hex, SecretString};
-use keyportal_domain::visibility::can_update_item;
 use keyportal_domain::DomainError;
 use keyportal_store::StoredApp;
 
@@ -194,18 +194,11 @@ impl Portal {
         caller: &Caller,
         request: RegisterApp,
     ) -> ServiceResult<AppView> {
-        let member = Self::member_of(caller)?;
         let id = parse_item_id(&request.item_id)?;
-        let mut shared = self.visible_item(caller, &id).await?;
-        if shared.item.owner != member.user.username {
-            return Err(DomainError::forbidden_because(
-                "Only the item's owner can register it as an app.",
-            )
-            .into());
-        }
-        if !can_update_item(&caller.viewer(), &shared.item) {
-            return Err(ServiceError::forbidden());
-        }
+        let mut shared = self
+            .item_for(caller, &id, |item| Operation::RegisterApp { item })
+            .await?;
+        let member = Self::member_of(caller)?;
         if shared.item.item_type != APPLICATION_TYPE {
             return Err(DomainError::invalid_with(
                 "Only items of type Application can be registered.",
@@ -281,12 +274,11 @@ impl Portal {
     /// The owner and administrators who may update the item see the registration.
     async fn manageable_app(&self, caller: &Caller, stored: StoredApp) -> ServiceResult<StoredApp> {
         Self::member_of(caller)?;
-        let shared = self.visible_item(caller, &stored.app.item_id).await?;
-        if can_update_item(&caller.viewer(), &shared.item) {
-            Ok(stored)
-        } else {
-            Err(ServiceError::forbidden())
-        }
+        self.item_for(caller, &stored.app.item_id, |item| {
+            Operation::ManageCredential { item }
+        })
+        .await?;
+        Ok(stored)
     }
 
     /// `content/users/{u}/items/{id}/registeredAppInfo`.
@@ -583,11 +575,8 @@ pub struct CredentialSummary {
 impl Portal {
     /// Credentials the caller may manage: their own; every one for administrators and the CLI.
     pub async fn list_credentials(&self, caller: &Caller) -> ServiceResult<Vec<CredentialSummary>> {
-        caller.require_signed_in()?;
-        let viewer = caller.viewer();
-        let all = matches!(caller, Caller::System { .. })
-            || (caller.member().is_some()
-                && viewer.has(keyportal_domain::privilege::names::ADMIN_VIEW_ITEMS));
+        caller.authorize(&Operation::ListCredentials)?;
+        let all = caller.allows(&Operation::ListAllCredentials);
         let mut out = Vec::new();
         for app in self.store.list_apps().await? {
             let mine = caller

@@ -2,11 +2,10 @@
 
 use std::borrow::Cow;
 
+use keyportal_domain::authz::{allows, authorize, Denial, Operation};
 use keyportal_domain::group::{Group, GroupAccess, GroupChanges, MemberType};
 use keyportal_domain::ids::{new_hex_id, parse_hex_id, shorten};
-use keyportal_domain::privilege::names;
 use keyportal_domain::search::{parse, Searchable};
-use keyportal_domain::visibility::can_view_group;
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -70,31 +69,18 @@ impl Portal {
         }
     }
 
-    fn check_group_sharing_privilege(
-        &self,
-        caller: &Caller,
-        access: GroupAccess,
-    ) -> ServiceResult<()> {
-        match access {
-            GroupAccess::Private => Ok(()),
-            GroupAccess::Org => caller.require(names::SHARE_GROUP_TO_ORG),
-            GroupAccess::Public => caller.require(names::SHARE_GROUP_TO_PUBLIC),
-        }
-    }
-
     pub async fn create_group(
         &self,
         caller: &Caller,
         changes: GroupChanges,
     ) -> ServiceResult<GroupView> {
-        caller.require(names::CREATE_GROUP)?;
+        caller.authorize(&Operation::CreateGroup {
+            access: changes.access.unwrap_or(GroupAccess::Private),
+        })?;
         let member = caller
             .member()
             .ok_or_else(|| ServiceError::invalid("Groups are created by members."))?;
         changes.validate(true)?;
-        if let Some(access) = changes.access {
-            self.check_group_sharing_privilege(caller, access)?;
-        }
         let now = self.now();
         let mut group = Group {
             id: new_hex_id(),
@@ -130,22 +116,33 @@ impl Portal {
             .get_group(&id)
             .await?
             .ok_or_else(group_not_found)?;
-        if can_view_group(&caller.viewer(), &group) {
-            Ok(group)
-        } else {
-            Err(group_not_found())
-        }
+        caller.authorize(&Operation::ViewGroup { group: &group })?;
+        Ok(group)
     }
 
-    /// Owners, group managers and organization administrators manage a group.
-    fn may_manage_group(&self, caller: &Caller, group: &Group, admin_privilege: &str) -> bool {
+    /// The group for an operation on it: sign-in first, then a group the caller cannot see
+    /// answered as missing, then the operation itself.
+    async fn group_for(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operation: impl for<'a> Fn(&'a Group, Option<MemberType>) -> Operation<'a>,
+    ) -> ServiceResult<Group> {
+        let id = parse_hex_id(id, "group").map_err(|_| group_not_found())?;
+        let group = self
+            .store
+            .get_group(&id)
+            .await?
+            .ok_or_else(group_not_found)?;
+        let membership = caller.member().and_then(|m| m.membership(&group.id));
         let viewer = caller.viewer();
-        matches!(caller, Caller::System { .. })
-            || caller
-                .member()
-                .and_then(|m| m.membership(&group.id))
-                .is_some_and(MemberType::can_manage)
-            || (viewer.org_id.as_deref() == Some(&group.org_id) && viewer.has(admin_privilege))
+        let decision = authorize(&viewer, &operation(&group, membership));
+        if decision == Err(Denial::SignInRequired) {
+            return Err(ServiceError::TokenRequired);
+        }
+        authorize(&viewer, &Operation::ViewGroup { group: &group })?;
+        decision?;
+        Ok(group)
     }
 
     pub async fn get_group(&self, caller: &Caller, id: &str) -> ServiceResult<GroupView> {
@@ -174,7 +171,10 @@ impl Portal {
             .list_groups()
             .await?
             .into_iter()
-            .filter(|g| can_view_group(&viewer, g) && query.matches(&GroupDocument(g)))
+            .filter(|g| {
+                allows(&viewer, &Operation::ViewGroup { group: g })
+                    && query.matches(&GroupDocument(g))
+            })
             .collect();
         let field = sort.unwrap_or_else(|| "title".to_string());
         groups.sort_by(|a, b| {
@@ -210,15 +210,14 @@ impl Portal {
         id: &str,
         changes: GroupChanges,
     ) -> ServiceResult<GroupView> {
-        caller.require_signed_in()?;
-        let mut group = self.visible_group(caller, id).await?;
-        if !self.may_manage_group(caller, &group, names::ADMIN_UPDATE_GROUPS) {
-            return Err(ServiceError::forbidden());
-        }
+        let mut group = self
+            .group_for(caller, id, |group, membership| Operation::UpdateGroup {
+                group,
+                membership,
+                new_access: changes.access.filter(|a| *a != group.access),
+            })
+            .await?;
         changes.validate(false)?;
-        if let Some(access) = changes.access.filter(|a| *a != group.access) {
-            self.check_group_sharing_privilege(caller, access)?;
-        }
         changes.apply_to(&mut group, self.now());
         self.store.update_group(&group).await?;
         Ok(self.view_group(caller, group))
@@ -226,16 +225,9 @@ impl Portal {
 
     /// Only the owner or an administrator deletes a group (group managers may not).
     pub async fn delete_group(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
-        caller.require_signed_in()?;
-        let group = self.visible_group(caller, id).await?;
-        let viewer = caller.viewer();
-        let allowed = caller.is_user(&group.owner)
-            || matches!(caller, Caller::System { .. })
-            || (viewer.org_id.as_deref() == Some(&group.org_id)
-                && viewer.has(names::ADMIN_DELETE_GROUPS));
-        if !allowed {
-            return Err(ServiceError::forbidden());
-        }
+        let group = self
+            .group_for(caller, id, |group, _| Operation::DeleteGroup { group })
+            .await?;
         self.store.delete_group(&group.id).await?;
         self.proxied_items_changed().await?;
         Ok(group.id)
@@ -249,11 +241,11 @@ impl Portal {
         users: &[String],
         admins: &[String],
     ) -> ServiceResult<NewGroupMembers> {
-        caller.require_signed_in()?;
-        let group = self.visible_group(caller, id).await?;
-        if !self.may_manage_group(caller, &group, names::ADMIN_ASSIGN_TO_GROUPS) {
-            return Err(ServiceError::forbidden());
-        }
+        let group = self
+            .group_for(caller, id, |group, membership| {
+                Operation::ManageGroupMembers { group, membership }
+            })
+            .await?;
         let mut outcome = NewGroupMembers::default();
         let wanted = users
             .iter()
@@ -280,11 +272,11 @@ impl Portal {
         id: &str,
         users: &[String],
     ) -> ServiceResult<NewGroupMembers> {
-        caller.require_signed_in()?;
-        let group = self.visible_group(caller, id).await?;
-        if !self.may_manage_group(caller, &group, names::ADMIN_ASSIGN_TO_GROUPS) {
-            return Err(ServiceError::forbidden());
-        }
+        let group = self
+            .group_for(caller, id, |group, membership| {
+                Operation::ManageGroupMembers { group, membership }
+            })
+            .await?;
         let members = self.store.members_of(&group.id).await?;
         let mut outcome = NewGroupMembers::default();
         for username in users {
@@ -302,11 +294,12 @@ impl Portal {
 
     /// `join`: open groups the caller can see, with `portal:user:joinGroup`.
     pub async fn join_group(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
-        caller.require(names::JOIN_GROUP)?;
+        let group = self
+            .group_for(caller, id, |group, _| Operation::JoinGroup { group })
+            .await?;
         let member = caller
             .member()
             .ok_or_else(|| ServiceError::invalid("Only members join groups."))?;
-        let group = self.visible_group(caller, id).await?;
         if member.membership(&group.id).is_some() {
             return Ok(group.id);
         }
@@ -324,11 +317,12 @@ impl Portal {
 
     /// `leave`: any member but the owner.
     pub async fn leave_group(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
-        caller.require_signed_in()?;
+        let group = self
+            .group_for(caller, id, |group, _| Operation::LeaveGroup { group })
+            .await?;
         let member = caller
             .member()
             .ok_or_else(|| ServiceError::invalid("Only members leave groups."))?;
-        let group = self.visible_group(caller, id).await?;
         match member.membership(&group.id) {
             None => Err(ServiceError::invalid(format!(
                 "'{}' is not a member of this group.",
@@ -352,8 +346,9 @@ impl Portal {
         caller: &Caller,
         id: &str,
     ) -> ServiceResult<Vec<(String, MemberType)>> {
-        caller.require_signed_in()?;
-        let group = self.visible_group(caller, id).await?;
+        let group = self
+            .group_for(caller, id, |group, _| Operation::ListGroupMembers { group })
+            .await?;
         Ok(self.store.members_of(&group.id).await?)
     }
 
@@ -367,7 +362,8 @@ impl Portal {
         let mut views = Vec::new();
         for (group_id, member_type) in self.store.memberships_of(username).await? {
             if let Some(group) = self.store.get_group(&group_id).await? {
-                if can_view_group(&viewer, &group) || caller.is_user(username) {
+                // A member sees the groups they belong to; others what they may view.
+                if allows(&viewer, &Operation::ViewGroup { group: &group }) {
                     views.push(GroupView {
                         group,
                         caller_membership: Some(member_type),

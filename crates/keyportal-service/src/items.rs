@@ -1,9 +1,8 @@
 //! Items: add, read, update, delete, status.
 
+use keyportal_domain::authz::{authorize, Denial, Operation};
 use keyportal_domain::ids::{new_hex_id, parse_hex_id, parse_item_id};
 use keyportal_domain::item::{Item, ItemAccess, ItemChanges};
-use keyportal_domain::privilege::names;
-use keyportal_domain::visibility::{can_delete_item, can_update_item, can_view_item};
 use keyportal_domain::DomainError;
 use keyportal_store::SharedItem;
 
@@ -41,10 +40,11 @@ fn item_not_found() -> ServiceError {
 
 impl Portal {
     pub(crate) fn view_item(&self, caller: &Caller, shared: SharedItem) -> ItemView {
-        let viewer = caller.viewer();
-        let item_control = if caller.is_user(&shared.item.owner) {
+        let updatable = caller.allows(&Operation::UpdateItem { item: &shared.item });
+        let own = caller.username() == Some(shared.item.owner.as_str());
+        let item_control = if own && (updatable || caller.member().is_some()) {
             Some("update")
-        } else if can_update_item(&viewer, &shared.item) {
+        } else if updatable {
             Some("admin")
         } else {
             None
@@ -84,24 +84,37 @@ impl Portal {
     ) -> ServiceResult<SharedItem> {
         let id = parse_item_id(id)?;
         let shared = self.store.get_item(&id).await?.ok_or_else(item_not_found)?;
-        if can_view_item(&caller.viewer(), &shared.item, &shared.group_ids) {
-            Ok(shared)
-        } else {
-            Err(item_not_found())
-        }
+        caller.authorize(&Operation::ViewItem {
+            item: &shared.item,
+            groups: &shared.group_ids,
+        })?;
+        Ok(shared)
     }
 
-    /// Checks that `owner` in the URL is the caller (items are added to one's own content).
-    fn require_own_content(&self, caller: &Caller, owner: &str) -> ServiceResult<()> {
-        caller.require_signed_in()?;
-        if caller.is_user(owner) || matches!(caller, Caller::System { .. }) {
-            Ok(())
-        } else {
-            Err(
-                DomainError::forbidden_because("Items can only be added to your own content.")
-                    .into(),
-            )
+    /// The item for an operation on it, decided in the order clients expect: sign-in first,
+    /// then an item the caller cannot see answered as missing, then the operation itself.
+    pub(crate) async fn item_for(
+        &self,
+        caller: &Caller,
+        id: &str,
+        operation: impl for<'a> Fn(&'a Item) -> Operation<'a>,
+    ) -> ServiceResult<SharedItem> {
+        let id = parse_item_id(id)?;
+        let shared = self.store.get_item(&id).await?.ok_or_else(item_not_found)?;
+        let viewer = caller.viewer();
+        let decision = authorize(&viewer, &operation(&shared.item));
+        if decision == Err(Denial::SignInRequired) {
+            return Err(ServiceError::TokenRequired);
         }
+        authorize(
+            &viewer,
+            &Operation::ViewItem {
+                item: &shared.item,
+                groups: &shared.group_ids,
+            },
+        )?;
+        decision?;
+        Ok(shared)
     }
 
     /// Validates a folder id from the URL and checks it belongs to `owner`.
@@ -133,8 +146,7 @@ impl Portal {
         changes: ItemChanges,
         access: Option<ItemAccess>,
     ) -> ServiceResult<ItemView> {
-        self.require_own_content(caller, owner)?;
-        caller.require(names::CREATE_ITEM)?;
+        caller.authorize(&Operation::AddItem { owner })?;
         changes.validate(true)?;
         let folder_id = self.owned_folder(owner, folder).await?;
         let user =
@@ -162,14 +174,10 @@ impl Portal {
         };
         changes.apply_to(&mut item, now);
         if let Some(access) = access.filter(|a| *a != ItemAccess::Private) {
-            let viewer = caller.viewer();
-            if !keyportal_domain::visibility::can_share_item_to(&viewer, &item, access) {
-                return Err(DomainError::forbidden_because(format!(
-                    "You may not share items with '{}'.",
-                    access.as_str()
-                ))
-                .into());
-            }
+            caller.authorize(&Operation::ShareItemAccess {
+                item: &item,
+                target: access,
+            })?;
             item.access = access;
         }
         self.store.insert_item(&item).await?;
@@ -196,11 +204,9 @@ impl Portal {
         changes: ItemChanges,
         slot_dates: SlotDates,
     ) -> ServiceResult<ItemView> {
-        caller.require_signed_in()?;
-        let mut shared = self.visible_item(caller, id).await?;
-        if !can_update_item(&caller.viewer(), &shared.item) {
-            return Err(ServiceError::forbidden());
-        }
+        let mut shared = self
+            .item_for(caller, id, |item| Operation::UpdateItem { item })
+            .await?;
         changes.validate(false)?;
         changes.apply_to(&mut shared.item, self.now());
         // Slot dates are checked before anything is written, so a refused date changes nothing.
@@ -212,11 +218,9 @@ impl Portal {
 
     /// `…/items/{id}/delete`.
     pub async fn delete_item(&self, caller: &Caller, id: &str) -> ServiceResult<String> {
-        caller.require_signed_in()?;
-        let shared = self.visible_item(caller, id).await?;
-        if !can_delete_item(&caller.viewer(), &shared.item) {
-            return Err(ServiceError::forbidden());
-        }
+        let shared = self
+            .item_for(caller, id, |item| Operation::DeleteItem { item })
+            .await?;
         // Deleting credentials kills their keys first (design §2.6).
         self.destroy_app(&shared.item.id).await?;
         self.destroy_legacy_key(&shared.item.id).await?;
@@ -227,8 +231,9 @@ impl Portal {
 
     /// `…/items/{id}/status`: the caller must be able to change the item.
     pub async fn item_status(&self, caller: &Caller, id: &str) -> ServiceResult<ItemStatus> {
-        caller.require_signed_in()?;
-        let shared = self.visible_item(caller, id).await?;
+        let shared = self
+            .item_for(caller, id, |item| Operation::ViewItem { item, groups: &[] })
+            .await?;
         Ok(ItemStatus {
             item_id: shared.item.id,
         })

@@ -3,12 +3,12 @@
 //! edited over REST.
 
 use keyportal_domain::api_key::{is_legacy_key, KeySlot};
+use keyportal_domain::authz::Operation;
 use keyportal_domain::credential::{check_referrers, hex_hash, MintedKey, APPLICATION_TYPE};
 use keyportal_domain::ids::{new_hex_id, parse_item_id, shorten};
 use keyportal_domain::item::{Item, ItemAccess};
 use keyportal_domain::legacy_key::LegacyKey;
-use keyportal_domain::privilege::{self, item_access_target, names};
-use keyportal_domain::visibility::can_update_item;
+use keyportal_domain::privilege::{self, item_access_target};
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -41,12 +41,7 @@ impl Portal {
         caller: &Caller,
         imports: Vec<LegacyImport>,
     ) -> ServiceResult<Vec<String>> {
-        if !matches!(caller, Caller::System { .. }) {
-            return Err(DomainError::forbidden_because(
-                "Legacy keys are imported from the command line.",
-            )
-            .into());
-        }
+        caller.authorize(&Operation::ImportLegacyKeys)?;
         let mut problems = Vec::new();
         let mut hashes = std::collections::HashSet::new();
         for (n, import) in imports.iter().enumerate() {
@@ -138,30 +133,23 @@ impl Portal {
         caller: &Caller,
         item_id: &str,
     ) -> ServiceResult<LegacyKey> {
-        let shared = self.visible_item(caller, item_id).await?;
-        let key = self
-            .store
+        let shared = self
+            .item_for(caller, item_id, |item| Operation::ManageLegacyKey { item })
+            .await?;
+        self.store
             .get_legacy_key(&shared.item.id)
             .await?
-            .ok_or_else(|| ServiceError::invalid("Item is not a legacy API key."))?;
-        let system = matches!(caller, Caller::System { .. });
-        let may_manage = system
-            || (caller.member().is_some() && can_update_item(&caller.viewer(), &shared.item));
-        if !may_manage {
-            return Err(ServiceError::forbidden());
-        }
-        Ok(key)
+            .ok_or_else(|| ServiceError::invalid("Item is not a legacy API key."))
     }
 
     /// Legacy keys the caller may manage (the owner's own; every key for administrators).
     pub async fn list_legacy_keys(&self, caller: &Caller) -> ServiceResult<Vec<LegacyKey>> {
-        caller.require_signed_in()?;
+        caller.authorize(&Operation::ListCredentials)?;
         let all = self.store.list_legacy_keys().await?;
-        let admin =
-            matches!(caller, Caller::System { .. }) || caller.viewer().has(names::ADMIN_VIEW_ITEMS);
+        let admin = caller.allows(&Operation::ListAllLegacyKeys);
         Ok(all
             .into_iter()
-            .filter(|k| admin || caller.member().is_some_and(|m| m.user.username == k.owner))
+            .filter(|k| admin || caller.username() == Some(k.owner.as_str()))
             .collect())
     }
 
@@ -183,7 +171,7 @@ impl Portal {
         caller: &Caller,
         date: Option<i64>,
     ) -> ServiceResult<()> {
-        caller.require(names::ADMIN_MANAGE_SECURITY)?;
+        caller.authorize(&Operation::ManageSecuritySettings)?;
         match date {
             Some(date) => {
                 self.store

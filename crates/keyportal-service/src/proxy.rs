@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use keyportal_domain::authz::Operation;
 use keyportal_domain::proxy::{
     apply_changes, ProxyChanges, ProxySettings, ProxyTarget, UpstreamSecrets,
 };
 use keyportal_domain::rate_limit::TokenBucket;
 use keyportal_domain::referrer::{matches_any, ReferrerPattern};
-use keyportal_domain::visibility::{can_update_item, can_view_item};
 use keyportal_domain::DomainError;
 use keyportal_store::{SharedItem, StoredProxy};
 
@@ -326,17 +326,10 @@ impl Portal {
         owner: &str,
         item_id: &str,
     ) -> ServiceResult<SharedItem> {
-        caller.require_signed_in()?;
-        if caller.key().is_some() {
-            return Err(
-                DomainError::forbidden_because("API keys cannot manage proxy settings.").into(),
-            );
-        }
-        let shared = self.visible_item(caller, item_id).await?;
+        let shared = self
+            .item_for(caller, item_id, |item| Operation::ManageCredential { item })
+            .await?;
         self.check_url_owner(&shared.item.owner, owner)?;
-        if !can_update_item(&caller.viewer(), &shared.item) {
-            return Err(ServiceError::forbidden());
-        }
         Ok(shared)
     }
 
@@ -378,7 +371,7 @@ impl Portal {
     }
 
     fn require_service_admin(&self, caller: &Caller) -> ServiceResult<()> {
-        caller.require(MANAGE_LOCATION_SERVICES)?;
+        caller.authorize(&Operation::ManageLocationServices)?;
         if caller.key().is_some() {
             return Err(DomainError::forbidden_because(
                 "API keys cannot manage location services.",
@@ -512,7 +505,11 @@ impl Portal {
         match target {
             ProxyTarget::Item(_) => {
                 let shared = entry.item.as_ref().ok_or(ProxyRefusal::NotFound)?;
-                if !can_view_item(&caller.viewer(), &shared.item, &shared.group_ids) {
+                let view = Operation::ViewItem {
+                    item: &shared.item,
+                    groups: &shared.group_ids,
+                };
+                if !caller.allows(&view) {
                     return Err(match caller {
                         Caller::Anonymous => token_required(),
                         _ => ProxyRefusal::Forbidden(

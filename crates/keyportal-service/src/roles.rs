@@ -1,7 +1,8 @@
 //! Custom roles (`portal:admin:manageRoles`).
 
+use keyportal_domain::authz::Operation;
 use keyportal_domain::ids::{new_short_id, shorten};
-use keyportal_domain::privilege::{names, PrivilegeSet};
+use keyportal_domain::privilege::PrivilegeSet;
 use keyportal_domain::role::{
     built_in_roles, validate_catalog_privileges, validate_custom_role, Role,
 };
@@ -23,8 +24,11 @@ impl Portal {
         description: &str,
         privileges: Vec<String>,
     ) -> ServiceResult<Role> {
-        caller.require(names::ADMIN_MANAGE_ROLES)?;
         validate_custom_role(name, description, &privileges)?;
+        let granted: PrivilegeSet = privileges.iter().map(String::as_str).collect();
+        caller.authorize(&Operation::CreateRole {
+            privileges: &granted,
+        })?;
         let wanted = name.trim().to_lowercase();
         if self
             .store
@@ -56,7 +60,7 @@ impl Portal {
     /// Built-in roles first, then custom roles by name. Members who may see the organization's
     /// members may list roles; only administrators change them.
     pub async fn list_roles(&self, caller: &Caller) -> ServiceResult<Vec<Role>> {
-        caller.require_any(&[names::ADMIN_VIEW_USERS, names::ADMIN_MANAGE_ROLES])?;
+        caller.authorize(&Operation::ViewRoles)?;
         let mut custom = self.store.list_roles().await?;
         custom.sort_by_key(|r| r.name.to_lowercase());
         let mut roles = built_in_roles();
@@ -65,7 +69,7 @@ impl Portal {
     }
 
     pub async fn get_role(&self, caller: &Caller, id: &str) -> ServiceResult<Role> {
-        caller.require_any(&[names::ADMIN_VIEW_USERS, names::ADMIN_MANAGE_ROLES])?;
+        caller.authorize(&Operation::ViewRoles)?;
         if let Some(role) = built_in_roles().into_iter().find(|r| r.id == id) {
             return Ok(role);
         }
@@ -94,10 +98,19 @@ impl Portal {
         id: &str,
         privileges: Vec<String>,
     ) -> ServiceResult<Role> {
-        caller.require(names::ADMIN_MANAGE_ROLES)?;
+        let nothing = PrivilegeSet::new();
+        caller.authorize(&Operation::ChangeRolePrivileges {
+            current: &nothing,
+            privileges: &nothing,
+        })?;
         validate_catalog_privileges(&privileges)?;
         let mut role = self.custom_role(id).await?;
-        role.privileges = privileges.into_iter().collect::<PrivilegeSet>();
+        let privileges = privileges.into_iter().collect::<PrivilegeSet>();
+        caller.authorize(&Operation::ChangeRolePrivileges {
+            current: &role.privileges,
+            privileges: &privileges,
+        })?;
+        role.privileges = privileges;
         role.modified = self.now();
         self.store.update_role(&role).await?;
         self.roles_changed().await?;
@@ -112,8 +125,13 @@ impl Portal {
         name: Option<&str>,
         description: Option<&str>,
     ) -> ServiceResult<Role> {
-        caller.require(names::ADMIN_MANAGE_ROLES)?;
+        caller.authorize(&Operation::RenameRole {
+            privileges: &PrivilegeSet::new(),
+        })?;
         let mut role = self.custom_role(id).await?;
+        caller.authorize(&Operation::RenameRole {
+            privileges: &role.privileges,
+        })?;
         let new_name = name.unwrap_or(&role.name).trim().to_string();
         let new_description = description.unwrap_or(&role.description).to_string();
         validate_custom_role(&new_name, &new_description, &role.privileges.to_vec())?;
@@ -139,8 +157,13 @@ impl Portal {
 
     /// Deletes a custom role no member holds.
     pub async fn delete_role(&self, caller: &Caller, id: &str) -> ServiceResult<()> {
-        caller.require(names::ADMIN_MANAGE_ROLES)?;
+        caller.authorize(&Operation::DeleteRole {
+            privileges: &PrivilegeSet::new(),
+        })?;
         let role = self.custom_role(id).await?;
+        caller.authorize(&Operation::DeleteRole {
+            privileges: &role.privileges,
+        })?;
         let holders = self.store.count_users_with_role(&role.id).await?;
         if holders > 0 {
             return Err(DomainError::Conflict(format!(

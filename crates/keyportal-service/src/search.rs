@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use keyportal_domain::authz::{allows, Operation};
 use keyportal_domain::search::{parse, Searchable};
-use keyportal_domain::visibility::can_view_item;
 use keyportal_domain::DomainError;
 use keyportal_store::SharedItem;
 
@@ -200,7 +200,15 @@ impl Portal {
             .list_all_items()
             .await?
             .into_iter()
-            .filter(|s| can_view_item(&viewer, &s.item, &s.group_ids))
+            .filter(|s| {
+                allows(
+                    &viewer,
+                    &Operation::ViewItem {
+                        item: &s.item,
+                        groups: &s.group_ids,
+                    },
+                )
+            })
             .filter(|s| query.matches(&ItemDocument(s)))
             .collect();
         match sort {

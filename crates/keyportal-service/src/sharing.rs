@@ -1,16 +1,11 @@
 //! Sharing items with everyone, the organization and groups.
 
-use keyportal_domain::group::MemberType;
+use keyportal_domain::authz::{allows, Operation};
 use keyportal_domain::ids::is_hex_id;
 use keyportal_domain::item::ItemAccess;
-use keyportal_domain::privilege::names;
-use keyportal_domain::visibility::{
-    can_share_item_to, can_share_item_with_groups, can_update_item,
-};
-use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::Portal;
 
 /// The `share` parameters: `everyone`, `org` and the groups to add.
@@ -49,25 +44,15 @@ impl Portal {
         id: &str,
         request: ShareRequest,
     ) -> ServiceResult<ShareOutcome> {
-        caller.require_signed_in()?;
-        let mut shared = self.visible_item(caller, id).await?;
-        let viewer = caller.viewer();
-        if !can_update_item(&viewer, &shared.item) && !viewer.has(names::ADMIN_SHARE_TO_GROUP) {
-            return Err(ServiceError::forbidden());
-        }
+        let mut shared = self
+            .item_for(caller, id, |item| Operation::ControlSharing { item })
+            .await?;
         if let Some(target) = request.target_access() {
             if target != shared.item.access {
-                if !can_share_item_to(&viewer, &shared.item, target) {
-                    let privilege = match target {
-                        ItemAccess::Public => names::SHARE_TO_PUBLIC,
-                        ItemAccess::Org => names::SHARE_TO_ORG,
-                        ItemAccess::Private => names::CREATE_ITEM,
-                    };
-                    return Err(DomainError::forbidden_because(format!(
-                        "The privilege '{privilege}' is required."
-                    ))
-                    .into());
-                }
+                caller.authorize(&Operation::ShareItemAccess {
+                    item: &shared.item,
+                    target,
+                })?;
                 shared.item.access = target;
                 shared.item.modified = self.now();
                 self.store.update_item(&shared.item).await?;
@@ -102,23 +87,15 @@ impl Portal {
         if !is_hex_id(group_id) {
             return Ok(false);
         }
-        let viewer = caller.viewer();
-        if !can_share_item_with_groups(&viewer, item) {
-            return Ok(false);
-        }
         let Some(group) = self.store.get_group(&group_id.to_ascii_lowercase()).await? else {
             return Ok(false);
         };
-        let admin = matches!(caller, Caller::System { .. })
-            || (viewer.org_id.as_deref() == Some(&group.org_id)
-                && viewer.has(names::ADMIN_SHARE_TO_GROUP));
         let membership = caller.member().and_then(|m| m.membership(&group.id));
-        Ok(match membership {
-            // In view-only groups only owners and managers contribute content.
-            Some(t) if group.is_view_only => t >= MemberType::Admin || admin,
-            Some(_) => true,
-            None => admin,
-        })
+        Ok(caller.allows(&Operation::ShareItemToGroup {
+            item,
+            group: &group,
+            membership,
+        }))
     }
 
     /// `unshare`: removes group shares. The owner and administrators may remove any; members
@@ -129,11 +106,10 @@ impl Portal {
         id: &str,
         groups: Vec<String>,
     ) -> ServiceResult<ShareOutcome> {
-        caller.require_signed_in()?;
-        let shared = self.visible_item(caller, id).await?;
-        let viewer = caller.viewer();
-        let controls_item =
-            can_update_item(&viewer, &shared.item) || viewer.has(names::ADMIN_SHARE_TO_GROUP);
+        let shared = self
+            .item_for(caller, id, |item| Operation::UnshareItem { item })
+            .await?;
+        let controls_item = caller.allows(&Operation::ControlSharing { item: &shared.item });
         let mut not_done = Vec::new();
         for group_id in &groups {
             let lower = group_id.to_ascii_lowercase();
@@ -171,7 +147,7 @@ impl Portal {
         let mut groups = Vec::with_capacity(shared.group_ids.len());
         for group_id in &shared.group_ids {
             if let Some(group) = self.store.get_group(group_id).await? {
-                if keyportal_domain::visibility::can_view_group(&viewer, &group) {
+                if allows(&viewer, &Operation::ViewGroup { group: &group }) {
                     groups.push(crate::GroupView {
                         caller_membership: caller.member().and_then(|m| m.membership(&group.id)),
                         caller_username: caller.username().map(str::to_string),

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use keyportal_domain::privilege::names;
 use keyportal_domain::service_catalog::privileges_for;
 use keyportal_domain::time::iso_date;
 use keyportal_domain::usage::{
@@ -356,7 +355,7 @@ impl Portal {
 
     /// Sets the day of the month billing cycles start (administrators).
     pub async fn set_billing_start_day(&self, caller: &Caller, day: u8) -> ServiceResult<()> {
-        caller.require(names::ADMIN_MANAGE_SECURITY)?;
+        caller.authorize(&keyportal_domain::authz::Operation::ManageSecuritySettings)?;
         if !(1..=28).contains(&day) {
             return Err(
                 DomainError::invalid("A billing cycle starts on day 1 to 28 of a month.").into(),
@@ -409,10 +408,7 @@ impl Portal {
         client_id: Option<&str>,
         period: ReportPeriod,
     ) -> ServiceResult<UsageReport> {
-        caller.require_any(&[names::ADMIN_VIEW_ITEMS, names::ADMIN_VIEW_USERS])?;
-        if caller.key().is_some() {
-            return Err(ServiceError::forbidden());
-        }
+        caller.authorize(&keyportal_domain::authz::Operation::ViewOrgUsage)?;
         self.report(client_id, period).await
     }
 }

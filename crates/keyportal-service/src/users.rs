@@ -1,12 +1,12 @@
 //! Members: creating them, reading profiles, changing role and user type, disabling, deleting.
 
+use keyportal_domain::authz::Operation;
 use keyportal_domain::ids::{new_hex_id, shorten, validate_username};
 use keyportal_domain::password::{hash_password, validate_new_password};
 use keyportal_domain::privilege::{names, PrivilegeSet};
 use keyportal_domain::role::{built_in_role, Role};
 use keyportal_domain::user::{check_role_fits_user_type, effective_privileges, User, UserProfile};
 use keyportal_domain::user_type::UserType;
-use keyportal_domain::visibility::can_view_user;
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -46,7 +46,9 @@ fn user_not_found(username: &str) -> ServiceError {
 impl Portal {
     /// Creates a member (administrators with `portal:admin:inviteUsers`, or the CLI).
     pub async fn create_user(&self, caller: &Caller, new: NewUser) -> ServiceResult<UserView> {
-        caller.require(names::ADMIN_INVITE_USERS)?;
+        caller.authorize(&Operation::CreateMember {
+            granted: &PrivilegeSet::new(),
+        })?;
         validate_username(&new.username)?;
         validate_new_password(&new.password)?;
         let profile = new.profile.normalized();
@@ -56,6 +58,9 @@ impl Portal {
             .await?;
         let user_type = UserType::parse(new.user_type.as_deref().unwrap_or("creatorUT"))?;
         check_role_fits_user_type(&role, user_type)?;
+        caller.authorize(&Operation::CreateMember {
+            granted: &effective_privileges(&role, user_type, false),
+        })?;
         if self.store.get_user(&new.username).await?.is_some() {
             return Err(DomainError::Conflict(format!(
                 "A user named '{}' already exists.",
@@ -120,13 +125,16 @@ impl Portal {
             .get_user(username)
             .await?
             .ok_or_else(|| user_not_found(username))?;
-        let viewer = caller.viewer();
-        if !can_view_user(&viewer, &user.username, &user.org_id) {
-            return Err(user_not_found(username));
-        }
-        let full = caller.is_user(username)
-            || matches!(caller, Caller::System { .. })
-            || viewer.has(names::ADMIN_VIEW_USERS);
+        caller
+            .authorize(&Operation::ViewMember {
+                username: &user.username,
+                org_id: &user.org_id,
+            })
+            .map_err(|_| user_not_found(username))?;
+        let full = caller.allows(&Operation::ViewMemberDetails {
+            username: &user.username,
+            org_id: &user.org_id,
+        });
         let role = self.role_by_id(&user.role_id).await?;
         let groups = if full {
             self.groups_of_user(caller, username).await?
@@ -143,7 +151,7 @@ impl Portal {
         start: usize,
         num: usize,
     ) -> ServiceResult<(Vec<UserView>, usize)> {
-        caller.require(names::ADMIN_VIEW_USERS)?;
+        caller.authorize(&Operation::ListMembers)?;
         let (users, total) = self.store.list_users(start, num).await?;
         let mut views = Vec::with_capacity(users.len());
         for user in users {
@@ -183,6 +191,12 @@ impl Portal {
             .ok_or_else(|| user_not_found(username))
     }
 
+    /// What a member holds now: their role limited by their user type.
+    async fn held_privileges(&self, user: &User) -> ServiceResult<PrivilegeSet> {
+        let role = self.role_by_id(&user.role_id).await?;
+        Ok(effective_privileges(&role, user.user_type, user.disabled))
+    }
+
     /// Refuses changes that would leave the organization without an enabled administrator.
     async fn keep_an_administrator(&self, changing: &User, still_admin: bool) -> ServiceResult<()> {
         let was_admin = self
@@ -219,10 +233,20 @@ impl Portal {
         username: &str,
         role: &str,
     ) -> ServiceResult<()> {
-        caller.require(names::ADMIN_CHANGE_USER_ROLES)?;
+        let nothing = PrivilegeSet::new();
+        caller.authorize(&Operation::ChangeMemberRole {
+            username,
+            held: &nothing,
+            granted: &nothing,
+        })?;
         let mut user = self.existing_user(username).await?;
         let role = self.resolve_role(role).await?;
         check_role_fits_user_type(&role, user.user_type)?;
+        caller.authorize(&Operation::ChangeMemberRole {
+            username,
+            held: &self.held_privileges(&user).await?,
+            granted: &effective_privileges(&role, user.user_type, false),
+        })?;
         self.keep_an_administrator(&user, role.privileges.contains(names::ADMIN_MANAGE_ROLES))
             .await?;
         user.role_id = role.id;
@@ -238,7 +262,12 @@ impl Portal {
         usernames: &[String],
         user_type: &str,
     ) -> ServiceResult<()> {
-        caller.require(names::ADMIN_MANAGE_LICENSES)?;
+        let nothing = PrivilegeSet::new();
+        caller.authorize(&Operation::ChangeMemberUserType {
+            username: "",
+            held: &nothing,
+            granted: &nothing,
+        })?;
         if usernames.is_empty() {
             return Err(ServiceError::invalid(
                 "'users' must name at least one user.",
@@ -250,6 +279,11 @@ impl Portal {
             let mut user = self.existing_user(username).await?;
             let role = self.role_by_id(&user.role_id).await?;
             check_role_fits_user_type(&role, user_type)?;
+            caller.authorize(&Operation::ChangeMemberUserType {
+                username,
+                held: &effective_privileges(&role, user.user_type, user.disabled),
+                granted: &effective_privileges(&role, user_type, false),
+            })?;
             user.user_type = user_type;
             user.modified = self.now();
             changed.push(user);
@@ -268,13 +302,19 @@ impl Portal {
         username: &str,
         disabled: bool,
     ) -> ServiceResult<()> {
-        caller.require(names::ADMIN_DISABLE_USERS)?;
-        if disabled && caller.is_user(username) {
+        let nothing = PrivilegeSet::new();
+        let operation = |held| match disabled {
+            true => Operation::DisableMember { username, held },
+            false => Operation::EnableMember { username, held },
+        };
+        caller.authorize(&operation(&nothing))?;
+        if disabled && caller.username() == Some(username) && caller.member().is_some() {
             return Err(ServiceError::invalid(
                 "You cannot disable your own account.",
             ));
         }
         let mut user = self.existing_user(username).await?;
+        caller.authorize(&operation(&self.held_privileges(&user).await?))?;
         if disabled {
             self.keep_an_administrator(&user, false).await?;
         }
@@ -289,11 +329,19 @@ impl Portal {
 
     /// Deletes a member who owns no items or groups (`portal:admin:deleteUsers`).
     pub async fn delete_user(&self, caller: &Caller, username: &str) -> ServiceResult<()> {
-        caller.require(names::ADMIN_DELETE_USERS)?;
-        if caller.is_user(username) {
+        let nothing = PrivilegeSet::new();
+        caller.authorize(&Operation::DeleteMember {
+            username,
+            held: &nothing,
+        })?;
+        if caller.username() == Some(username) {
             return Err(ServiceError::invalid("You cannot delete your own account."));
         }
         let user = self.existing_user(username).await?;
+        caller.authorize(&Operation::DeleteMember {
+            username,
+            held: &self.held_privileges(&user).await?,
+        })?;
         let items = self.store.count_items_owned_by(username).await?;
         let groups = self.store.count_groups_owned_by(username).await?;
         if items > 0 || groups > 0 {
@@ -314,10 +362,11 @@ impl Portal {
         username: &str,
         password: String,
     ) -> ServiceResult<()> {
-        if !caller.is_user(username) {
-            caller.require(names::ADMIN_UPDATE_USERS)?;
-        }
-        self.existing_user(username).await?;
+        let user = self.existing_user(username).await?;
+        caller.authorize(&Operation::SetPassword {
+            username,
+            held: &self.held_privileges(&user).await?,
+        })?;
         validate_new_password(&password)?;
         let hash = tokio::task::spawn_blocking(move || hash_password(&password))
             .await

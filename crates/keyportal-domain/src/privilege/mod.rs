@@ -73,6 +73,7 @@ pub mod names {
     pub const ADMIN_SHARE_TO_ORG: &str = "portal:admin:shareToOrg";
     pub const ADMIN_SHARE_TO_PUBLIC: &str = "portal:admin:shareToPublic";
     pub const ADMIN_MANAGE_SECURITY: &str = "portal:admin:manageSecurity";
+    pub const ADMIN_MANAGE_UTILITY_SERVICES: &str = "portal:admin:manageUtilityServices";
 }
 
 /// The catalog entry for `privilege`, if it is a catalog privilege.

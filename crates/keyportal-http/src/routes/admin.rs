@@ -26,10 +26,7 @@ pub fn routes() -> Router<AppState> {
 /// The Python client probes this to decide whether `gis.admin` is available.
 async fn admin_root(State(state): State<AppState>, request: ArcgisRequest) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
-    caller.require_any(&[
-        keyportal_domain::privilege::names::ADMIN_VIEW_USERS,
-        keyportal_domain::privilege::names::ADMIN_MANAGE_ROLES,
-    ])?;
+    caller.authorize(&keyportal_domain::authz::Operation::Administer)?;
     Ok(request.reply(json!({
         "version": CURRENT_VERSION,
         "resources": ["security"],

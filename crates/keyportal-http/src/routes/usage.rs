@@ -49,7 +49,7 @@ async fn usage_settings(
         })?;
         state.portal.set_billing_start_day(&caller, day).await?;
     } else {
-        caller.require_signed_in()?;
+        caller.authorize(&keyportal_domain::authz::Operation::ViewSettings)?;
     }
     Ok(request
         .reply(json!({ "billingCycleStartDay": state.portal.billing_cycle_start_day() }))
