@@ -145,6 +145,20 @@ impl TestServer {
         response.json().await.expect("json answer")
     }
 
+    /// POSTs a form to a path outside the Sharing API root (for example `/portaladmin/…`).
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        self.client
+            .post(format!("{}{}", self.url, path))
+            .header("Referer", REFERER)
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("json answer")
+    }
+
     /// GETs a Sharing API path with query parameters.
     pub async fn get(&self, path: &str, token: Option<&str>, query: &[(&str, &str)]) -> Value {
         let mut fields: Vec<(&str, &str)> = query.to_vec();

@@ -6,6 +6,7 @@
 mod harness;
 
 mod credentials;
+mod escalation;
 mod front;
 mod groups;
 mod items;
