@@ -13,6 +13,7 @@ mod layout;
 mod new_item;
 mod oauth_credentials;
 mod oauth_settings;
+pub mod operations;
 mod org;
 mod pickers;
 mod request;

@@ -6,3 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod server;
 pub mod tls;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod route_coverage;

@@ -3,6 +3,7 @@
 //! touches. Every service operation asks [`authorize`]; nothing else decides. The table test
 //! in `tests.rs` enumerates every operation against every caller kind.
 
+pub mod coverage;
 mod grant;
 mod operation;
 mod rules;

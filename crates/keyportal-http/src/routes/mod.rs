@@ -8,6 +8,7 @@ mod health;
 mod items;
 mod legacy;
 mod oauth;
+pub mod operations;
 mod portal;
 mod proxy;
 mod roles;

@@ -1,0 +1,106 @@
+//! Which operations each web portal page asks `authorize` about, through the same `Portal`
+//! methods as the REST API (design §2.11). The binary crate's `route_coverage` test fails when
+//! a page registered in this crate has no row here, or a row names a page that is gone.
+
+use keyportal_domain::authz::OperationKind as K;
+
+/// `module::handler` → the operations it asks about (empty: static assets).
+pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
+    (
+        "content::content",
+        &[K::ListContent, K::ViewAllContent, K::ViewItem],
+    ),
+    ("content::create_folder", &[K::ManageFolders]),
+    (
+        "credential_edit::items_get",
+        &[K::ViewItem, K::ManageCredential, K::ListContent],
+    ),
+    (
+        "credential_edit::items_post",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "credential_edit::privileges_get",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "credential_edit::privileges_post",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "credential_edit::referrers_get",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "credential_edit::referrers_post",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    ("item::item_page", &[K::ViewItem, K::ManageCredential]),
+    ("item_delete::confirm", &[K::ViewItem, K::DeleteItem]),
+    ("item_delete::delete", &[K::ViewItem, K::DeleteItem]),
+    ("keys::key_action", &[K::ViewItem, K::ManageCredential]),
+    ("keys::key_confirm", &[K::ViewItem, K::ManageCredential]),
+    ("lib::css", &[]),
+    ("lib::home", &[]),
+    ("lib::js", &[]),
+    ("new_item::developer_credentials", &[K::DescribePortal]),
+    ("new_item::new_item", &[K::DescribePortal]),
+    ("oauth_credentials::create", &[K::AddItem, K::RegisterApp]),
+    ("oauth_credentials::form_page", &[K::DescribePortal]),
+    (
+        "oauth_settings::redirects_page",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "oauth_settings::save_redirects",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "oauth_settings::secret_page",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "oauth_settings::show_secret",
+        &[K::ViewItem, K::ManageCredential, K::SignIn],
+    ),
+    ("org::members::change_role", &[K::ChangeMemberRole]),
+    ("org::members::change_type", &[K::ChangeMemberUserType]),
+    ("org::members::confirm", &[K::ViewMemberDetails]),
+    (
+        "org::members::confirmed",
+        &[K::DisableMember, K::DeleteMember],
+    ),
+    ("org::members::create_member", &[K::CreateMember]),
+    ("org::members::enable", &[K::EnableMember]),
+    (
+        "org::members::member",
+        &[K::ViewMember, K::ViewMemberDetails, K::ViewRoles],
+    ),
+    ("org::members::members", &[K::ListMembers]),
+    ("org::members::new_member", &[K::ViewRoles]),
+    ("org::roles::confirm_delete", &[K::ViewRoles]),
+    ("org::roles::delete", &[K::DeleteRole]),
+    ("org::roles::new_role", &[K::ViewRoles]),
+    ("org::roles::role", &[K::ViewRoles]),
+    ("org::roles::roles", &[K::ViewRoles]),
+    ("org::roles::save_new_role", &[K::CreateRole]),
+    (
+        "org::roles::save_role",
+        &[K::RenameRole, K::ChangeRolePrivileges],
+    ),
+    ("signin::signin", &[K::SignIn]),
+    ("signin::signin_page", &[]),
+    ("signin::signout", &[K::SignIn]),
+    ("usage::item_usage", &[K::ViewItem, K::ManageCredential]),
+    ("usage::item_usage_csv", &[K::ViewItem, K::ManageCredential]),
+    (
+        "usage::org_usage",
+        &[K::ViewOrgUsage, K::ListCredentials, K::ListAllCredentials],
+    ),
+    ("usage::org_usage_csv", &[K::ViewOrgUsage]),
+    ("wizard::start", &[K::DescribePortal]),
+    (
+        "wizard::step_post",
+        &[K::AddItem, K::RegisterApp, K::ManageCredential],
+    ),
+];
