@@ -22,6 +22,7 @@ pub mod search;
 pub mod secret;
 pub mod service_catalog;
 pub mod signin_guard;
+pub mod text;
 pub mod time;
 pub mod token;
 pub mod usage;
