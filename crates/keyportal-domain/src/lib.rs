@@ -16,6 +16,7 @@ pub mod password;
 pub mod privilege;
 pub mod proxy;
 pub mod rate_limit;
+pub mod referer_binding;
 pub mod referrer;
 pub mod role;
 pub mod search;

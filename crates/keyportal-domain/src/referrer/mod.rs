@@ -18,6 +18,11 @@ use url::{
     HostPort, RequestReferer, Scheme,
 };
 
+/// What the HTTP layer passes on as the `Referer` when the header is present but unreadable
+/// (bytes outside visible ASCII). It matches no pattern and no token binding, so such a
+/// request is a referrer mismatch; were it treated as absent, a good `Origin` would decide.
+pub const UNREADABLE_REFERER: &str = "\u{7f}unreadable";
+
 /// Longest accepted pattern, in bytes.
 pub const MAX_PATTERN_LEN: usize = 2048;
 

@@ -459,3 +459,32 @@ fn malformed_referers_never_match() {
     assert!(!p.matches("https://a.com:99999"));
     assert!(!p.matches("https://a.com:x"));
 }
+
+#[test]
+fn an_unreadable_referer_matches_no_pattern_and_no_binding() {
+    for text in [
+        "a.com",
+        "*.a.com",
+        "https://a.com/x",
+        "http://[::1]:80",
+        "127.0.0.1",
+    ] {
+        assert!(!pattern(text).matches(UNREADABLE_REFERER), "{text}");
+        assert!(!matches_any(&[pattern(text)], Some(UNREADABLE_REFERER)));
+    }
+    assert!(
+        matches_any(&[], Some(UNREADABLE_REFERER)),
+        "no list, no restriction"
+    );
+    for bound in [
+        "https://a.com",
+        "http",
+        "@esri/arcgis-rest-js",
+        UNREADABLE_REFERER,
+    ] {
+        assert!(!crate::referer_binding::binding_allows(
+            bound,
+            UNREADABLE_REFERER
+        ));
+    }
+}
