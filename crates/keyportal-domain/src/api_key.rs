@@ -495,8 +495,14 @@ mod tests {
         assert!(is_legacy_key(fixture));
         assert!(is_legacy_key(&format!("AAPK{}", "a".repeat(32))));
         assert!(!is_legacy_key(&format!("AAPK{}", "a".repeat(31))));
-        assert!(is_legacy_key(&format!("AAPK{}", "a".repeat(LEGACY_MAX_LEN - 4))));
-        assert!(!is_legacy_key(&format!("AAPK{}", "a".repeat(LEGACY_MAX_LEN - 3))));
+        assert!(is_legacy_key(&format!(
+            "AAPK{}",
+            "a".repeat(LEGACY_MAX_LEN - 4)
+        )));
+        assert!(!is_legacy_key(&format!(
+            "AAPK{}",
+            "a".repeat(LEGACY_MAX_LEN - 3)
+        )));
         assert!(!is_legacy_key(&format!("AAPT{}", "a".repeat(40))));
         assert!(!is_legacy_key(&format!("aapk{}", "a".repeat(40))));
         assert!(!is_legacy_key(&format!("AAPK{}.", "a".repeat(40))));

@@ -26,8 +26,7 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::header::{
     HeaderName, AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY,
-    CONTENT_TYPE, COOKIE, EXPECT, HOST, ORIGIN, REFERER, RETRY_AFTER, SET_COOKIE,
-    X_CONTENT_TYPE_OPTIONS,
+    CONTENT_TYPE, COOKIE, EXPECT, HOST, RETRY_AFTER, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -649,8 +648,7 @@ async fn forward(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string());
     let facts = RequestFacts {
-        referer: header_text(&parts.headers, REFERER)
-            .or_else(|| header_text(&parts.headers, ORIGIN)),
+        referer: crate::wire::request_referer(&parts.headers),
         client_ip,
     };
     let entry = match state

@@ -8,6 +8,6 @@ mod request;
 pub use error::{error_envelope, ApiError};
 pub use params::Params;
 pub use reply::Reply;
-pub use request::ArcgisRequest;
+pub use request::{request_referer, ArcgisRequest};
 
 pub type ApiResult = Result<Reply, ApiError>;
