@@ -4,7 +4,9 @@
 //! one file per resource; `views` turns service results into the JSON shapes clients read;
 //! `fast_verify` is the connection front that answers nginx's `GET /verify` before hyper.
 
+mod cors;
 pub mod fast_verify;
+pub mod request_log;
 pub mod routes;
 pub mod views;
 pub mod wire;
@@ -22,7 +24,11 @@ pub struct AppState {
     pub https: bool,
 }
 
-/// The whole application: used by `keyportal serve` and by the tests alike.
+/// The whole application: used by `keyportal serve` and by the tests alike. Every route but
+/// `/verify` answers browsers' cross-origin requests (`cors`).
 pub fn app(state: AppState) -> Router {
-    routes::router().with_state(state)
+    routes::router()
+        .layer(cors::layer())
+        .merge(routes::verify::routes())
+        .with_state(state)
 }

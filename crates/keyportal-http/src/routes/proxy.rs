@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{
     HeaderName, AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY,
     CONTENT_TYPE, COOKIE, EXPECT, HOST, RETRY_AFTER, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
@@ -41,7 +41,7 @@ use serde_json::{json, Value};
 use super::get_or_post;
 use super::portal::authenticate;
 use super::root::site_root;
-use crate::wire::{ApiError, ApiResult, ArcgisRequest, Params};
+use crate::wire::{ApiError, ApiResult, ArcgisRequest, Params, Path};
 use crate::AppState;
 
 /// Urlencoded bodies up to this size are read to find (and remove) a `token` field.
