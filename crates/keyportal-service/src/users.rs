@@ -56,10 +56,15 @@ impl Portal {
             .await?;
         let user_type = UserType::parse(new.user_type.as_deref().unwrap_or("creatorUT"))?;
         check_role_fits_user_type(&role, user_type)?;
-        if self.store.get_user(&new.username).await?.is_some() {
+        // Unique ignoring case (the store's index enforces it too): `alice` and `Alice` would
+        // be one person to everyone reading them.
+        if let Some(existing) = self
+            .store
+            .find_username_ignoring_case(&new.username)
+            .await?
+        {
             return Err(DomainError::Conflict(format!(
-                "A user named '{}' already exists.",
-                new.username
+                "A user named '{existing}' already exists."
             ))
             .into());
         }
