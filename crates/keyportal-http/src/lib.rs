@@ -22,6 +22,9 @@ pub struct AppState {
     pub portal: Arc<Portal>,
     /// Whether the server is reached over HTTPS (for absolute URLs and `ssl` fields).
     pub https: bool,
+    /// The portal's public site root (`https://portal.example.com`): where the built-in
+    /// sign-in clients may redirect. Configured, never taken from a request.
+    pub public_url: String,
 }
 
 /// The whole application: used by `keyportal serve` and by the tests alike. Every route but

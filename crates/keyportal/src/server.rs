@@ -112,9 +112,15 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         addr: config.listen,
         reason: e.to_string(),
     })?;
+    let public_url =
+        crate::config::public_url_or_default(config.public_url.as_deref(), https, addr);
+    if config.public_url.is_none() && addr.ip().is_unspecified() {
+        tracing::warn!(%public_url, "set --public-url to the address clients use: sign-in redirects of the built-in clients go only there");
+    }
     let router = app(AppState {
         portal: portal.clone(),
         https,
+        public_url,
     })
     .merge(keyportal_web::router(portal.clone(), https))
     .layer(axum::middleware::from_fn(

@@ -8,6 +8,8 @@ mod harness;
 mod credentials;
 mod front;
 mod groups;
+mod input_headers;
+mod input_text;
 mod items;
 mod legacy;
 mod nodes;
