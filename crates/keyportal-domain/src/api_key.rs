@@ -31,6 +31,9 @@ const CHECKSUM_START: usize = UNDERSCORE_AT + 1;
 const CHECKSUM_LEN: usize = KEY_LEN - CHECKSUM_START;
 /// Legacy keys: the prefix plus at least this many body characters.
 const LEGACY_MIN_BODY: usize = 32;
+/// The longest legacy key accepted (ArcGIS issued about 100 characters), so an import or a
+/// request cannot make the portal hash or store megabytes for one key.
+pub const LEGACY_MAX_LEN: usize = 512;
 
 /// One of a credential's two key slots, so a key can be rotated without downtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -216,11 +219,12 @@ pub fn key_hint(key: &str) -> String {
     head.chain(std::iter::once('…')).chain(tail).collect()
 }
 
-/// A legacy `AAPK` key: no checksum, so only the alphabet and a minimum length can be checked.
+/// A legacy `AAPK` key: no checksum, so only the alphabet and the length can be checked.
 pub fn is_legacy_key(s: &str) -> bool {
     let bytes = s.as_bytes();
     bytes.starts_with(LEGACY_KEY_PREFIX.as_bytes())
         && bytes.len() >= LEGACY_KEY_PREFIX.len() + LEGACY_MIN_BODY
+        && bytes.len() <= LEGACY_MAX_LEN
         && bytes[LEGACY_KEY_PREFIX.len()..]
             .iter()
             .all(|&b| is_base64url(b))
@@ -491,6 +495,14 @@ mod tests {
         assert!(is_legacy_key(fixture));
         assert!(is_legacy_key(&format!("AAPK{}", "a".repeat(32))));
         assert!(!is_legacy_key(&format!("AAPK{}", "a".repeat(31))));
+        assert!(is_legacy_key(&format!(
+            "AAPK{}",
+            "a".repeat(LEGACY_MAX_LEN - 4)
+        )));
+        assert!(!is_legacy_key(&format!(
+            "AAPK{}",
+            "a".repeat(LEGACY_MAX_LEN - 3)
+        )));
         assert!(!is_legacy_key(&format!("AAPT{}", "a".repeat(40))));
         assert!(!is_legacy_key(&format!("aapk{}", "a".repeat(40))));
         assert!(!is_legacy_key(&format!("AAPK{}.", "a".repeat(40))));

@@ -460,7 +460,7 @@ pub fn check_redirect_uris(values: &[String]) -> Result<Vec<String>, DomainError
         let ok = value == OUT_OF_BAND_REDIRECT
             || ((value.starts_with("https://") || value.starts_with("http://"))
                 && value.len() <= 2048
-                && !value.contains(char::is_whitespace)
+                && !value.contains(|c: char| c.is_whitespace() || c.is_control())
                 && !value.contains('#'));
         if !ok {
             return Err(DomainError::invalid_with(

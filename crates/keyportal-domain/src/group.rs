@@ -2,6 +2,7 @@
 
 use crate::error::DomainError;
 use crate::ids::shorten;
+use crate::text::{self, Lines};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GroupAccess {
@@ -119,6 +120,20 @@ impl GroupChanges {
             }
             _ => {}
         }
+        // What is stored: the title trimmed, the rest as sent.
+        let title = self.title.as_deref().map(str::trim);
+        for (name, value, lines) in [
+            ("title", title, Lines::Single),
+            ("description", self.description.as_deref(), Lines::Multi),
+            ("snippet", self.snippet.as_deref(), Lines::Multi),
+            ("phone", self.phone.as_deref(), Lines::Single),
+        ] {
+            problems.extend(text::problem(name, value.unwrap_or_default(), lines));
+        }
+        if let Some(tags) = &self.tags {
+            let trimmed: Vec<String> = tags.iter().map(|t| t.trim().to_string()).collect();
+            problems.extend(text::list_problem("tags", &trimmed));
+        }
         if creating && self.access.is_none() {
             problems.push("'access' is required (private, org or public).".to_string());
         }
@@ -230,5 +245,33 @@ mod tests {
         assert!(!MemberType::Member.can_manage());
         assert_eq!(MemberType::parse("admin"), Some(MemberType::Admin));
         assert_eq!(GroupAccess::parse("account"), Ok(GroupAccess::Org));
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_named() {
+        let refused = |changes: GroupChanges| match changes.validate(false) {
+            Err(DomainError::Invalid { details, .. }) => details.join(" "),
+            other => panic!("expected Invalid, got {other:?}"),
+        };
+        let title = GroupChanges {
+            title: Some("T\0".into()),
+            ..Default::default()
+        };
+        assert!(refused(title).contains("'title'"));
+        let tags = GroupChanges {
+            tags: Some(vec!["t\tx".into()]),
+            ..Default::default()
+        };
+        assert!(refused(tags).contains("'tags'"));
+        let phone = GroupChanges {
+            phone: Some("1\u{85}".into()),
+            ..Default::default()
+        };
+        assert!(refused(phone).contains("'phone'"));
+        let fine = GroupChanges {
+            description: Some("a\r\nb".into()),
+            ..Default::default()
+        };
+        assert_eq!(fine.validate(false), Ok(()));
     }
 }

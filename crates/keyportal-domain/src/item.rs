@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::error::DomainError;
 use crate::ids::shorten;
+use crate::text::{self, Lines};
 
 /// The sharing level stored for an item; "shared" on the wire is derived from groups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,6 +131,22 @@ impl ItemChanges {
         cap("snippet", &self.snippet, MAX_SNIPPET);
         cap("description", &self.description, MAX_DESCRIPTION);
         cap("url", &self.url, MAX_URL);
+        // What is stored: single-line fields are trimmed first.
+        for (name, value, lines) in [
+            ("title", &self.title, Lines::Single),
+            ("type", &self.item_type, Lines::Single),
+            ("snippet", &self.snippet, Lines::Multi),
+            ("description", &self.description, Lines::Multi),
+            ("url", &self.url, Lines::Single),
+        ] {
+            let value = value.as_deref().unwrap_or_default();
+            let value = if lines == Lines::Single {
+                value.trim()
+            } else {
+                value
+            };
+            problems.extend(text::problem(name, value, lines));
+        }
         if !creating && self.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
             problems.push("'title' cannot be empty.".into());
         }
@@ -143,6 +160,8 @@ impl ItemChanges {
                         "An entry of '{name}' has more than {MAX_TAG} characters."
                     ));
                 }
+                let trimmed: Vec<String> = list.iter().map(|t| t.trim().to_string()).collect();
+                problems.extend(text::list_problem(name, &trimmed));
             }
         }
         if let Some(Some(properties)) = &self.properties {
@@ -322,5 +341,41 @@ mod tests {
         assert!(validate_folder_title("Keys").is_ok());
         assert!(validate_folder_title("a/b").is_err());
         assert!(validate_folder_title("  ").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_named() {
+        let refused = |changes: ItemChanges| match changes.validate(false) {
+            Err(DomainError::Invalid { details, .. }) => details.join(" "),
+            other => panic!("expected Invalid, got {other:?}"),
+        };
+        let title = ItemChanges {
+            title: Some("a\0b".into()),
+            ..Default::default()
+        };
+        assert!(refused(title).contains("'title'"));
+        let tags = ItemChanges {
+            tags: Some(vec!["ok".into(), "b\u{1b}".into()]),
+            ..Default::default()
+        };
+        assert!(refused(tags).contains("'tags'"));
+        let description = ItemChanges {
+            description: Some("x\u{7}".into()),
+            ..Default::default()
+        };
+        assert!(refused(description).contains("'description'"));
+        let url = ItemChanges {
+            url: Some("https://a\nb".into()),
+            ..Default::default()
+        };
+        assert!(refused(url).contains("'url'"));
+        // Line breaks are text in a description and a snippet, and a title is stored trimmed.
+        let fine = ItemChanges {
+            title: Some(" Map\n".into()),
+            description: Some("one\r\n\ttwo".into()),
+            snippet: Some("a\nb".into()),
+            ..Default::default()
+        };
+        assert_eq!(fine.validate(false), Ok(()));
     }
 }

@@ -339,6 +339,8 @@ impl SigninContext {
                 "'state' must be at most {MAX_STATE_LEN} characters."
             )));
         }
+        // Echoed into a redirect: the text rule of every field applies.
+        crate::text::check_single_line("state", state.unwrap_or_default())?;
         if params.expiration.is_some_and(|m| m <= 0) {
             return Err(DomainError::invalid(
                 "'expiration' must be a positive number of minutes.",
@@ -681,6 +683,8 @@ mod tests {
         assert!(refused(&|p| p.response_type = Some("CODE")));
         assert!(refused(&|p| p.expiration = Some(0)));
         assert!(refused(&|p| p.code_challenge_method = Some("S512")));
+        assert!(refused(&|p| p.state = Some("a\u{1}b")));
+        assert!(refused(&|p| p.state = Some("a\nb")));
         // PKCE belongs to the code flow; the implicit flow cannot go out of band.
         assert!(refused(&|p| p.response_type = Some("token")));
         assert!(refused(&|p| {

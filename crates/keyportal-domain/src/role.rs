@@ -4,6 +4,7 @@
 use crate::error::DomainError;
 use crate::ids::shorten;
 use crate::privilege::{self, names, PrivilegeInfo, PrivilegeScope, PrivilegeSet, CATALOG};
+use crate::text;
 
 pub const ORG_ADMIN: &str = "org_admin";
 pub const ORG_PUBLISHER: &str = "org_publisher";
@@ -158,6 +159,8 @@ pub fn validate_custom_role(
     privileges: &[String],
 ) -> Result<(), DomainError> {
     let name = name.trim();
+    text::check_single_line("name", name)?;
+    text::check_multi_line("description", description)?;
     if name.is_empty() || name.chars().count() > 128 {
         return Err(DomainError::invalid(
             "A role needs a name of 1 to 128 characters.",
@@ -246,5 +249,8 @@ mod tests {
         assert!(validate_custom_role("Keys", "", &["portal:user:fly".into()]).is_err());
         assert!(validate_custom_role("", "", &[]).is_err());
         assert!(validate_custom_role("viewer", "", &[]).is_err());
+        assert!(validate_custom_role("Key\0s", "", &[]).is_err());
+        assert!(validate_custom_role("Keys", "a\u{1}", &[]).is_err());
+        assert!(validate_custom_role("Keys", "one\ntwo", &[]).is_ok());
     }
 }

@@ -2,6 +2,7 @@
 //! only as SHA-256 hashes, optionally bound to the `Referer` or address they were issued for.
 
 use crate::error::DomainError;
+use crate::referer_binding::binding_allows;
 use crate::time::{EpochMillis, MINUTE_MS};
 
 /// Default lifetime when `expiration` is absent.
@@ -14,7 +15,8 @@ pub const MAX_TOKEN_MINUTES: i64 = 20_160;
 pub enum TokenBinding {
     /// Usable from anywhere.
     None,
-    /// Requests must carry a `Referer` (or `Origin`) that starts with this value.
+    /// Requests must carry a `Referer` (or `Origin`) this value allows: the same origin (and
+    /// a page below its path) for a URL, the same text for a label (`referer_binding`).
     Referer(String),
     /// Requests must come from this address.
     Ip(String),
@@ -39,21 +41,24 @@ impl UserToken {
     pub fn binding_allows(&self, referer: Option<&str>, client_ip: Option<&str>) -> bool {
         match &self.binding {
             TokenBinding::None => true,
-            TokenBinding::Referer(bound) => {
-                referer.is_some_and(|r| referer_matches_binding(bound, r))
-            }
+            TokenBinding::Referer(bound) => referer.is_some_and(|r| binding_allows(bound, r)),
             TokenBinding::Ip(bound) => client_ip.is_some_and(|ip| ip == bound),
         }
     }
 }
 
-/// A token issued for referer `bound` accepts a request whose `Referer` starts with it,
-/// ignoring case (browsers send the page URL where the token was issued for the origin).
-pub fn referer_matches_binding(bound: &str, referer: &str) -> bool {
-    let bound = bound.trim_end_matches('/');
-    referer.len() >= bound.len()
-        && referer.is_char_boundary(bound.len())
-        && referer[..bound.len()].eq_ignore_ascii_case(bound)
+/// Checks the `ip` of `client=ip` and writes it as request addresses are written, so
+/// `::FFFF:10.0.0.1`-style spellings compare equal to what the server sees.
+pub fn check_ip_binding(ip: &str) -> Result<String, DomainError> {
+    ip.trim()
+        .parse::<std::net::IpAddr>()
+        .map(|address| address.to_string())
+        .map_err(|_| {
+            DomainError::invalid_with(
+                "Unable to generate token.",
+                vec!["'ip' must be an IPv4 or IPv6 address.".into()],
+            )
+        })
 }
 
 /// Lifetime in milliseconds for an `expiration` parameter given in minutes.
@@ -90,13 +95,23 @@ mod tests {
     }
 
     #[test]
-    fn referer_binding_is_a_case_insensitive_prefix() {
+    fn referer_binding_compares_origins() {
         let t = token(TokenBinding::Referer("https://App.example.com".into()));
         assert!(t.binding_allows(Some("https://app.example.com/page?x=1"), None));
         assert!(!t.binding_allows(Some("https://evil.example.com"), None));
+        assert!(!t.binding_allows(Some("https://app.example.com.evil.net/"), None));
         assert!(!t.binding_allows(None, None));
         let node = token(TokenBinding::Referer("@esri/arcgis-rest-js".into()));
         assert!(node.binding_allows(Some("@esri/arcgis-rest-js"), None));
+    }
+
+    #[test]
+    fn ip_bindings_are_addresses() {
+        assert_eq!(check_ip_binding(" 10.0.0.1 ").as_deref(), Ok("10.0.0.1"));
+        assert_eq!(check_ip_binding("0:0::1").as_deref(), Ok("::1"));
+        for bad in ["", "10.0.0", "10.0.0.1\0", "host.example", "10.0.0.1/8"] {
+            assert!(check_ip_binding(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ use crate::error::DomainError;
 use crate::ids::shorten;
 use crate::privilege::PrivilegeSet;
 use crate::role::{Role, ORG_ADMIN, ORG_PUBLISHER};
+use crate::text::{self, Lines};
 use crate::user_type::UserType;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,7 @@ impl UserProfile {
     }
 
     pub fn validate(&self) -> Result<(), DomainError> {
-        let too_long = [
+        let problems = [
             ("fullname", &self.full_name, 256),
             ("firstname", &self.first_name, 128),
             ("lastname", &self.last_name, 128),
@@ -62,9 +63,20 @@ impl UserProfile {
         .into_iter()
         .filter(|(_, value, max)| value.chars().count() > *max)
         .map(|(name, _, max)| format!("'{name}' has more than {max} characters."))
+        .chain(
+            [
+                ("fullname", &self.full_name, Lines::Single),
+                ("firstname", &self.first_name, Lines::Single),
+                ("lastname", &self.last_name, Lines::Single),
+                ("email", &self.email, Lines::Single),
+                ("description", &self.description, Lines::Multi),
+            ]
+            .into_iter()
+            .filter_map(|(name, value, lines)| text::problem(name, value, lines)),
+        )
         .collect::<Vec<_>>();
-        if !too_long.is_empty() {
-            return Err(DomainError::invalid_with("Invalid user profile.", too_long));
+        if !problems.is_empty() {
+            return Err(DomainError::invalid_with("Invalid user profile.", problems));
         }
         if !self.email.is_empty() && !looks_like_email(&self.email) {
             return Err(DomainError::invalid(format!(
@@ -162,5 +174,44 @@ mod tests {
             ..Default::default()
         };
         assert!(long.validate().is_err());
+    }
+
+    #[test]
+    fn profile_fields_refuse_control_characters() {
+        for (profile, field) in [
+            (
+                UserProfile {
+                    full_name: "J\0".into(),
+                    ..Default::default()
+                },
+                "'fullname'",
+            ),
+            (
+                UserProfile {
+                    email: "j@x.com\u{1}".into(),
+                    ..Default::default()
+                },
+                "'email'",
+            ),
+            (
+                UserProfile {
+                    description: "\u{1b}[2J".into(),
+                    ..Default::default()
+                },
+                "'description'",
+            ),
+        ] {
+            match profile.validate() {
+                Err(DomainError::Invalid { details, .. }) => {
+                    assert!(details.join(" ").contains(field), "{details:?}")
+                }
+                other => panic!("expected Invalid, got {other:?}"),
+            }
+        }
+        let multi = UserProfile {
+            description: "line\nline".into(),
+            ..Default::default()
+        };
+        assert_eq!(multi.validate(), Ok(()));
     }
 }

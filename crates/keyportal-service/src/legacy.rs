@@ -2,13 +2,16 @@
 //! invalidated or retired, and migrated to API key credentials. They are never created or
 //! edited over REST.
 
-use keyportal_domain::api_key::{is_legacy_key, KeySlot};
+use keyportal_domain::api_key::{is_legacy_key, KeySlot, LEGACY_KEY_PREFIX, LEGACY_MAX_LEN};
 use keyportal_domain::authz::Operation;
-use keyportal_domain::credential::{check_referrers, hex_hash, MintedKey, APPLICATION_TYPE};
+use keyportal_domain::credential::{
+    check_referrers, hex_hash, MintedKey, APPLICATION_TYPE, MAX_ITEM_ACCESS,
+};
 use keyportal_domain::ids::{new_hex_id, parse_item_id, shorten};
-use keyportal_domain::item::{Item, ItemAccess};
+use keyportal_domain::item::{Item, ItemAccess, ItemChanges};
 use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::privilege::{self, item_access_target};
+use keyportal_domain::text::{self, Lines};
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -25,6 +28,8 @@ pub struct LegacyImport {
     pub title: String,
     pub privileges: Vec<String>,
     pub http_referrers: Vec<String>,
+    /// Where the entry starts in the import file, for messages.
+    pub line: Option<usize>,
 }
 
 /// The item type ArcGIS gave legacy keys.
@@ -43,31 +48,21 @@ impl Portal {
     ) -> ServiceResult<Vec<String>> {
         caller.authorize(&Operation::ImportLegacyKeys)?;
         let mut problems = Vec::new();
-        let mut hashes = std::collections::HashSet::new();
+        // Keys already imported count as seen, so a repeat is refused before anything is stored.
+        let mut hashes: std::collections::HashSet<String> = self
+            .store
+            .list_legacy_keys()
+            .await?
+            .into_iter()
+            .map(|key| key.key_hash)
+            .collect();
         for (n, import) in imports.iter().enumerate() {
-            let at = format!("key {}", n + 1);
-            if !is_legacy_key(&import.key) {
-                problems.push(format!("{at}: not a legacy API key (AAPK…)."));
-            }
-            if !hashes.insert(hex_hash(&import.key)) {
-                problems.push(format!("{at}: the same key appears twice."));
-            }
-            if self.store.get_user(&import.owner).await?.is_none() {
-                problems.push(format!(
-                    "{at}: no member named '{}'.",
-                    shorten(&import.owner)
-                ));
-            }
-            for p in &import.privileges {
-                if !privilege::is_known(p) {
-                    problems.push(format!("{at}: '{}' is not a privilege.", shorten(p)));
-                }
-            }
-            if let Err(DomainError::Invalid { details, .. }) =
-                check_referrers(&import.http_referrers)
-            {
-                problems.extend(details.into_iter().map(|d| format!("{at}: {d}")));
-            }
+            let at = match import.line {
+                Some(line) => format!("entry {} (line {line})", n + 1),
+                None => format!("entry {}", n + 1),
+            };
+            let found = self.legacy_import_problems(import, &mut hashes).await?;
+            problems.extend(found.into_iter().map(|p| format!("{at}: {p}")));
         }
         if !problems.is_empty() {
             return Err(DomainError::invalid_with(
@@ -88,7 +83,7 @@ impl Portal {
                 title: if import.title.trim().is_empty() {
                     "Legacy API key".into()
                 } else {
-                    import.title.clone()
+                    import.title.trim().to_string()
                 },
                 item_type: LEGACY_ITEM_TYPE.into(),
                 type_keywords: vec![LEGACY_ITEM_TYPE.into()],
@@ -126,6 +121,66 @@ impl Portal {
             created.push(item.id);
         }
         Ok(created)
+    }
+
+    /// What is wrong with one entry of an import, field by field, under the limits the REST
+    /// API applies to the same fields (item title, referrers, item access, key shape).
+    async fn legacy_import_problems(
+        &self,
+        import: &LegacyImport,
+        hashes: &mut std::collections::HashSet<String>,
+    ) -> ServiceResult<Vec<String>> {
+        let mut problems = Vec::new();
+        if !is_legacy_key(&import.key) {
+            problems.push(format!(
+                "'key' is not a legacy API key (AAPK, then 32 to {} letters, digits, '-' or '_').",
+                LEGACY_MAX_LEN - LEGACY_KEY_PREFIX.len()
+            ));
+        } else if !hashes.insert(hex_hash(&import.key)) {
+            problems.push("'key' appears twice, or was imported before.".into());
+        }
+        match text::problem("owner", &import.owner, Lines::Single) {
+            Some(problem) => problems.push(problem),
+            None => {
+                if self.store.get_user(&import.owner).await?.is_none() {
+                    problems.push(format!(
+                        "'owner': no member named '{}'.",
+                        shorten(&import.owner)
+                    ));
+                }
+            }
+        }
+        if !import.title.trim().is_empty() {
+            let title = ItemChanges {
+                title: Some(import.title.clone()),
+                ..ItemChanges::default()
+            };
+            if let Err(DomainError::Invalid { details, .. }) = title.validate(false) {
+                problems.extend(details);
+            }
+        }
+        for p in &import.privileges {
+            if !privilege::is_known(p) {
+                problems.push(format!(
+                    "'privileges': '{}' is not a privilege.",
+                    shorten(p)
+                ));
+            }
+        }
+        let item_access = import
+            .privileges
+            .iter()
+            .filter(|p| item_access_target(p).is_some())
+            .count();
+        if item_access > MAX_ITEM_ACCESS {
+            problems.push(format!(
+                "'itemAccess': at most {MAX_ITEM_ACCESS} items, not {item_access}."
+            ));
+        }
+        if let Err(DomainError::Invalid { details, .. }) = check_referrers(&import.http_referrers) {
+            problems.extend(details.into_iter().map(|d| format!("'httpReferrers': {d}")));
+        }
+        Ok(problems)
     }
 
     async fn manageable_legacy_key(

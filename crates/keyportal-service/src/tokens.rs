@@ -3,10 +3,11 @@
 use std::time::Duration;
 
 use keyportal_domain::password::verify_password;
+use keyportal_domain::referer_binding::check_binding;
 use keyportal_domain::secret::{new_opaque_token, sha256_hex, SecretString};
 use keyportal_domain::signin_guard::SigninVerdict;
 use keyportal_domain::time::MINUTE_MS;
-use keyportal_domain::token::{token_lifetime_ms, TokenBinding, UserToken};
+use keyportal_domain::token::{check_ip_binding, token_lifetime_ms, TokenBinding, UserToken};
 use keyportal_domain::DomainError;
 
 use crate::caller::RequestFacts;
@@ -55,16 +56,14 @@ impl Portal {
         }
         let lifetime = token_lifetime_ms(expiration_minutes)?;
         let binding = match client {
-            TokenClient::Referer(r) if r.trim().is_empty() => {
-                return Err(signin_refused(
-                    "'referer' must be specified when client=referer.",
-                ))
+            TokenClient::Referer(r) => {
+                check_binding(&r)?;
+                TokenBinding::Referer(r.trim().to_string())
             }
-            TokenClient::Referer(r) => TokenBinding::Referer(r.trim().to_string()),
             TokenClient::Ip(ip) if ip.trim().is_empty() => {
                 return Err(signin_refused("'ip' must be specified when client=ip."))
             }
-            TokenClient::Ip(ip) => TokenBinding::Ip(ip.trim().to_string()),
+            TokenClient::Ip(ip) => TokenBinding::Ip(check_ip_binding(&ip)?),
             TokenClient::RequestIp => match &facts.client_ip {
                 Some(ip) => TokenBinding::Ip(ip.clone()),
                 None => TokenBinding::None,

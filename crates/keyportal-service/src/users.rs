@@ -61,10 +61,15 @@ impl Portal {
         caller.authorize(&Operation::CreateMember {
             granted: &effective_privileges(&role, user_type, false),
         })?;
-        if self.store.get_user(&new.username).await?.is_some() {
+        // Unique ignoring case (the store's index enforces it too): `alice` and `Alice` would
+        // be one person to everyone reading them.
+        if let Some(existing) = self
+            .store
+            .find_username_ignoring_case(&new.username)
+            .await?
+        {
             return Err(DomainError::Conflict(format!(
-                "A user named '{}' already exists.",
-                new.username
+                "A user named '{existing}' already exists."
             ))
             .into());
         }

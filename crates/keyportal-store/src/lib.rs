@@ -42,9 +42,12 @@ pub trait OrgStore {
 
 #[async_trait]
 pub trait UserStore {
-    /// `Conflict` when the username (or id) is taken.
+    /// `Conflict` when the username, in any case, or the id is taken.
     async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+    /// The user with exactly this username (lookups are case-sensitive; uniqueness is not).
     async fn get_user(&self, username: &str) -> StoreResult<Option<User>>;
+    /// The stored spelling of the username equal to `username` ignoring ASCII case.
+    async fn find_username_ignoring_case(&self, username: &str) -> StoreResult<Option<String>>;
     /// The stored Argon2id hash, for sign-in.
     async fn get_password_hash(&self, username: &str) -> StoreResult<Option<String>>;
     /// Members ordered by username; `start` is 0-based. Returns the page and the total.

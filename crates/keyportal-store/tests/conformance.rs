@@ -210,6 +210,8 @@ conformance!(
     org_is_created_once,
     user_round_trips_every_field,
     user_conflicts_name_what_collided,
+    usernames_are_unique_ignoring_case,
+    migration_7_refuses_case_duplicates_and_names_them,
     user_updates_and_missing_users,
     list_users_pages_in_byte_order_with_total,
     users_are_counted_by_role,

@@ -33,6 +33,7 @@ pub struct FileConfig {
     pub tls_self_signed: Option<bool>,
     pub portal_name: Option<String>,
     pub org_name: Option<String>,
+    pub public_url: Option<String>,
     pub secret_key_file: Option<PathBuf>,
     pub default_key_lifetime_days: Option<i64>,
 }
@@ -164,6 +165,37 @@ pub struct ServeConfig {
     pub admin_password: Option<String>,
     /// Lifetime of keys minted into undated slots.
     pub default_key_lifetime_days: i64,
+    /// The site root people and clients reach the portal at (`https://portal.example.com`),
+    /// normalised by [`parse_public_url`]; `None`: the address the server listens on.
+    pub public_url: Option<String>,
+}
+
+/// Checks a public URL: `http(s)://host[:port]`, nothing after it but an optional `/`.
+/// Returns it with a lower-case scheme and without the trailing slash.
+pub fn parse_public_url(value: &str) -> Result<String, ConfigError> {
+    let refuse = || {
+        ConfigError::Invalid(format!(
+            "--public-url '{value}' is not a site root like https://portal.example.com or http://127.0.0.1:7080"
+        ))
+    };
+    let (scheme, rest) = value.trim().split_once("://").ok_or_else(refuse)?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    let plain = authority
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    if !matches!(scheme.as_str(), "http" | "https") || authority.is_empty() || !plain {
+        return Err(refuse());
+    }
+    Ok(format!("{scheme}://{authority}"))
+}
+
+/// The public URL to use: the configured one, or the address the server is bound to.
+pub fn public_url_or_default(configured: Option<&str>, https: bool, bound: SocketAddr) -> String {
+    match configured {
+        Some(url) => url.to_string(),
+        None => format!("{}://{bound}", if https { "https" } else { "http" }),
+    }
 }
 
 /// Writes a file only its owner can read (a secret key).
@@ -262,6 +294,39 @@ mod tests {
         );
         assert!(resolve_tls(Some("c".into()), None, false, &none).is_err());
         assert!(resolve_tls(Some("c".into()), Some("k".into()), true, &none).is_err());
+    }
+
+    #[test]
+    fn public_urls_are_site_roots() {
+        assert_eq!(
+            parse_public_url("HTTPS://portal.example.com/")
+                .ok()
+                .as_deref(),
+            Some("https://portal.example.com")
+        );
+        assert_eq!(
+            parse_public_url("http://[::1]:7080").ok().as_deref(),
+            Some("http://[::1]:7080")
+        );
+        for bad in [
+            "portal.example.com",
+            "ftp://portal.example.com",
+            "https://",
+            "https://portal.example.com/app",
+            "https://user@portal.example.com",
+            "https://portal.example.com?x",
+        ] {
+            assert!(parse_public_url(bad).is_err(), "{bad}");
+        }
+        let bound: SocketAddr = "127.0.0.1:7443".parse().unwrap();
+        assert_eq!(
+            public_url_or_default(None, true, bound),
+            "https://127.0.0.1:7443"
+        );
+        assert_eq!(
+            public_url_or_default(Some("https://p.example"), false, bound),
+            "https://p.example"
+        );
     }
 
     #[test]

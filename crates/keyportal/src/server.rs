@@ -6,8 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{header, HeaderName, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use keyportal_http::{app, AppState};
@@ -17,7 +15,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 use tower::{Layer, Service};
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::config::ServeConfig;
@@ -74,37 +71,6 @@ impl RunningServer {
     }
 }
 
-/// Logs method, path (never the query: it may hold tokens), status and time.
-async fn log_request(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let path = request.uri().path().to_string();
-    let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        path = %path,
-        status = response.status().as_u16(),
-        ms = started.elapsed().as_millis() as u64,
-        "request"
-    );
-    response
-}
-
-/// Browser applications call the Sharing API from other origins (REST JS in a web page).
-/// Tokens travel in parameters or headers, never in cookies, so no credentials are allowed.
-fn cors() -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::AUTHORIZATION,
-            HeaderName::from_static("x-esri-authorization"),
-            HeaderName::from_static("x-requested-with"),
-        ])
-        .max_age(std::time::Duration::from_secs(3600))
-}
-
 /// Opens the store, bootstraps, binds and starts serving in the background.
 pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     config.storage.prepare()?;
@@ -146,13 +112,20 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         addr: config.listen,
         reason: e.to_string(),
     })?;
+    let public_url =
+        crate::config::public_url_or_default(config.public_url.as_deref(), https, addr);
+    if config.public_url.is_none() && addr.ip().is_unspecified() {
+        tracing::warn!(%public_url, "set --public-url to the address clients use: sign-in redirects of the built-in clients go only there");
+    }
     let router = app(AppState {
         portal: portal.clone(),
         https,
+        public_url,
     })
-    .layer(cors())
     .merge(keyportal_web::router(portal.clone(), https))
-    .layer(axum::middleware::from_fn(log_request));
+    .layer(axum::middleware::from_fn(
+        keyportal_http::request_log::log_request,
+    ));
     let service = NormalizePathLayer::trim_trailing_slash().layer(router);
     let (shutdown, mut stop) = watch::channel(false);
     let background = tokio::spawn(keep_in_sync(portal.clone(), store, shutdown.subscribe()));

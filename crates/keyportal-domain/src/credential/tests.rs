@@ -301,6 +301,8 @@ fn redirect_uris_and_referrers_are_validated() {
     .is_ok());
     assert!(check_redirect_uris(&["javascript:alert(1)".into()]).is_err());
     assert!(check_redirect_uris(&["https://a.example.com/#frag".into()]).is_err());
+    assert!(check_redirect_uris(&["https://a.example.com/\u{1}".into()]).is_err());
+    assert!(check_redirect_uris(&["https://a.example.com/\u{0}".into()]).is_err());
     let referrers = check_referrers(&[
         "https://*.Example.com".into(),
         "https://*.example.com".into(),

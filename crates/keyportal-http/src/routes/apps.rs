@@ -1,7 +1,7 @@
 //! Developer credentials (spec §5): `oauth2/registerApp`, `registeredAppInfo`,
 //! `oauth2/apps/{client_id}` with `update` and `unregister`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Router;
 use keyportal_service::{AppChanges, RegisterApp};
 use serde_json::json;
@@ -9,7 +9,7 @@ use serde_json::json;
 use super::get_or_post;
 use super::portal::authenticate;
 use crate::views::app::app_json;
-use crate::wire::{ApiResult, ArcgisRequest};
+use crate::wire::{ApiResult, ArcgisRequest, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

@@ -1,13 +1,13 @@
 //! A member's content: `content/users/{u}[/{folder}]`, `createFolder`, folder `delete`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Router;
 use serde_json::json;
 
 use super::get_or_post;
 use super::portal::authenticate;
 use crate::views::item::{folder_json, item_json};
-use crate::wire::{ApiResult, ArcgisRequest};
+use crate::wire::{ApiResult, ArcgisRequest, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

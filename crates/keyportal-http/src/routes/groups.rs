@@ -1,6 +1,6 @@
 //! Groups (spec §4.4): create, search, read, update, delete, membership.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Router;
 use keyportal_domain::group::{GroupAccess, GroupChanges};
 use keyportal_domain::DomainError;
@@ -10,7 +10,7 @@ use super::get_or_post;
 use super::portal::authenticate;
 use super::search::search_request;
 use crate::views::group::group_json;
-use crate::wire::{ApiResult, ArcgisRequest, Params};
+use crate::wire::{ApiResult, ArcgisRequest, Params, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

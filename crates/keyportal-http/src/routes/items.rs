@@ -1,6 +1,6 @@
 //! Items: `addItem`, `content/items/{id}`, `update`, `delete`, `status` (spec §4.3).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Router;
 use keyportal_domain::item::{ItemAccess, ItemChanges, EXTRA_FIELDS};
 use keyportal_domain::DomainError;
@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::get_or_post;
 use super::portal::authenticate;
 use crate::views::item::item_json;
-use crate::wire::{ApiResult, ArcgisRequest, Params};
+use crate::wire::{ApiResult, ArcgisRequest, Params, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

@@ -1,14 +1,14 @@
 //! Legacy API keys over REST (keyportal's own routes; ArcGIS has none since June 2024):
 //! list them, set the retirement date, invalidate one, migrate one to API key credentials.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Router;
 use keyportal_domain::DomainError;
 use serde_json::json;
 
 use super::get_or_post;
 use super::portal::authenticate;
-use crate::wire::{ApiResult, ArcgisRequest};
+use crate::wire::{ApiResult, ArcgisRequest, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

@@ -34,6 +34,7 @@ where
     get(handler.clone()).post(handler)
 }
 
+/// Every route but `/verify`, which `crate::app` adds outside the CORS layer.
 pub fn router() -> Router<AppState> {
     const R: &str = "/sharing/rest";
     Router::new()
@@ -57,7 +58,6 @@ pub fn router() -> Router<AppState> {
         .merge(legacy::routes(R))
         .merge(oauth::routes(R))
         .merge(usage::routes(R))
-        .merge(verify::routes())
         .merge(proxy::routes(R))
         .merge(portal::routes(R))
         .merge(users::routes(R))

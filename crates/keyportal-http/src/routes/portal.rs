@@ -1,6 +1,6 @@
 //! `portals/self` and `community/self` (spec §4.1, §4.2), and the member list.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::MethodRouter;
 use axum::Router;
 use keyportal_service::Caller;
@@ -9,7 +9,7 @@ use serde_json::json;
 use super::get_or_post;
 use crate::views::portal::portal_self_json;
 use crate::views::user::user_json;
-use crate::wire::{ApiError, ApiResult, ArcgisRequest};
+use crate::wire::{ApiError, ApiResult, ArcgisRequest, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

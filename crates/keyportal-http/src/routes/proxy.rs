@@ -23,11 +23,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::header::{
     HeaderName, AUTHORIZATION, CACHE_CONTROL, CONNECTION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY,
-    CONTENT_TYPE, COOKIE, EXPECT, HOST, ORIGIN, REFERER, RETRY_AFTER, SET_COOKIE,
-    X_CONTENT_TYPE_OPTIONS,
+    CONTENT_TYPE, COOKIE, EXPECT, HOST, RETRY_AFTER, SET_COOKIE, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,7 +41,7 @@ use serde_json::{json, Value};
 use super::get_or_post;
 use super::portal::authenticate;
 use super::root::site_root;
-use crate::wire::{ApiError, ApiResult, ArcgisRequest, Params};
+use crate::wire::{ApiError, ApiResult, ArcgisRequest, Params, Path};
 use crate::AppState;
 
 /// Urlencoded bodies up to this size are read to find (and remove) a `token` field.
@@ -649,8 +648,7 @@ async fn forward(
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| addr.ip().to_string());
     let facts = RequestFacts {
-        referer: header_text(&parts.headers, REFERER)
-            .or_else(|| header_text(&parts.headers, ORIGIN)),
+        referer: crate::wire::request_referer(&parts.headers),
         client_ip,
     };
     let entry = match state

@@ -1,6 +1,6 @@
 //! Custom roles: `portals/self/createRole`, `roles`, `roles/{id}` and its operations.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Router;
 use keyportal_domain::role::Role;
 use keyportal_domain::DomainError;
@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::get_or_post;
 use super::portal::authenticate;
-use crate::wire::{ApiResult, ArcgisRequest, Params};
+use crate::wire::{ApiResult, ArcgisRequest, Params, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

@@ -1,7 +1,7 @@
 //! `share` and `unshare`, in the owner form (`content/users/{u}/items/{id}/…`) and the
 //! non-owner form (`content/items/{id}/…`) (spec §4.3).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Router;
 use keyportal_service::ShareRequest;
 use serde_json::json;
@@ -9,7 +9,7 @@ use serde_json::json;
 use super::get_or_post;
 use super::portal::authenticate;
 use crate::views::group::group_json;
-use crate::wire::{ApiResult, ArcgisRequest};
+use crate::wire::{ApiResult, ArcgisRequest, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

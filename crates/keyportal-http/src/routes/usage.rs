@@ -1,7 +1,7 @@
 //! Usage reports: per credential (keyportal's route, JSON or CSV) and the ArcGIS organization
 //! usage resource `portals/{orgId}/usage` (spec §9).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::get_or_post;
 use super::portal::authenticate;
-use crate::wire::{ApiError, ArcgisRequest, Params};
+use crate::wire::{ApiError, ArcgisRequest, Params, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {

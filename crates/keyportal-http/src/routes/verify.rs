@@ -18,11 +18,16 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use keyportal_domain::referrer::UNREADABLE_REFERER;
 use keyportal_service::{Portal, Verdict, VerifyRequest};
 use serde_json::json;
 
 use crate::wire::ArcgisRequest;
 use crate::AppState;
+
+mod query;
+
+use query::VerifyQuery;
 
 // Named once, so reading the headers does not parse the names on every request.
 const ESRI_AUTHORIZATION_HEADER: HeaderName = HeaderName::from_static("x-esri-authorization");
@@ -30,58 +35,6 @@ const ORIGINAL_URI_HEADER: HeaderName = HeaderName::from_static("x-original-uri"
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/verify", get(verify_get).post(verify_post))
-}
-
-/// The query parameters `/verify` reads: the last value of each name (any case), trimmed,
-/// blank meaning absent — as the Sharing API reads parameters.
-#[derive(Default)]
-struct VerifyQuery<'q> {
-    token: Option<Cow<'q, str>>,
-    service: Option<Cow<'q, str>>,
-    privilege: Option<Cow<'q, str>>,
-    item: Option<Cow<'q, str>>,
-}
-
-impl<'q> VerifyQuery<'q> {
-    /// Reads `application/x-www-form-urlencoded` pairs as `form_urlencoded` does, decoding
-    /// only the names and values it keeps.
-    fn parse(query: &'q str) -> VerifyQuery<'q> {
-        let mut found = VerifyQuery::default();
-        for pair in query.split('&').filter(|pair| !pair.is_empty()) {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let name = form_decode(name);
-            let slot = if name.eq_ignore_ascii_case("token") {
-                &mut found.token
-            } else if name.eq_ignore_ascii_case("service") {
-                &mut found.service
-            } else if name.eq_ignore_ascii_case("privilege") {
-                &mut found.privilege
-            } else if name.eq_ignore_ascii_case("item") {
-                &mut found.item
-            } else {
-                continue;
-            };
-            *slot = Some(form_decode(value));
-        }
-        found
-    }
-}
-
-/// One form-encoded name or value: `+` is a space, `%XX` a byte, invalid UTF-8 replaced.
-fn form_decode(raw: &str) -> Cow<'_, str> {
-    if !raw.bytes().any(|b| b == b'+' || b == b'%') {
-        return Cow::Borrowed(raw);
-    }
-    let spaced = raw.replace('+', " ");
-    Cow::Owned(
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
-}
-
-fn text<'a>(value: &'a Option<Cow<'_, str>>) -> Option<&'a str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
 /// The `Bearer` token of an `Authorization`-style header value.
@@ -107,18 +60,19 @@ pub struct VerifyHeaders<'h> {
 impl<'h> VerifyHeaders<'h> {
     /// Files one header under its field, if `/verify` reads it; the first of repeated ones wins.
     pub fn take(&mut self, name: &[u8], value: &'h [u8]) {
-        let field = match name.len() {
-            13 if name.eq_ignore_ascii_case(b"authorization") => &mut self.authorization,
+        let read: fn(&[u8]) -> Option<&str> = header_text;
+        let (field, read) = match name.len() {
+            13 if name.eq_ignore_ascii_case(b"authorization") => (&mut self.authorization, read),
             20 if name.eq_ignore_ascii_case(b"x-esri-authorization") => {
-                &mut self.esri_authorization
+                (&mut self.esri_authorization, read)
             }
-            7 if name.eq_ignore_ascii_case(b"referer") => &mut self.referer,
-            6 if name.eq_ignore_ascii_case(b"origin") => &mut self.origin,
-            14 if name.eq_ignore_ascii_case(b"x-original-uri") => &mut self.original_uri,
+            7 if name.eq_ignore_ascii_case(b"referer") => (&mut self.referer, referer_text as _),
+            6 if name.eq_ignore_ascii_case(b"origin") => (&mut self.origin, read),
+            14 if name.eq_ignore_ascii_case(b"x-original-uri") => (&mut self.original_uri, read),
             _ => return,
         };
         if field.is_none() {
-            *field = header_text(value);
+            *field = read(value);
         }
     }
 
@@ -127,7 +81,9 @@ impl<'h> VerifyHeaders<'h> {
         VerifyHeaders {
             authorization: text(&AUTHORIZATION),
             esri_authorization: text(&ESRI_AUTHORIZATION_HEADER),
-            referer: text(&REFERER),
+            referer: headers
+                .get(REFERER)
+                .and_then(|v| referer_text(v.as_bytes())),
             origin: text(&ORIGIN),
             original_uri: text(&ORIGINAL_URI_HEADER),
         }
@@ -141,6 +97,15 @@ impl<'h> VerifyHeaders<'h> {
             .find(|(k, _)| k == "token")
             .map(|(_, v)| v)
     }
+}
+
+/// The `Referer` as read: blank is absent; present but unreadable is [`UNREADABLE_REFERER`],
+/// which matches no referrer pattern, so `Origin` never stands in for it.
+fn referer_text(value: &[u8]) -> Option<&str> {
+    if value.trim_ascii().is_empty() {
+        return None;
+    }
+    Some(header_text(value).unwrap_or(UNREADABLE_REFERER))
 }
 
 /// A header value as text: visible ASCII, spaces and tabs only (what `HeaderValue::to_str`
@@ -161,22 +126,27 @@ fn header_text(value: &[u8]) -> Option<&str> {
 pub fn decide(portal: &Portal, query: &str, headers: &VerifyHeaders<'_>) -> Outcome {
     let query = VerifyQuery::parse(query);
     let from_original;
-    let token = match text(&query.token)
+    let token = match query
+        .token
+        .text()
         .or_else(|| bearer(headers.esri_authorization))
         .or_else(|| bearer(headers.authorization))
     {
         Some(token) => Some(token),
         None => {
             from_original = headers.token_from_original_uri();
-            text(&from_original)
+            from_original
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
         }
     };
     let request = VerifyRequest {
         token,
         referer: headers.referer.or(headers.origin),
-        service: text(&query.service),
-        privilege: text(&query.privilege),
-        item: text(&query.item),
+        service: query.service.text(),
+        privilege: query.privilege.text(),
+        item: query.item.text(),
     };
     portal.verify(&request)
 }
@@ -400,53 +370,6 @@ mod tests {
     }
 
     #[test]
-    fn the_query_keeps_the_last_value_of_each_name_in_any_case() {
-        let q =
-            VerifyQuery::parse("Service=a&token=x&service=geo%20code&ITEM=&privilege=+p+&other=1");
-        assert_eq!(text(&q.service), Some("geo code"));
-        assert_eq!(text(&q.token), Some("x"));
-        assert_eq!(text(&q.item), None, "blank is absent");
-        assert_eq!(text(&q.privilege), Some("p"));
-        let empty = VerifyQuery::parse("");
-        assert!(empty.token.is_none() && empty.service.is_none());
-    }
-
-    #[test]
-    fn form_decoding_agrees_with_form_urlencoded() {
-        for raw in [
-            "a", "a+b", "a%20b", "%C3%BC", "%FF", "%zz", "%", "+%2B+", "",
-        ] {
-            let expected = form_urlencoded::parse(format!("x={raw}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default();
-            assert_eq!(form_decode(raw), expected, "{raw:?}");
-        }
-        let q = VerifyQuery::parse("&&to%6Ben=k&=x&service");
-        assert_eq!(text(&q.token), Some("k"), "encoded names are decoded");
-        assert_eq!(text(&q.service), None);
-    }
-
-    proptest::proptest! {
-        /// The whole query reads as `form_urlencoded` reads it: the last value of each name.
-        #[test]
-        fn queries_read_as_form_urlencoded_reads_them(query in "([a-zA-Z%+=&0-9]|%[0-9A-Fa-f]{2}|token=|service=){0,30}") {
-            let mut expected_token = None;
-            let mut expected_service = None;
-            for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-                if name.eq_ignore_ascii_case("token") {
-                    expected_token = Some(value.into_owned());
-                } else if name.eq_ignore_ascii_case("service") {
-                    expected_service = Some(value.into_owned());
-                }
-            }
-            let read = VerifyQuery::parse(&query);
-            proptest::prop_assert_eq!(read.token.map(Cow::into_owned), expected_token);
-            proptest::prop_assert_eq!(read.service.map(Cow::into_owned), expected_service);
-        }
-    }
-
-    #[test]
     fn bearer_tokens_need_the_scheme() {
         assert_eq!(bearer(Some("Bearer  abc ")), Some("abc"));
         assert_eq!(bearer(Some("bearer abc")), Some("abc"));
@@ -475,8 +398,24 @@ mod tests {
         assert_eq!(raw.origin, None, "blank is absent");
         assert_eq!(raw.token_from_original_uri().as_deref(), Some("t"));
         let mut odd = VerifyHeaders::default();
+        odd.take(b"authorization", "Bearer ü".as_bytes());
+        assert_eq!(odd.authorization, None, "non-ASCII values are not read");
+        // An unreadable Referer is not absent: it stays, and matches nothing.
         odd.take(b"referer", "https://ü.example.com/".as_bytes());
-        assert_eq!(odd.referer, None, "non-ASCII values are not read");
+        odd.take(b"origin", b"https://a.example.com");
+        assert_eq!(odd.referer, Some(UNREADABLE_REFERER));
+        let mut map = HeaderMap::new();
+        map.insert(
+            REFERER,
+            HeaderValue::from_bytes("https://ü.example.com/".as_bytes()).unwrap(),
+        );
+        assert_eq!(
+            VerifyHeaders::from_map(&map).referer,
+            Some(UNREADABLE_REFERER)
+        );
+        let mut blank = VerifyHeaders::default();
+        blank.take(b"referer", b"  ");
+        assert_eq!(blank.referer, None, "a blank Referer is absent");
     }
 
     #[test]

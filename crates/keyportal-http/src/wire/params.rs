@@ -3,17 +3,31 @@
 
 use std::collections::HashMap;
 
+use keyportal_domain::text::check_no_nul;
 use keyportal_domain::DomainError;
 use serde_json::Value;
 
 /// The longest single parameter value accepted (larger uploads are not stored).
 const MAX_VALUE_BYTES: usize = 1024 * 1024;
 
-/// Request parameters by name. A name may repeat (the Python client sends list entries as
-/// repeated fields): single values read the last one, so the body overrides the query; lists
-/// read them all.
+/// Request parameters by name, in request order (the query's, then the body's).
+///
+/// How a name is resolved, whatever the spelling clients use (`token`, `TOKEN`, `serverURL`
+/// for `serverUrl`):
+/// 1. the values sent under exactly that name, if any;
+/// 2. otherwise those of the first spelling, in request order, that equals the name ignoring
+///    ASCII case (so `TOKEN=a&Token=b` reads `a` for `token`).
+///
+/// Within one spelling, a single value is the last one sent, so the body overrides the query
+/// (`?f=html` with a body `f=json` reads `json`); a list takes them all (the Python client
+/// sends list entries as repeated fields). Nothing depends on hashing order.
 #[derive(Debug, Clone, Default)]
-pub struct Params(HashMap<String, Vec<String>>);
+pub struct Params {
+    /// Each spelling once, in the order it first appeared, with its values in order.
+    entries: Vec<(String, Vec<String>)>,
+    /// Exact spelling → position in `entries`.
+    index: HashMap<String, usize>,
+}
 
 fn bad(name: &str, expected: &str) -> DomainError {
     DomainError::invalid_with(
@@ -24,7 +38,13 @@ fn bad(name: &str, expected: &str) -> DomainError {
 
 impl Params {
     pub fn insert(&mut self, name: String, value: String) {
-        self.0.entry(name).or_default().push(value);
+        match self.index.get(&name) {
+            Some(&at) => self.entries[at].1.push(value),
+            None => {
+                self.index.insert(name.clone(), self.entries.len());
+                self.entries.push((name, vec![value]));
+            }
+        }
     }
 
     /// Adds `name=value` pairs from urlencoded text.
@@ -34,14 +54,16 @@ impl Params {
         }
     }
 
-    /// Every value of a name: exact name first, then any spelling of it (`serverURL`/`serverUrl`).
+    /// Every value of a name, resolved as the type's documentation says.
     fn all(&self, name: &str) -> Option<&[String]> {
-        self.0.get(name).map(Vec::as_slice).or_else(|| {
-            self.0
+        let at = match self.index.get(name) {
+            Some(&at) => at,
+            None => self
+                .entries
                 .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_slice())
-        })
+                .position(|(k, _)| k.eq_ignore_ascii_case(name))?,
+        };
+        Some(self.entries[at].1.as_slice())
     }
 
     /// The raw value (the last one when the name repeats).
@@ -155,18 +177,39 @@ impl Params {
     /// Checks the size of every value once, so handlers need not.
     pub fn check_sizes(&self) -> Result<(), DomainError> {
         match self
-            .0
+            .entries
             .iter()
             .find(|(_, values)| values.iter().map(String::len).sum::<usize>() > MAX_VALUE_BYTES)
         {
             Some((k, _)) => Err(DomainError::invalid(format!(
                 "'{}' is larger than {} bytes.",
-                keyportal_domain::ids::shorten(k),
+                printable_name(k),
                 MAX_VALUE_BYTES
             ))),
             None => Ok(()),
         }
     }
+
+    /// Refuses any parameter (name or value) holding U+0000, which no stored text may hold
+    /// (PostgreSQL cannot): a backstop under the domain's per-field rules, so no handler can
+    /// pass one to the store by oversight. The first offender in request order is named.
+    pub fn check_no_nul(&self) -> Result<(), DomainError> {
+        for (name, values) in &self.entries {
+            check_no_nul(&printable_name(name), name)?;
+            for value in values {
+                check_no_nul(&printable_name(name), value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A parameter name as it may appear in a message: shortened, control characters replaced.
+fn printable_name(name: &str) -> String {
+    keyportal_domain::ids::shorten(name)
+        .chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 #[cfg(test)]
@@ -240,5 +283,111 @@ mod tests {
     fn names_fall_back_to_any_case() {
         let p = params(&[("serverURL", "x")]);
         assert_eq!(p.text("serverUrl"), Some("x"));
+    }
+
+    #[test]
+    fn the_exact_name_wins_then_the_first_spelling_in_request_order() {
+        let mut p = Params::default();
+        p.extend_urlencoded(b"TOKEN=upper&Token=title&x=1");
+        assert_eq!(
+            p.text("token"),
+            Some("upper"),
+            "first spelling in request order"
+        );
+        p.extend_urlencoded(b"token=exact&TOKEN=later");
+        assert_eq!(p.text("token"), Some("exact"), "the exact name first");
+        assert_eq!(
+            p.text("TOKEN"),
+            Some("later"),
+            "each spelling reads its own values"
+        );
+        // Within one spelling the last value wins: the body (read after the query) overrides.
+        let mut q = Params::default();
+        q.extend_urlencoded(b"f=html&Q=a");
+        q.extend_urlencoded(b"f=json&Q=b");
+        assert_eq!(q.text("f"), Some("json"));
+        assert_eq!(q.text("q"), Some("b"));
+        assert_eq!(
+            q.list("q").ok().flatten(),
+            Some(vec!["a".into(), "b".into()])
+        );
+    }
+
+    #[test]
+    fn nul_bytes_are_refused_in_names_and_values() {
+        let mut p = Params::default();
+        p.extend_urlencoded(b"title=ok&description=a%00b");
+        match p.check_no_nul() {
+            Err(DomainError::Invalid { message, .. }) => {
+                assert_eq!(message, "Invalid value for 'description'.")
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        let mut named = Params::default();
+        named.extend_urlencoded(b"ti%00tle=x");
+        assert!(named.check_no_nul().is_err());
+        let mut fine = Params::default();
+        fine.extend_urlencoded(b"title=a%01b&description=line%0Aline");
+        assert_eq!(
+            fine.check_no_nul(),
+            Ok(()),
+            "other characters are the fields' business"
+        );
+    }
+
+    /// The resolution rule, written out independently of `Params`.
+    fn expected(pairs: &[(String, String)], name: &str) -> Option<Vec<String>> {
+        let values_of = |spelling: &str| -> Vec<String> {
+            pairs
+                .iter()
+                .filter(|(k, _)| k == spelling)
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        if pairs.iter().any(|(k, _)| k == name) {
+            return Some(values_of(name));
+        }
+        let spelling = pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))?;
+        Some(values_of(&spelling.0))
+    }
+
+    fn spelling() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::prop_oneof![
+            proptest::strategy::Just("token".to_string()),
+            proptest::strategy::Just("TOKEN".to_string()),
+            proptest::strategy::Just("Token".to_string()),
+            proptest::strategy::Just("tOkEn".to_string()),
+            proptest::strategy::Just("f".to_string()),
+            proptest::strategy::Just("F".to_string()),
+            "[a-z]{1,3}",
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever spellings arrive in whatever order, every name reads as the rule says,
+        /// and the query/body split only matters through request order.
+        #[test]
+        fn names_resolve_by_the_documented_rule(
+            query in proptest::collection::vec((spelling(), "[a-z0-9]{0,4}"), 0..8),
+            body in proptest::collection::vec((spelling(), "[a-z0-9]{0,4}"), 0..8),
+        ) {
+            let encode = |pairs: &[(String, String)]| {
+                let mut out = form_urlencoded::Serializer::new(String::new());
+                for (k, v) in pairs {
+                    out.append_pair(k, v);
+                }
+                out.finish()
+            };
+            let mut p = Params::default();
+            p.extend_urlencoded(encode(&query).as_bytes());
+            p.extend_urlencoded(encode(&body).as_bytes());
+            let all: Vec<(String, String)> = query.iter().chain(&body).cloned().collect();
+            for name in ["token", "TOKEN", "Token", "f", "F", "x"] {
+                let want = expected(&all, name);
+                proptest::prop_assert_eq!(p.all(name).map(<[String]>::to_vec), want.clone(), "{}", name);
+                let last = want.and_then(|values| values.last().cloned());
+                proptest::prop_assert_eq!(p.raw(name).map(str::to_string), last, "{}", name);
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ use axum::extract::{ConnectInfo, FromRequest, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN, REFERER};
 use axum::http::HeaderMap;
 use bytes::Bytes;
+use keyportal_domain::referrer::UNREADABLE_REFERER;
 use keyportal_domain::DomainError;
 use keyportal_service::RequestFacts;
 
@@ -42,6 +43,22 @@ fn bearer(headers: &HeaderMap, name: &str) -> Option<String> {
         .eq_ignore_ascii_case("bearer")
         .then(|| token.trim().to_string())
         .filter(|t| !t.is_empty())
+}
+
+/// The `Referer` a request's key or token is checked against: the `Referer` header, or the
+/// `Origin` header when there is no `Referer`. A `Referer` that is present but unreadable
+/// (bytes outside visible ASCII) is passed on as [`UNREADABLE_REFERER`], which matches no
+/// referrer pattern and no token binding: such a request is refused as a mismatch instead of
+/// letting a good `Origin` vouch for it. Used by the Sharing API and the proxy alike.
+pub fn request_referer(headers: &HeaderMap) -> Option<String> {
+    match headers.get(REFERER) {
+        Some(value) if value.as_bytes().trim_ascii().is_empty() => header(headers, ORIGIN),
+        Some(value) => Some(match value.to_str() {
+            Ok(text) => text.trim().to_string(),
+            Err(_) => UNREADABLE_REFERER.to_string(),
+        }),
+        None => header(headers, ORIGIN),
+    }
 }
 
 fn header(headers: &HeaderMap, name: impl axum::http::header::AsHeaderName) -> Option<String> {
@@ -117,12 +134,13 @@ impl<S: Send + Sync> FromRequest<S> for ArcgisRequest {
             // Other bodies (JSON, binary) carry no ArcGIS parameters.
         }
         params.check_sizes()?;
+        params.check_no_nul()?;
         let token = params
             .text("token")
             .map(str::to_string)
             .or_else(|| bearer(&parts.headers, "x-esri-authorization"))
             .or_else(|| bearer(&parts.headers, AUTHORIZATION.as_str()));
-        let referer = header(&parts.headers, REFERER).or_else(|| header(&parts.headers, ORIGIN));
+        let referer = request_referer(&parts.headers);
         let client_ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

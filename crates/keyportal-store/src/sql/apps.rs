@@ -5,6 +5,7 @@
 
 use async_trait::async_trait;
 use keyportal_domain::credential::{AppRegistration, AppToken, AppType, SlotState};
+use keyportal_domain::text::can_be_stored;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::Any;
@@ -159,6 +160,9 @@ impl AppStore for SqlStore {
     }
 
     async fn get_app_by_client_id(&self, client_id: &str) -> StoreResult<Option<StoredApp>> {
+        if !can_be_stored(client_id) {
+            return Ok(None);
+        }
         self.fetch_app("client_id", client_id).await
     }
 

@@ -13,11 +13,19 @@ use super::{now_millis, SqlStore};
 use crate::{StoreError, StoreResult};
 
 /// One schema change. `sql` is portable; `postgres_only` holds the rare statement that only
-/// PostgreSQL needs.
+/// PostgreSQL needs; `precondition` checks the data the change needs before it runs.
 struct Migration {
     version: i64,
     sql: &'static str,
     postgres_only: &'static [&'static str],
+    precondition: Option<Precondition>,
+}
+
+/// What existing data must satisfy before a migration can run.
+#[derive(Debug, Clone, Copy)]
+enum Precondition {
+    /// No two usernames differ only by case (the unique index of migration 7).
+    UsernamesUniqueIgnoringCase,
 }
 
 /// Every migration in order. Never edit a released one: add the next.
@@ -28,26 +36,38 @@ const MIGRATIONS: &[Migration] = &[
         // SQLite compares text byte by byte; PostgreSQL uses the database's locale, which would
         // order usernames differently (and ignore punctuation). "C" makes list_users agree.
         postgres_only: &[r#"ALTER TABLE users ALTER COLUMN username TYPE TEXT COLLATE "C""#],
+        precondition: None,
     },
     Migration {
         version: 2,
         sql: include_str!("../../migrations/0002_credentials.sql"),
         postgres_only: &[],
+        precondition: None,
     },
     Migration {
         version: 3,
         sql: include_str!("../../migrations/0003_oauth.sql"),
         postgres_only: &[],
+        precondition: None,
     },
     Migration {
         version: 4,
         sql: include_str!("../../migrations/0004_usage.sql"),
         postgres_only: &[],
+        precondition: None,
     },
     Migration {
         version: 5,
         sql: include_str!("../../migrations/0005_proxy.sql"),
         postgres_only: &[],
+        precondition: None,
+    },
+    // Versions need not be contiguous: each missing one is applied, in order.
+    Migration {
+        version: 7,
+        sql: include_str!("../../migrations/0007_usernames_unique_ignoring_case.sql"),
+        postgres_only: &[],
+        precondition: Some(Precondition::UsernamesUniqueIgnoringCase),
     },
 ];
 
@@ -105,6 +125,9 @@ async fn apply(store: &SqlStore, migration: &Migration) -> StoreResult<()> {
         Err(e) if is_unique_violation(&e) => return Ok(()),
         Err(e) => return Err(e.into()),
     }
+    if let Some(precondition) = migration.precondition {
+        check(precondition, migration.version, &mut tx).await?;
+    }
     let extra = if store.is_postgres() {
         migration.postgres_only
     } else {
@@ -125,6 +148,55 @@ async fn apply(store: &SqlStore, migration: &Migration) -> StoreResult<()> {
     tx.commit().await?;
     tracing::info!(version = migration.version, "applied schema migration");
     Ok(())
+}
+
+/// Refuses to migrate (and so to start) when existing data breaks `precondition`, naming what
+/// must be fixed: nothing is changed, and the message says how to go on.
+async fn check(
+    precondition: Precondition,
+    version: i64,
+    tx: &mut Transaction<'static, Any>,
+) -> StoreResult<()> {
+    match precondition {
+        Precondition::UsernamesUniqueIgnoringCase => {
+            let rows = sqlx::query(
+                "SELECT username FROM users WHERE lower(username) IN \
+                 (SELECT lower(username) FROM users GROUP BY lower(username) \
+                 HAVING COUNT(*) > 1) ORDER BY lower(username), username",
+            )
+            .fetch_all(&mut **tx)
+            .await?;
+            let names = rows
+                .iter()
+                .map(|row| row.try_get::<String, _>("username"))
+                .collect::<Result<Vec<_>, _>>()?;
+            if names.is_empty() {
+                return Ok(());
+            }
+            Err(StoreError::Config(duplicate_usernames_message(
+                version, &names,
+            )))
+        }
+    }
+}
+
+/// `names` sorted by their lower-case form: groups of accounts that differ only by case.
+fn duplicate_usernames_message(version: i64, names: &[String]) -> String {
+    let mut groups: Vec<Vec<&str>> = Vec::new();
+    for name in names {
+        match groups.last_mut() {
+            Some(group) if group[0].eq_ignore_ascii_case(name) => group.push(name),
+            _ => groups.push(vec![name]),
+        }
+    }
+    let listed: Vec<String> = groups.iter().map(|g| g.join(", ")).collect();
+    format!(
+        "schema migration {version} makes usernames unique ignoring case, but these accounts \
+         differ only by case: {}. Keep one account of each group (move the others' items and \
+         groups to it, then delete them in the database), and start keyportal again; nothing \
+         was changed.",
+        listed.join("; ")
+    )
 }
 
 /// On PostgreSQL, waits for other keyportal processes migrating the same database.
@@ -161,6 +233,20 @@ mod tests {
         let versions: Vec<i64> = MIGRATIONS.iter().map(|m| m.version).collect();
         assert!(versions.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(versions.first(), Some(&1));
+    }
+
+    #[test]
+    fn duplicate_usernames_are_named_by_group() {
+        let names: Vec<String> = ["Alice", "alice", "BOB", "bob", "Bob"]
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let message = duplicate_usernames_message(7, &names);
+        assert!(
+            message.contains("differ only by case: Alice, alice; BOB, bob, Bob."),
+            "{message}"
+        );
+        assert!(message.contains("nothing was changed"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use keyportal_domain::role::Role;
+use keyportal_domain::text::can_be_stored;
 use sqlx::any::AnyRow;
 
 use super::rows::{
@@ -66,6 +67,9 @@ impl RoleStore for SqlStore {
     }
 
     async fn get_role(&self, id: &str) -> StoreResult<Option<Role>> {
+        if !can_be_stored(id) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {COLUMNS} FROM roles WHERE id = $1");
         let row = sqlx::query(&sql)
             .bind(id)

@@ -2,6 +2,7 @@
 //! several nodes flushing the same (day, client, slot, service) at once add up exactly.
 
 use async_trait::async_trait;
+use keyportal_domain::text::can_be_stored;
 use keyportal_domain::usage::UsageRow;
 use sqlx::any::AnyRow;
 
@@ -59,6 +60,8 @@ impl UsageStore for SqlStore {
         last: i64,
     ) -> StoreResult<Vec<UsageRow>> {
         let rows = match client_id {
+            // No stored client id holds NUL (PostgreSQL could not even compare it).
+            Some(client_id) if !can_be_stored(client_id) => Vec::new(),
             Some(client_id) => {
                 sqlx::query(
                     "SELECT day, client_id, slot, service, count FROM usage \

@@ -1,6 +1,7 @@
 //! Members of the organization, with their password hashes.
 
 use async_trait::async_trait;
+use keyportal_domain::text::can_be_stored;
 use keyportal_domain::user::User;
 use keyportal_domain::user_type::UserType;
 use sqlx::any::AnyRow;
@@ -69,11 +70,10 @@ impl UserStore for SqlStore {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => {
                 // Say which rule was broken: the backends name constraints differently.
-                let username_taken = self.get_user(&user.username).await?.is_some();
-                Err(StoreError::Conflict(if username_taken {
-                    format!("a user named {} already exists", user.username)
-                } else {
-                    format!("a user with id {} already exists", user.id)
+                let taken = self.find_username_ignoring_case(&user.username).await?;
+                Err(StoreError::Conflict(match taken {
+                    Some(existing) => format!("a user named {existing} already exists"),
+                    None => format!("a user with id {} already exists", user.id),
                 }))
             }
             Err(e) => Err(e.into()),
@@ -81,6 +81,9 @@ impl UserStore for SqlStore {
     }
 
     async fn get_user(&self, username: &str) -> StoreResult<Option<User>> {
+        if !can_be_stored(username) {
+            return Ok(None);
+        }
         let sql = format!("SELECT {COLUMNS} FROM users WHERE username = $1");
         let row = sqlx::query(&sql)
             .bind(username)
@@ -89,7 +92,22 @@ impl UserStore for SqlStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    async fn find_username_ignoring_case(&self, username: &str) -> StoreResult<Option<String>> {
+        if !can_be_stored(username) {
+            return Ok(None);
+        }
+        // Served by the unique index on lower(username) (migration 7).
+        let row = sqlx::query("SELECT username FROM users WHERE lower(username) = lower($1)")
+            .bind(username)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| text(&row, "username")).transpose()
+    }
+
     async fn get_password_hash(&self, username: &str) -> StoreResult<Option<String>> {
+        if !can_be_stored(username) {
+            return Ok(None);
+        }
         let row = sqlx::query("SELECT password_hash FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(self.pool())

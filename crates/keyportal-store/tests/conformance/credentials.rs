@@ -763,6 +763,8 @@ pub(crate) async fn listeners_wake_on_publishes_from_other_stores(store: &SqlSto
 pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &SqlStore) {
     add_items(store, 1).await;
     for statement in [
+        "DROP INDEX users_username_lower",
+        "DELETE FROM schema_migrations WHERE version = 7",
         "DROP TABLE proxies",
         "DELETE FROM schema_migrations WHERE version = 5",
         "DROP TABLE usage",

@@ -6,7 +6,8 @@ use keyportal_domain::token::TokenBinding;
 use keyportal_domain::user::User;
 use keyportal_domain::user_type::{UserType, ALL_USER_TYPES};
 use keyportal_store::{
-    FolderStore, GroupStore, ItemStore, OrgStore, SqlStore, TokenStore, UserStore,
+    AppStore, FolderStore, GroupStore, ItemStore, OrgStore, RoleStore, SqlStore, TokenStore,
+    UserStore,
 };
 
 use crate::fixtures::*;
@@ -87,17 +88,109 @@ pub(crate) async fn user_conflicts_name_what_collided(store: &SqlStore) {
         ..alice.clone()
     };
     assert_conflict(store.create_user(&same_id, "h").await, &alice.id);
-    // Usernames are case-sensitive.
+    // Usernames are unique ignoring case: the stored spelling is named.
     let upper = User {
         id: hex_id(78),
-        username: "Alice".into(),
+        username: "ALICE".into(),
         ..alice
     };
-    store
-        .create_user(&upper, "h")
+    assert_conflict(
+        store.create_user(&upper, "h").await,
+        "a user named alice already exists",
+    );
+    assert_eq!(store.list_users(0, 10).await.expect("list").1, 1);
+}
+
+/// Lookups are exact; uniqueness ignores case; text that cannot be stored names nobody.
+pub(crate) async fn usernames_are_unique_ignoring_case(store: &SqlStore) {
+    let alice = add_user(store, "Alice.Smith").await;
+    for spelling in ["alice.smith", "ALICE.SMITH", "Alice.Smith", "aLiCe.sMiTh"] {
+        assert_eq!(
+            store
+                .find_username_ignoring_case(spelling)
+                .await
+                .expect("find"),
+            Some("Alice.Smith".to_string()),
+            "{spelling}"
+        );
+    }
+    assert_eq!(store.get_user("alice.smith").await.expect("get"), None);
+    assert_eq!(
+        store.get_user("Alice.Smith").await.expect("get"),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        store
+            .find_username_ignoring_case("bob")
+            .await
+            .expect("find"),
+        None
+    );
+    for key in ["Alice.Smith\0", "\0", "a\0b"] {
+        assert_eq!(store.get_user(key).await.expect("get"), None);
+        assert_eq!(store.get_password_hash(key).await.expect("hash"), None);
+        assert_eq!(
+            store.find_username_ignoring_case(key).await.expect("find"),
+            None
+        );
+        assert!(store.get_role(key).await.expect("role").is_none());
+        assert!(store
+            .get_app_by_client_id(key)
+            .await
+            .expect("app")
+            .is_none());
+    }
+    let mut other = user("alice.SMITH");
+    other.id = hex_id(0xa11ce);
+    assert_conflict(
+        store.create_user(&other, "h").await,
+        "a user named Alice.Smith already exists",
+    );
+}
+
+/// A database holding usernames that differ only by case (made before migration 7) is refused
+/// with their names, unchanged, until one of each is left.
+pub(crate) async fn migration_7_refuses_case_duplicates_and_names_them(store: &SqlStore) {
+    add_user(store, "carol").await;
+    for statement in [
+        "DROP INDEX users_username_lower",
+        "DELETE FROM schema_migrations WHERE version = 7",
+    ] {
+        sqlx::query(statement)
+            .execute(store.pool())
+            .await
+            .expect("back to before migration 7");
+    }
+    for (n, name) in ["Carol", "CAROL"].into_iter().enumerate() {
+        let mut twin = user(name);
+        twin.id = hex_id(0xca00 + n as u64);
+        store
+            .create_user(&twin, "h")
+            .await
+            .expect("allowed before 7");
+    }
+    let refused = SqlStore::connect(store.url()).await;
+    let message = match refused {
+        Err(keyportal_store::StoreError::Config(message)) => message,
+        Err(other) => panic!("expected a configuration error, got {other}"),
+        Ok(_) => panic!("a database with case duplicates was migrated"),
+    };
+    assert!(
+        message.contains("differ only by case: CAROL, Carol, carol."),
+        "{message}"
+    );
+    assert_eq!(store.schema_version().await.expect("version"), 5);
+    for name in ["Carol", "CAROL"] {
+        store.delete_user(name).await.expect("delete a duplicate");
+    }
+    let migrated = SqlStore::connect(store.url())
         .await
-        .expect("different case is another user");
-    assert_eq!(store.list_users(0, 10).await.expect("list").1, 2);
+        .expect("now it migrates");
+    assert_eq!(
+        migrated.schema_version().await.expect("version"),
+        SCHEMA_VERSION
+    );
+    migrated.pool().close().await;
 }
 
 pub(crate) async fn user_updates_and_missing_users(store: &SqlStore) {
@@ -152,7 +245,7 @@ pub(crate) async fn user_updates_and_missing_users(store: &SqlStore) {
 
 pub(crate) async fn list_users_pages_in_byte_order_with_total(store: &SqlStore) {
     let names = [
-        "bob", "Alice", "alice", "Zed", "a_b", "ab", "a.b", "0day", "a-b", "a@b",
+        "bob", "Alice", "adam", "Zed", "a_b", "ab", "a.b", "0day", "a-b", "a@b",
     ];
     for name in names {
         add_user(store, name).await;

@@ -134,6 +134,10 @@ pub struct ServeArgs {
     /// Name of the organization created on first start [default: My Organization]
     #[arg(long, env = "KEYPORTAL_ORG_NAME")]
     pub org_name: Option<String>,
+    /// The portal's public site root, e.g. https://portal.example.com (the built-in sign-in
+    /// clients may redirect only there) [default: the listen address]
+    #[arg(long, env = "KEYPORTAL_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Days a key lives when minted into a slot without an expiration date [default: 30]
     #[arg(long, env = "KEYPORTAL_DEFAULT_KEY_LIFETIME_DAYS")]
     pub default_key_lifetime_days: Option<i64>,

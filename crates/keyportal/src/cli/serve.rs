@@ -2,7 +2,8 @@
 
 use crate::cli::args::ServeArgs;
 use crate::config::{
-    parse_listen, resolve_tls, FileConfig, ServeConfig, StorageConfig, DEFAULT_LISTEN,
+    parse_listen, parse_public_url, resolve_tls, FileConfig, ServeConfig, StorageConfig,
+    DEFAULT_LISTEN,
 };
 use crate::server;
 
@@ -26,6 +27,12 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
             .org_name
             .or(file.org_name.clone())
             .unwrap_or_else(|| "My Organization".into()),
+        public_url: args
+            .public_url
+            .or(file.public_url.clone())
+            .map(|url| parse_public_url(&url))
+            .transpose()
+            .map_err(|e| e.to_string())?,
         admin_password: std::env::var("KEYPORTAL_ADMIN_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty()),

@@ -10,27 +10,31 @@ use tokio::net::TcpStream;
 
 use crate::harness::{key_with, Backend, TestServer};
 
-struct Answer {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 }
 
 /// Reads one answer (framed by `content-length`) from `pending` + the socket.
-async fn read_answer(socket: &mut TcpStream, pending: &mut Vec<u8>, head_only: bool) -> Answer {
+pub(crate) async fn read_answer(
+    socket: &mut TcpStream,
+    pending: &mut Vec<u8>,
+    head_only: bool,
+) -> Answer {
     let head_end = loop {
         if let Some(at) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
             break at + 4;

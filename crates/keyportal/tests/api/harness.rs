@@ -101,6 +101,7 @@ impl TestServer {
             org_name: "Test Org".into(),
             admin_password: Some(ADMIN_PASSWORD.into()),
             default_key_lifetime_days: 30,
+            public_url: None,
         })
         .await
         .expect("server starts")

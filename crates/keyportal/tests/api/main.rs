@@ -9,6 +9,8 @@ mod credentials;
 mod escalation;
 mod front;
 mod groups;
+mod input_headers;
+mod input_text;
 mod items;
 mod legacy;
 mod nodes;

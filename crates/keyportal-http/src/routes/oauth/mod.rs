@@ -28,11 +28,24 @@ pub fn routes(root: &str) -> Router<AppState> {
         .route(pages::STYLESHEET_PATH, get(stylesheet))
 }
 
-/// The portal's own site roots as this request reached it: where the built-in clients
-/// (`pythonapi`, `arcgisonline`) may redirect. `https://<Host>` always (the ArcGIS API for
-/// Python only speaks HTTPS), `http://<Host>` when served over plain HTTP, each also with its
-/// default port written out or left out. A `Host` that is not a plain host[:port] yields none.
-pub(crate) fn own_roots(host: Option<&str>, https: bool) -> Vec<String> {
+/// The portal's own site roots: where the built-in clients (`pythonapi`, `arcgisonline`) may
+/// redirect. They come from the configured public URL (`--public-url`, by default the address
+/// the server listens on), never from the request: a client choosing its `Host` header must not
+/// choose where a signed-in user's token is sent.
+pub(crate) fn portal_roots(public_url: &str) -> Vec<String> {
+    let (https, authority) = match public_url.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => (true, rest),
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => (false, rest),
+        _ => return Vec::new(),
+    };
+    own_roots(Some(authority.trim_end_matches('/')), https)
+}
+
+/// The site roots of a portal at `host` (`host[:port]`): `https://<host>` always (the ArcGIS
+/// API for Python only speaks HTTPS), `http://<host>` when served over plain HTTP, each also
+/// with its default port written out or left out. A host that is not a plain host[:port]
+/// yields none.
+fn own_roots(host: Option<&str>, https: bool) -> Vec<String> {
     let Some(host) = host.map(str::trim).filter(|h| {
         !h.is_empty()
             && h.len() <= 261
@@ -86,7 +99,7 @@ async fn authorize(State(state): State<AppState>, request: ArcgisRequest) -> Res
         code_challenge: p.text("code_challenge"),
         code_challenge_method: p.text("code_challenge_method"),
     };
-    let roots = own_roots(request.host.as_deref(), state.https);
+    let roots = portal_roots(&state.public_url);
     match state.portal.oauth_authorize(&params, &roots).await {
         Ok(page) => pages::signin(portal_name(&state), &page, None),
         Err(refusal) => pages::refusal(portal_name(&state), &refusal),
@@ -130,7 +143,7 @@ async fn signin(State(state): State<AppState>, request: ArcgisRequest) -> Respon
     let oauth_state = p.text("oauth_state").unwrap_or_default();
     let username = p.str("username").unwrap_or_default();
     let password = p.str("password").unwrap_or_default();
-    let roots = own_roots(request.host.as_deref(), state.https);
+    let roots = portal_roots(&state.public_url);
     let outcome = state
         .portal
         .oauth_signin(oauth_state, username, password, &roots, &request.facts)
@@ -270,7 +283,7 @@ pub(super) async fn token_grant(
             .await
             .map(|t| tokens_json(t, None)),
         "exchange_refresh_token" => {
-            let roots = own_roots(request.host.as_deref(), state.https);
+            let roots = portal_roots(&state.public_url);
             state
                 .portal
                 .oauth_exchange_refresh_token(&refresh, &roots)
@@ -328,6 +341,24 @@ mod tests {
         assert!(own_roots(Some("evil.com/x"), true).is_empty());
         assert!(own_roots(Some("a@b"), true).is_empty());
         assert!(own_roots(Some(""), true).is_empty());
+    }
+
+    #[test]
+    fn portal_roots_come_from_the_configured_url() {
+        assert_eq!(
+            portal_roots("https://portal.example.com/"),
+            [
+                "https://portal.example.com",
+                "https://portal.example.com:443"
+            ]
+        );
+        assert_eq!(
+            portal_roots("http://127.0.0.1:7080"),
+            ["https://127.0.0.1:7080", "http://127.0.0.1:7080"]
+        );
+        assert!(portal_roots("portal.example.com").is_empty());
+        assert!(portal_roots("ftp://portal.example.com").is_empty());
+        assert!(portal_roots("https://a@b").is_empty());
     }
 
     #[test]
