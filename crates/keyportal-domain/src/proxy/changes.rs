@@ -8,13 +8,14 @@ use crate::referrer::ReferrerPattern;
 use crate::service_catalog::privileges_for;
 use crate::time::EpochMillis;
 
+use super::allow_list::UpstreamAllowList;
 use super::credentials::{parse_headers, parse_query};
 use super::settings::{
     ProxyChanges, ProxySettings, UpstreamSecrets, MAX_ALLOWED_REFERRERS, MAX_MAX_BODY_BYTES,
     MAX_RATE_PER_KEY, MAX_TIMEOUT_SECONDS,
 };
 use super::target::ProxyTarget;
-use super::url::check_upstream_url;
+use super::url::{check_upstream_url, upstream_origin};
 
 fn parse_referrers(values: &[String], problems: &mut Vec<String>) -> Vec<String> {
     if values.len() > MAX_ALLOWED_REFERRERS {
@@ -49,6 +50,7 @@ pub fn apply_changes(
     secrets: &UpstreamSecrets,
     changes: &ProxyChanges,
     item_url: Option<&str>,
+    allow_list: &UpstreamAllowList,
     now: EpochMillis,
 ) -> Result<(ProxySettings, UpstreamSecrets), DomainError> {
     let mut problems = Vec::new();
@@ -80,6 +82,15 @@ pub fn apply_changes(
                     problems.extend(details);
                 }
                 Err(other) => problems.push(other.to_string()),
+            }
+        }
+    }
+    // An enabled proxy must forward to a host on the allow-list (design §2.13); the addresses
+    // it resolves to are checked again at every connection.
+    if next.enabled && !next.url.is_empty() && problems.is_empty() {
+        if let Ok((host, port)) = upstream_origin(&next.url) {
+            if let Err(refusal) = allow_list.check_host(&host, port) {
+                problems.push(refusal.to_string());
             }
         }
     }
@@ -185,6 +196,11 @@ mod tests {
 
     use super::*;
 
+    /// Allows the hosts these tests use.
+    fn allowed() -> UpstreamAllowList {
+        UpstreamAllowList::replaced(&["*.example.com".into(), "127.0.0.1".into()]).expect("list")
+    }
+
     fn item() -> ProxySettings {
         ProxySettings::new(ProxyTarget::Item("a".repeat(32)), 1)
     }
@@ -212,6 +228,7 @@ mod tests {
             &UpstreamSecrets::default(),
             &changes,
             Some("https://up.example.com"),
+            &allowed(),
             5,
         )
         .expect_err("refused");
@@ -241,6 +258,7 @@ mod tests {
             &UpstreamSecrets::default(),
             &changes,
             Some("https://up.example.com/svc/"),
+            &allowed(),
             9,
         )
         .expect("applied");
@@ -264,6 +282,7 @@ mod tests {
             &secrets,
             &ProxyChanges::default(),
             Some("https://elsewhere.example.com"),
+            &allowed(),
             10,
         );
         assert!(moved.is_err());
@@ -277,6 +296,7 @@ mod tests {
             &secrets,
             &resent,
             Some("https://elsewhere.example.com"),
+            &allowed(),
             10,
         )
         .expect("credentials cleared");
@@ -285,28 +305,122 @@ mod tests {
     }
 
     #[test]
+    fn enabled_upstreams_must_be_on_the_allow_list() {
+        let enable = ProxyChanges {
+            enabled: Some(true),
+            ..Default::default()
+        };
+        let empty = UpstreamAllowList::default();
+        for url in [
+            "http://127.0.0.1:8080/admin",
+            "http://169.254.169.254/latest/meta-data",
+            "http://localhost:8080",
+            "https://up.example.com",
+        ] {
+            let details = details(
+                apply_changes(&item(), &Default::default(), &enable, Some(url), &empty, 1)
+                    .expect_err(url),
+            );
+            assert!(
+                details.iter().any(|d| d.contains("allow-list")),
+                "{url}: {details:?}"
+            );
+        }
+        let refused = details(
+            apply_changes(
+                &item(),
+                &Default::default(),
+                &enable,
+                Some("http://127.0.0.1:8080/admin"),
+                &empty,
+                1,
+            )
+            .expect_err("refused"),
+        );
+        assert!(
+            refused[0].contains("'127.0.0.1' (port 8080)"),
+            "{refused:?}"
+        );
+        assert!(
+            apply_changes(
+                &item(),
+                &Default::default(),
+                &enable,
+                Some("http://127.0.0.1:8080/admin"),
+                &allowed(),
+                1
+            )
+            .is_ok(),
+            "named explicitly"
+        );
+        // Disabling (or saving a disabled proxy) never needs the list.
+        let disable = ProxyChanges {
+            enabled: Some(false),
+            ..Default::default()
+        };
+        assert!(apply_changes(
+            &item(),
+            &Default::default(),
+            &disable,
+            Some("http://10.0.0.1"),
+            &empty,
+            1
+        )
+        .is_ok());
+    }
+
+    #[test]
     fn items_need_an_http_url_to_be_enabled() {
         let enable = ProxyChanges {
             enabled: Some(true),
             ..Default::default()
         };
-        assert!(apply_changes(&item(), &Default::default(), &enable, Some(""), 1).is_err());
-        assert!(
-            apply_changes(&item(), &Default::default(), &enable, Some("file:///x"), 1).is_err()
-        );
+        assert!(apply_changes(
+            &item(),
+            &Default::default(),
+            &enable,
+            Some(""),
+            &allowed(),
+            1
+        )
+        .is_err());
+        assert!(apply_changes(
+            &item(),
+            &Default::default(),
+            &enable,
+            Some("file:///x"),
+            &allowed(),
+            1
+        )
+        .is_err());
         let disabled = ProxyChanges {
             enabled: Some(false),
             timeout_seconds: Some(5),
             ..Default::default()
         };
-        let (settings, _) = apply_changes(&item(), &Default::default(), &disabled, Some(""), 1)
-            .expect("a disabled item may have no url");
+        let (settings, _) = apply_changes(
+            &item(),
+            &Default::default(),
+            &disabled,
+            Some(""),
+            &allowed(),
+            1,
+        )
+        .expect("a disabled item may have no url");
         assert_eq!(settings.timeout_seconds, 5);
         let with_url = ProxyChanges {
             url: Some("https://x.example.com".into()),
             ..Default::default()
         };
-        assert!(apply_changes(&item(), &Default::default(), &with_url, Some(""), 1).is_err());
+        assert!(apply_changes(
+            &item(),
+            &Default::default(),
+            &with_url,
+            Some(""),
+            &allowed(),
+            1
+        )
+        .is_err());
     }
 
     #[test]
@@ -319,25 +433,37 @@ mod tests {
             ..Default::default()
         };
         let (settings, _) =
-            apply_changes(&geocode, &Default::default(), &changes, None, 1).expect("ok");
+            apply_changes(&geocode, &Default::default(), &changes, None, &allowed(), 1)
+                .expect("ok");
         assert_eq!(
             settings.required_privileges()[0],
             "premium:user:geocode:temporary"
         );
         let custom = ProxySettings::new(ProxyTarget::service("weather").expect("name"), 1);
-        assert!(apply_changes(&custom, &Default::default(), &changes, None, 1).is_err());
+        assert!(
+            apply_changes(&custom, &Default::default(), &changes, None, &allowed(), 1).is_err()
+        );
         let with_privilege = ProxyChanges {
             privilege: Some(Some("premium:user:elevation".into())),
             ..changes.clone()
         };
-        let (settings, _) =
-            apply_changes(&custom, &Default::default(), &with_privilege, None, 1).expect("ok");
+        let (settings, _) = apply_changes(
+            &custom,
+            &Default::default(),
+            &with_privilege,
+            None,
+            &allowed(),
+            1,
+        )
+        .expect("ok");
         assert_eq!(settings.required_privileges(), ["premium:user:elevation"]);
         let unknown = ProxyChanges {
             privilege: Some(Some("premium:user:teleport".into())),
             ..changes
         };
-        assert!(apply_changes(&custom, &Default::default(), &unknown, None, 1).is_err());
+        assert!(
+            apply_changes(&custom, &Default::default(), &unknown, None, &allowed(), 1).is_err()
+        );
         assert!(ProxyTarget::service("bad name").is_err());
     }
 }

@@ -7,6 +7,7 @@
 //! request paths may be forwarded (no dot segments that would climb out of the upstream's path).
 //! Upstream credentials are secrets: their `Debug` shows names only.
 
+pub mod allow_list;
 mod changes;
 mod credentials;
 mod settings;
@@ -20,4 +21,4 @@ pub use settings::{
     MAX_UPSTREAM_ENTRIES, MAX_UPSTREAM_VALUE_LEN, MAX_URL_LEN,
 };
 pub use target::ProxyTarget;
-pub use url::{check_path_suffix, check_upstream_url};
+pub use url::{check_path_suffix, check_upstream_url, upstream_origin};

@@ -3,11 +3,21 @@
 use crate::error::DomainError;
 use crate::ids::shorten;
 
+use super::allow_list::UpstreamHost;
 use super::settings::MAX_URL_LEN;
 
 /// Checks an upstream base URL: `http(s)://host[:port][/path]`, no credentials, query or
 /// fragment. Returns it with a lower-case scheme and without trailing slashes.
 pub fn check_upstream_url(url: &str) -> Result<String, DomainError> {
+    parse_upstream(url).map(|(url, _, _)| url)
+}
+
+/// The host and port (the scheme's default when none is given) an upstream URL connects to.
+pub fn upstream_origin(url: &str) -> Result<(UpstreamHost, u16), DomainError> {
+    parse_upstream(url).map(|(_, host, port)| (host, port))
+}
+
+fn parse_upstream(url: &str) -> Result<(String, UpstreamHost, u16), DomainError> {
     let url = url.trim();
     let bad = |why: &str| {
         DomainError::invalid_with(
@@ -52,7 +62,7 @@ pub fn check_upstream_url(url: &str) -> Result<String, DomainError> {
             "The URL may not contain a user name or password: put credentials in 'upstreamHeaders'.",
         ));
     }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (host, after) = v6
             .split_once(']')
             .ok_or_else(|| bad("The IPv6 address is not closed with ']'."))?;
@@ -63,18 +73,20 @@ pub fn check_upstream_url(url: &str) -> Result<String, DomainError> {
         {
             return Err(bad("The IPv6 address is not valid."));
         }
-        check_port(after).map_err(|_| bad("The port must be a number from 1 to 65535."))?;
-        host
+        let port =
+            check_port(after).map_err(|_| bad("The port must be a number from 1 to 65535."))?;
+        (host, port)
     } else {
         let (host, port) = match authority.rsplit_once(':') {
             Some((host, port)) => (host, Some(port)),
             None => (authority, None),
         };
-        if let Some(port) = port {
-            check_port(&format!(":{port}"))
-                .map_err(|_| bad("The port must be a number from 1 to 65535."))?;
-        }
-        host
+        let port = match port {
+            Some(port) => check_port(&format!(":{port}"))
+                .map_err(|_| bad("The port must be a number from 1 to 65535."))?,
+            None => None,
+        };
+        (host, port)
     };
     let ipv6 = authority.starts_with('[');
     if host.is_empty()
@@ -84,20 +96,31 @@ pub fn check_upstream_url(url: &str) -> Result<String, DomainError> {
     {
         return Err(bad("The URL needs a host name or address."));
     }
+    // Read the host as URL parsers do (`2130706433` is 127.0.0.1 to them), or refuse it.
+    let host = if ipv6 {
+        UpstreamHost::parse(&format!("[{host}]"))
+    } else {
+        UpstreamHost::parse(host)
+    }
+    .map_err(|why| bad(&why))?;
+    let port = port.unwrap_or(if scheme == "https" { 443 } else { 80 });
     check_path_suffix(path)
         .map_err(|_| bad("The URL path may not contain '.' or '..' segments."))?;
     let trimmed = format!("{scheme}://{authority}{path}");
-    Ok(trimmed.trim_end_matches('/').to_string())
+    Ok((trimmed.trim_end_matches('/').to_string(), host, port))
 }
 
-/// `""` or `:<1-65535>`.
-fn check_port(text: &str) -> Result<(), ()> {
+/// `""` (no port) or `:<1-65535>`.
+fn check_port(text: &str) -> Result<Option<u16>, ()> {
     if text.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let digits = text.strip_prefix(':').ok_or(())?;
-    match digits.parse::<u32>() {
-        Ok(p) if (1..=65535).contains(&p) && !digits.starts_with('+') => Ok(()),
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(());
+    }
+    match digits.parse::<u16>() {
+        Ok(p) if p != 0 => Ok(Some(p)),
         _ => Err(()),
     }
 }
@@ -159,9 +182,30 @@ mod tests {
             "https://x.example.com/a/../b",
             "http://[::1/",
             "http://::1/",
+            "http://2130706433/",
+            "http://0x7f.1/",
+            "http://127.1:80/",
+            "http://[::1x]/",
         ] {
             assert!(check_upstream_url(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn origins_are_the_host_and_the_port_connected_to() {
+        let origin = |url: &str| upstream_origin(url).expect(url);
+        assert_eq!(
+            origin("https://GIS.example.com/arcgis"),
+            (UpstreamHost::Name("gis.example.com".into()), 443)
+        );
+        assert_eq!(
+            origin("http://gis.example.com:8080"),
+            (UpstreamHost::Name("gis.example.com".into()), 8080)
+        );
+        assert_eq!(
+            origin("http://[::ffff:127.0.0.1]"),
+            (UpstreamHost::Ip("127.0.0.1".parse().expect("ip")), 80)
+        );
     }
 
     #[test]
