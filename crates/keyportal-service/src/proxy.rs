@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use keyportal_domain::proxy::allow_list::UpstreamAllowList;
 use keyportal_domain::proxy::{
     apply_changes, ProxyChanges, ProxySettings, ProxyTarget, UpstreamSecrets,
 };
@@ -23,6 +24,7 @@ use crate::caller::{Caller, RequestFacts};
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::{Denial, KeyTable};
 use crate::limits::THROTTLED_SERVICE;
+use crate::proxy_allow_list::check_upstream;
 use crate::Portal;
 
 /// The privilege to configure location services (ArcGIS: "Manage utility services").
@@ -68,6 +70,9 @@ pub enum ProxyRefusal {
     Forbidden(String),
     /// 404: not a proxied item or configured location service (or disabled).
     NotFound,
+    /// 403: the target's upstream host is not on the organization's allow-list (any more);
+    /// the message names the host.
+    UpstreamRefused(String),
     /// 429: the per-key rate of the target or the credential's own limits.
     RateLimited { retry_after_ms: i64 },
     /// 500: the cause is for the log only.
@@ -97,15 +102,39 @@ impl ProxyView {
     }
 }
 
-/// The cache and the per-key rate buckets.
+/// The cache, the per-key rate buckets and the upstream allow-list.
 #[derive(Debug, Default)]
 pub(crate) struct Proxies {
     entries: RwLock<HashMap<ProxyTarget, Arc<ProxyEntry>>>,
     /// `(target, caller) → (bucket, last use)`.
     buckets: Mutex<HashMap<(ProxyTarget, String), (TokenBucket, i64)>>,
+    /// Replaced whole on every change, so a request holds one consistent list.
+    allow_list: RwLock<Arc<UpstreamAllowList>>,
 }
 
 impl Proxies {
+    pub(crate) fn allow_list(&self) -> Arc<UpstreamAllowList> {
+        Arc::clone(&self.allow_list.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub(crate) fn set_allow_list(&self, list: UpstreamAllowList) {
+        *self.allow_list.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(list);
+    }
+
+    /// Every enabled target with its upstream URL.
+    pub(crate) fn enabled_upstreams(&self) -> Vec<(ProxyTarget, String)> {
+        let mut all: Vec<(ProxyTarget, String)> = self
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(_, e)| e.settings.enabled)
+            .map(|(t, e)| (t.clone(), e.settings.url.clone()))
+            .collect();
+        all.sort();
+        all
+    }
+
     fn get(&self, target: &ProxyTarget) -> Option<Arc<ProxyEntry>> {
         self.entries
             .read()
@@ -305,7 +334,9 @@ impl Portal {
                 UpstreamSecrets::default(),
             ),
         };
-        let (next, next_secrets) = apply_changes(&current, &secrets, changes, item_url, now)?;
+        let (_, allow_list) = self.stored_allow_list().await?;
+        let (next, next_secrets) =
+            apply_changes(&current, &secrets, changes, item_url, &allow_list, now)?;
         let sealed_secrets = self.seal_secrets(&next_secrets)?;
         self.store
             .put_proxy(&StoredProxy {
@@ -542,6 +573,9 @@ impl Portal {
                 "The request's referrer is not allowed for this service.".into(),
             ));
         }
+        // Only callers who may use the target learn that its upstream is refused.
+        check_upstream(&self.proxies.allow_list(), &entry.settings.url)
+            .map_err(ProxyRefusal::UpstreamRefused)?;
         if entry.secrets.is_none() {
             return Err(ProxyRefusal::Internal(
                 "the proxy's upstream credentials cannot be opened with this node's secret key"
