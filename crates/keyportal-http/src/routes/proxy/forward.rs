@@ -25,7 +25,7 @@ use super::request::{
     take_form_token, upstream_headers, upstream_query, upstream_url, SMALL_FORM_BYTES,
 };
 use super::streams::{answer_body, describe, limited_body, Progress};
-use super::upstream::Upstream;
+use super::upstream::{blocked_by, Unavailable, Upstream};
 use crate::AppState;
 
 /// An error of the forwarding routes: a real status and `{"error":{"code","message"}}`.
@@ -41,7 +41,9 @@ fn failure(status: StatusCode, message: &str) -> Response {
 fn refused(refusal: ProxyRefusal, target: &ProxyTarget) -> Response {
     match refusal {
         ProxyRefusal::Unauthorized(message) => failure(StatusCode::UNAUTHORIZED, &message),
-        ProxyRefusal::Forbidden(message) => failure(StatusCode::FORBIDDEN, &message),
+        ProxyRefusal::Forbidden(message) | ProxyRefusal::UpstreamRefused(message) => {
+            failure(StatusCode::FORBIDDEN, &message)
+        }
         ProxyRefusal::NotFound => failure(
             StatusCode::NOT_FOUND,
             match target {
@@ -185,9 +187,13 @@ async fn forward(
             "The request path cannot be forwarded to the upstream service.",
         );
     };
-    let client = match upstream.0.as_ref() {
+    let client = match upstream.client_for(&state.portal.upstream_allow_list(), &url) {
         Ok(client) => client,
-        Err(cause) => {
+        Err(Unavailable::Blocked(refusal)) => {
+            tracing::warn!(target_name = target.name(), %refusal, "upstream refused by the proxy allow-list");
+            return failure(StatusCode::FORBIDDEN, &refusal.to_string());
+        }
+        Err(Unavailable::Client(cause)) => {
             tracing::error!(%cause, "the upstream HTTP client could not be built");
             return failure(
                 StatusCode::BAD_GATEWAY,
@@ -239,6 +245,12 @@ async fn forward(
                 StatusCode::GATEWAY_TIMEOUT,
                 "The upstream service did not answer in time.",
             );
+        }
+        Some(Err(error)) if blocked_by(&error).is_some() => {
+            let message = blocked_by(&error)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            return failure(StatusCode::FORBIDDEN, &message);
         }
         Some(Err(error)) if error.is_timeout() => {
             tracing::warn!(target_name = target.name(), error = %describe(error), "upstream timed out");

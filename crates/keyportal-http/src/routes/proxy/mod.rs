@@ -6,7 +6,9 @@
 //!   `rateLimitPerKey`, `timeoutSeconds`, `maxBodyBytes`); the upstream is the item's `url`;
 //! - `portals/self/locationServices`: the configured location services;
 //! - `portals/self/locationServices/{name}`: GET shows one, POST creates or changes it (`url`,
-//!   `privilege` and the fields above); `…/{name}/delete` removes it.
+//!   `privilege` and the fields above); `…/{name}/delete` removes it;
+//! - `portals/self/proxyAllowList` and `…/update`: the upstream hosts proxies may reach
+//!   (`allow_list.rs`).
 //!
 //! Credentials are shown by name only, never by value.
 //!
@@ -14,9 +16,11 @@
 //! `/sharing/servers/{itemId}/…` and `/services/{name}/…`, every method. The token comes from
 //! `token` (query, or a small urlencoded form body), `X-Esri-Authorization` or
 //! `Authorization: Bearer`; the body is streamed, never buffered (small forms aside), and so is
-//! the answer. 401 no or invalid token, 403 not allowed, 404 not proxied, 413 body too large,
+//! the answer. 401 no or invalid token, 403 not allowed (or the upstream is not on the
+//! allow-list, `upstream.rs`), 404 not proxied, 413 body too large,
 //! 429 rate-limited (`Retry-After`), 502 upstream unreachable, 504 upstream silent too long.
 
+mod allow_list;
 mod forward;
 mod request;
 mod settings;
@@ -28,6 +32,7 @@ use axum::{Extension, Router};
 
 use super::get_or_post;
 use crate::AppState;
+use allow_list::{show_allow_list, update_allow_list};
 use forward::{forward_item, forward_service};
 use settings::{
     delete_location_service, list_location_services, set_item_proxy, set_location_service,
@@ -52,6 +57,14 @@ pub fn routes(r: &str) -> Router<AppState> {
         .route(
             &format!("{r}/portals/self/locationServices/{{name}}/delete"),
             post(delete_location_service),
+        )
+        .route(
+            &format!("{r}/portals/self/proxyAllowList"),
+            get_or_post(show_allow_list),
+        )
+        .route(
+            &format!("{r}/portals/self/proxyAllowList/update"),
+            post(update_allow_list),
         )
         .route("/sharing/servers/{id}", any(forward_item))
         .route("/sharing/servers/{id}/{*rest}", any(forward_item))
