@@ -121,20 +121,6 @@ impl Proxies {
         *self.allow_list.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(list);
     }
 
-    /// Every enabled target with its upstream URL.
-    pub(crate) fn enabled_upstreams(&self) -> Vec<(ProxyTarget, String)> {
-        let mut all: Vec<(ProxyTarget, String)> = self
-            .entries
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|(_, e)| e.settings.enabled)
-            .map(|(t, e)| (t.clone(), e.settings.url.clone()))
-            .collect();
-        all.sort();
-        all
-    }
-
     fn get(&self, target: &ProxyTarget) -> Option<Arc<ProxyEntry>> {
         self.entries
             .read()

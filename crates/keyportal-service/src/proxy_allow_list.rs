@@ -90,23 +90,32 @@ impl Portal {
         Ok(())
     }
 
-    fn allow_list_view(&self, list: &UpstreamAllowList) -> AllowListView {
-        let refused = self
-            .proxies
-            .enabled_upstreams()
+    /// The view of `list`, with the stored enabled proxies it refuses (read from the store, so
+    /// the CLI sees them too).
+    async fn allow_list_view(&self, list: &UpstreamAllowList) -> ServiceResult<AllowListView> {
+        let mut refused: Vec<RefusedUpstream> = self
+            .store
+            .list_proxies()
+            .await?
             .into_iter()
-            .filter(|(_, url)| check_upstream(list, url).is_err())
-            .map(|(target, url)| {
-                let (host, port) = upstream_origin(&url)
+            .map(|p| p.settings)
+            .filter(|s| s.enabled && check_upstream(list, &s.url).is_err())
+            .map(|s| {
+                let (host, port) = upstream_origin(&s.url)
                     .map(|(h, p)| (h.to_string(), p))
                     .unwrap_or_else(|_| ("(an unreadable URL)".into(), 0));
-                RefusedUpstream { target, host, port }
+                RefusedUpstream {
+                    target: s.target,
+                    host,
+                    port,
+                }
             })
             .collect();
-        AllowListView {
+        refused.sort_by(|a, b| a.target.cmp(&b.target));
+        Ok(AllowListView {
             entries: list.texts(),
             refused,
-        }
+        })
     }
 
     pub(crate) async fn stored_allow_list(
@@ -124,7 +133,7 @@ impl Portal {
     pub async fn proxy_allow_list(&self, caller: &Caller) -> ServiceResult<AllowListView> {
         self.require_allow_list_admin(caller)?;
         let (_, list) = self.stored_allow_list().await?;
-        Ok(self.allow_list_view(&list))
+        self.allow_list_view(&list).await
     }
 
     /// Replaces every entry (administrators). Nothing changes when an entry is refused.
@@ -173,6 +182,6 @@ impl Portal {
     async fn allow_list_changed(&self, list: &UpstreamAllowList) -> ServiceResult<AllowListView> {
         self.proxies.set_allow_list(list.clone());
         self.store.publish_change("settings").await?;
-        Ok(self.allow_list_view(list))
+        self.allow_list_view(list).await
     }
 }

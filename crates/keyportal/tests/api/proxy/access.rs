@@ -7,7 +7,8 @@ use serde_json::{json, Map, Value};
 
 use super::upstream::Upstream;
 use super::{
-    code_of, get_from, get_with, proxied_item, proxy_settings_path, servers, usage_totals,
+    allow_upstreams, code_of, get_from, get_with, proxied_item, proxy_settings_path, servers,
+    usage_totals,
 };
 use crate::harness::{key_with, TestServer};
 use crate::on_both_backends;
@@ -18,6 +19,8 @@ on_both_backends!(
     |s: TestServer| async move {
         let up = Upstream::start().await;
         let admin = s.admin_token().await;
+        // The upstreams run on loopback, which the allow-list must name explicitly.
+        allow_upstreams(&s, &admin, &["127.0.0.1"]).await;
         let granted = proxied_item(&s, &admin, "admin", &format!("{}/granted", up.url), &[]).await;
         let other = proxied_item(&s, &admin, "admin", &format!("{}/other", up.url), &[]).await;
         let public = proxied_item(&s, &admin, "admin", &format!("{}/public", up.url), &[]).await;
@@ -161,6 +164,8 @@ on_both_backends!(
     |s: TestServer| async move {
         let up = Upstream::start().await;
         let admin = s.admin_token().await;
+        // The upstreams run on loopback, which the allow-list must name explicitly.
+        allow_upstreams(&s, &admin, &["127.0.0.1"]).await;
         let item = proxied_item(
             &s,
             &admin,

@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::upstream::{Upstream, BIG_CHUNKS, MIB};
-use super::{code_of, get_with, proxied_item, proxy_settings_path, servers};
+use super::{allow_upstreams, code_of, get_with, proxied_item, proxy_settings_path, servers};
 use crate::harness::{error_code, TestServer, REFERER};
 use crate::on_both_backends;
 
@@ -17,6 +17,8 @@ on_both_backends!(
     |s: TestServer| async move {
         let up = Upstream::start().await;
         let admin = s.admin_token().await;
+        // The upstreams run on loopback, which the allow-list must name explicitly.
+        allow_upstreams(&s, &admin, &["127.0.0.1"]).await;
 
         // Nothing listens there.
         let dead = {
@@ -124,6 +126,8 @@ on_both_backends!(
     |s: TestServer| async move {
         let up = Upstream::start().await;
         let admin = s.admin_token().await;
+        // The upstreams run on loopback, which the allow-list must name explicitly.
+        allow_upstreams(&s, &admin, &["127.0.0.1"]).await;
         let limit = (64 * MIB).to_string();
         let item = proxied_item(
             &s,

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::upstream::{Upstream, MIB};
-use super::{code_of, get_with, proxy_settings_path, raw_status, servers};
+use super::{allow_upstreams, code_of, get_with, proxy_settings_path, raw_status, servers};
 use crate::harness::{error_code, TestServer, REFERER};
 use crate::on_both_backends;
 
@@ -13,6 +13,8 @@ on_both_backends!(
     |s: TestServer| async move {
         let up = Upstream::start().await;
         let admin = s.admin_token().await;
+        // The upstreams run on loopback, which the allow-list must name explicitly.
+        allow_upstreams(&s, &admin, &["127.0.0.1"]).await;
         let base = format!("{}/arcgis/rest/services/Roads/MapServer", up.url);
         let item = s
             .add_item(

@@ -16,7 +16,20 @@ use crate::harness::{TestServer, REFERER};
 
 pub(crate) use upstream::Upstream;
 
-fn proxy_settings_path(owner: &str, item: &str) -> String {
+/// Adds `entries` to the proxy allow-list. Upstreams on loopback (all the tests' are) must be
+/// named explicitly: that is the product's behaviour.
+pub(crate) async fn allow_upstreams(s: &TestServer, admin: &str, entries: &[&str]) {
+    let answer = s
+        .post(
+            "portals/self/proxyAllowList/update",
+            Some(admin),
+            &[("add", &entries.join(","))],
+        )
+        .await;
+    assert_eq!(answer["success"], true, "{answer}");
+}
+
+pub(crate) fn proxy_settings_path(owner: &str, item: &str) -> String {
     format!("content/users/{owner}/items/{item}/proxy")
 }
 
