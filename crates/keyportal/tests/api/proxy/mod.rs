@@ -4,6 +4,7 @@
 //! upstream failures and timeouts, body limits, streaming, and usage counts.
 
 mod access;
+mod allow_list;
 mod failures;
 mod forwarding;
 mod services;

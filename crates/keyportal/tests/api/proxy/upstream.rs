@@ -37,7 +37,8 @@ pub(crate) struct UpstreamState {
     pub(crate) release: Arc<Notify>,
 }
 
-/// A real HTTP server on a free port, recording what it receives. Paths ending in `/slow`
+/// A real HTTP server on a free port, recording what it receives. Paths ending in `/redirect`
+/// answer 302 to the query's `to` (recorded first), `/slow`
 /// answer after 5 s, `/big` streams `BIG_CHUNKS` MiB, `/stream` sends one chunk and waits for
 /// `release`, `/missing` is a 404; everything else answers 200 with what was received.
 pub(crate) struct Upstream {
@@ -71,6 +72,24 @@ impl Upstream {
 
 async fn upstream_handler(State(state): State<UpstreamState>, request: Request) -> Response {
     let path = request.uri().path().to_string();
+    if path.ends_with("/redirect") {
+        let to = reqwest::Url::parse(&format!("http://upstream{}", request.uri()))
+            .unwrap()
+            .query_pairs()
+            .find(|(k, _)| k == "to")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        state.seen.lock().unwrap().push(Seen {
+            method: request.method().to_string(),
+            path: path.clone(),
+            query: request.uri().query().unwrap_or("").to_string(),
+            headers: request.headers().clone(),
+            body: Vec::new(),
+            body_len: 0,
+            complete: true,
+        });
+        return (StatusCode::FOUND, [("location", to)], "moved").into_response();
+    }
     if path.ends_with("/slow") {
         tokio::time::sleep(Duration::from_secs(5)).await;
         return "slow".into_response();
