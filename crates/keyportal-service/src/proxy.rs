@@ -10,9 +10,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use keyportal_domain::proxy::allow_list::UpstreamAllowList;
+use keyportal_domain::proxy::allow_list::{UpstreamAllowList, UpstreamHost};
 use keyportal_domain::proxy::{
-    apply_changes, ProxyChanges, ProxySettings, ProxyTarget, UpstreamSecrets,
+    apply_changes, upstream_origin, ProxyChanges, ProxySettings, ProxyTarget, UpstreamSecrets,
 };
 use keyportal_domain::rate_limit::TokenBucket;
 use keyportal_domain::referrer::{matches_any, ReferrerPattern};
@@ -24,7 +24,7 @@ use crate::caller::{Caller, RequestFacts};
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::{Denial, KeyTable};
 use crate::limits::THROTTLED_SERVICE;
-use crate::proxy_allow_list::check_upstream;
+use crate::proxy_allow_list::check_origin;
 use crate::Portal;
 
 /// The privilege to configure location services (ArcGIS: "Manage utility services").
@@ -43,6 +43,8 @@ pub struct ProxyEntry {
     /// `None` when this node cannot open the sealed credentials (another secret key).
     secrets: Option<UpstreamSecrets>,
     privileges: Vec<String>,
+    /// The upstream's host and port, read once (`None` when the stored URL no longer reads).
+    origin: Option<(UpstreamHost, u16)>,
     /// A proxied item's owner, access and groups, so the sharing check needs no database read;
     /// kept exact by `item_changed` and the change feed. `None` for location services and for
     /// an item that no longer exists.
@@ -234,6 +236,7 @@ impl Portal {
             },
         };
         ProxyEntry {
+            origin: upstream_origin(&stored.settings.url).ok(),
             referrers: parse_referrers(&stored.settings.allowed_referrers),
             privileges: stored.settings.required_privileges(),
             settings: stored.settings,
@@ -560,7 +563,7 @@ impl Portal {
             ));
         }
         // Only callers who may use the target learn that its upstream is refused.
-        check_upstream(&self.proxies.allow_list(), &entry.settings.url)
+        check_origin(&self.proxies.allow_list(), entry.origin.as_ref())
             .map_err(ProxyRefusal::UpstreamRefused)?;
         if entry.secrets.is_none() {
             return Err(ProxyRefusal::Internal(

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use keyportal_domain::privilege::names;
-use keyportal_domain::proxy::allow_list::{Refusal, UpstreamAllowList};
+use keyportal_domain::proxy::allow_list::{Refusal, UpstreamAllowList, UpstreamHost};
 use keyportal_domain::proxy::{upstream_origin, ProxyTarget};
 use keyportal_domain::DomainError;
 
@@ -41,13 +41,16 @@ pub struct AllowListView {
     pub refused: Vec<RefusedUpstream>,
 }
 
-/// The host an upstream URL names, and whether the list refuses it.
-pub(crate) fn check_upstream(list: &UpstreamAllowList, url: &str) -> Result<(), String> {
-    match upstream_origin(url) {
-        Ok((host, port)) => list
-            .check_host(&host, port)
+/// Whether the list allows an upstream's host and port (`None`: its URL no longer reads).
+pub(crate) fn check_origin(
+    list: &UpstreamAllowList,
+    origin: Option<&(UpstreamHost, u16)>,
+) -> Result<(), String> {
+    match origin {
+        Some((host, port)) => list
+            .check_host(host, *port)
             .map_err(|refusal: Refusal| refusal.to_string()),
-        Err(_) => {
+        None => {
             Err("The proxy's upstream URL can no longer be read; save its settings again.".into())
         }
     }
@@ -99,16 +102,18 @@ impl Portal {
             .await?
             .into_iter()
             .map(|p| p.settings)
-            .filter(|s| s.enabled && check_upstream(list, &s.url).is_err())
-            .map(|s| {
-                let (host, port) = upstream_origin(&s.url)
+            .filter(|s| s.enabled)
+            .filter_map(|s| {
+                let origin = upstream_origin(&s.url).ok();
+                check_origin(list, origin.as_ref()).err()?;
+                let (host, port) = origin
                     .map(|(h, p)| (h.to_string(), p))
-                    .unwrap_or_else(|_| ("(an unreadable URL)".into(), 0));
-                RefusedUpstream {
+                    .unwrap_or_else(|| ("(an unreadable URL)".into(), 0));
+                Some(RefusedUpstream {
                     target: s.target,
                     host,
                     port,
-                }
+                })
             })
             .collect();
         refused.sort_by(|a, b| a.target.cmp(&b.target));
