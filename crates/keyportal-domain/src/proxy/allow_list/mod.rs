@@ -14,6 +14,7 @@
 
 mod address;
 mod entry;
+mod host;
 #[cfg(test)]
 mod props;
 
@@ -21,7 +22,8 @@ use std::fmt;
 use std::net::IpAddr;
 
 pub use address::{classify, AddressClass, Cidr};
-pub use entry::{AllowEntry, UpstreamHost, MAX_ENTRY_LEN};
+pub use entry::{AllowEntry, MAX_ENTRY_LEN};
+pub use host::UpstreamHost;
 
 use crate::error::DomainError;
 use crate::ids::shorten;
