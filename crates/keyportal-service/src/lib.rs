@@ -18,6 +18,7 @@ mod limits;
 pub mod oauth;
 mod org;
 mod proxy;
+mod proxy_allow_list;
 mod roles;
 mod sealing;
 mod search;
@@ -46,6 +47,9 @@ pub use key_table::{Denial, KeyTable, Resolved};
 pub use legacy::{LegacyImport, LEGACY_ITEM_TYPE};
 pub use limits::THROTTLED_SERVICE;
 pub use proxy::{ProxyEntry, ProxyRefusal, ProxyView, MANAGE_LOCATION_SERVICES};
+pub use proxy_allow_list::{
+    AllowListView, RefusedUpstream, MANAGE_PROXY_ALLOW_LIST, PROXY_ALLOW_LIST_SETTING,
+};
 pub use sealing::Sealer;
 pub use search::{Page, SearchRequest, SortOrder};
 pub use sharing::{ShareOutcome, ShareRequest};

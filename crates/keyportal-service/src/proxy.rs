@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use keyportal_domain::authz::Operation;
+use keyportal_domain::proxy::allow_list::{UpstreamAllowList, UpstreamHost};
 use keyportal_domain::proxy::{
-    apply_changes, ProxyChanges, ProxySettings, ProxyTarget, UpstreamSecrets,
+    apply_changes, upstream_origin, ProxyChanges, ProxySettings, ProxyTarget, UpstreamSecrets,
 };
 use keyportal_domain::rate_limit::TokenBucket;
 use keyportal_domain::referrer::{matches_any, ReferrerPattern};
@@ -23,6 +24,7 @@ use crate::caller::{Caller, RequestFacts};
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::{Denial, KeyTable};
 use crate::limits::THROTTLED_SERVICE;
+use crate::proxy_allow_list::check_origin;
 use crate::Portal;
 
 /// The privilege to configure location services (ArcGIS: "Manage utility services").
@@ -41,6 +43,8 @@ pub struct ProxyEntry {
     /// `None` when this node cannot open the sealed credentials (another secret key).
     secrets: Option<UpstreamSecrets>,
     privileges: Vec<String>,
+    /// The upstream's host and port, read once (`None` when the stored URL no longer reads).
+    origin: Option<(UpstreamHost, u16)>,
     /// A proxied item's owner, access and groups, so the sharing check needs no database read;
     /// kept exact by `item_changed` and the change feed. `None` for location services and for
     /// an item that no longer exists.
@@ -68,6 +72,9 @@ pub enum ProxyRefusal {
     Forbidden(String),
     /// 404: not a proxied item or configured location service (or disabled).
     NotFound,
+    /// 403: the target's upstream host is not on the organization's allow-list (any more);
+    /// the message names the host.
+    UpstreamRefused(String),
     /// 429: the per-key rate of the target or the credential's own limits.
     RateLimited { retry_after_ms: i64 },
     /// 500: the cause is for the log only.
@@ -97,15 +104,25 @@ impl ProxyView {
     }
 }
 
-/// The cache and the per-key rate buckets.
+/// The cache, the per-key rate buckets and the upstream allow-list.
 #[derive(Debug, Default)]
 pub(crate) struct Proxies {
     entries: RwLock<HashMap<ProxyTarget, Arc<ProxyEntry>>>,
     /// `(target, caller) → (bucket, last use)`.
     buckets: Mutex<HashMap<(ProxyTarget, String), (TokenBucket, i64)>>,
+    /// Replaced whole on every change, so a request holds one consistent list.
+    allow_list: RwLock<Arc<UpstreamAllowList>>,
 }
 
 impl Proxies {
+    pub(crate) fn allow_list(&self) -> Arc<UpstreamAllowList> {
+        Arc::clone(&self.allow_list.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub(crate) fn set_allow_list(&self, list: UpstreamAllowList) {
+        *self.allow_list.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(list);
+    }
+
     fn get(&self, target: &ProxyTarget) -> Option<Arc<ProxyEntry>> {
         self.entries
             .read()
@@ -219,6 +236,7 @@ impl Portal {
             },
         };
         ProxyEntry {
+            origin: upstream_origin(&stored.settings.url).ok(),
             referrers: parse_referrers(&stored.settings.allowed_referrers),
             privileges: stored.settings.required_privileges(),
             settings: stored.settings,
@@ -305,7 +323,9 @@ impl Portal {
                 UpstreamSecrets::default(),
             ),
         };
-        let (next, next_secrets) = apply_changes(&current, &secrets, changes, item_url, now)?;
+        let (_, allow_list) = self.stored_allow_list().await?;
+        let (next, next_secrets) =
+            apply_changes(&current, &secrets, changes, item_url, &allow_list, now)?;
         let sealed_secrets = self.seal_secrets(&next_secrets)?;
         self.store
             .put_proxy(&StoredProxy {
@@ -539,6 +559,9 @@ impl Portal {
                 "The request's referrer is not allowed for this service.".into(),
             ));
         }
+        // Only callers who may use the target learn that its upstream is refused.
+        check_origin(&self.proxies.allow_list(), entry.origin.as_ref())
+            .map_err(ProxyRefusal::UpstreamRefused)?;
         if entry.secrets.is_none() {
             return Err(ProxyRefusal::Internal(
                 "the proxy's upstream credentials cannot be opened with this node's secret key"

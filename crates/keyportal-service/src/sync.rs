@@ -120,6 +120,7 @@ impl Portal {
         self.key_table.set_legacy_retirement(retirement);
         let start = self.billing_start_day().await?;
         self.billing_start.store(start, Ordering::SeqCst);
+        self.refresh_proxy_allow_list().await?;
         Ok(())
     }
 

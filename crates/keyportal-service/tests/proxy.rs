@@ -1,5 +1,5 @@
 //! Proxy settings across two portals on one database (the change feed), sealed credentials,
-//! and the per-key rate with a stepped clock.
+//! the per-key rate with a stepped clock, and the upstream allow-list.
 
 use std::sync::Arc;
 
@@ -7,7 +7,8 @@ use keyportal_domain::item::ItemChanges;
 use keyportal_domain::proxy::{ProxyChanges, ProxyTarget};
 use keyportal_domain::time::SECOND_MS;
 use keyportal_service::{
-    Caller, ManualClock, Portal, PortalSettings, ProxyRefusal, RequestFacts, Sealer, TokenClient,
+    Caller, ManualClock, NewUser, Portal, PortalSettings, ProxyRefusal, RefusedUpstream,
+    RequestFacts, Sealer, ServiceError, TokenClient,
 };
 use keyportal_store::{DatabaseUrl, SqlStore};
 use serde_json::json;
@@ -65,6 +66,9 @@ async fn settings_reach_other_nodes_and_credentials_are_sealed() {
     let b = portal_on(dir.path(), clock.clone()).await;
     b.load_key_table().await.expect("load b");
     let (caller, token) = admin(&a).await;
+    a.set_proxy_allow_list(&caller, &["127.0.0.1".into()])
+        .await
+        .expect("loopback allowed");
 
     let item = a
         .add_item(
@@ -199,6 +203,10 @@ async fn the_rate_per_key_refills_with_time() {
     portal.load_key_table().await.expect("load");
     let (caller, token) = admin(&portal).await;
     portal
+        .set_proxy_allow_list(&caller, &["127.0.0.1:9".into()])
+        .await
+        .expect("loopback allowed");
+    portal
         .set_location_service(
             &caller,
             "elevation",
@@ -231,4 +239,148 @@ async fn the_rate_per_key_refills_with_time() {
         .authorize_proxy(&target, Some(&token), &facts())
         .await
         .is_ok());
+}
+
+#[tokio::test]
+async fn the_allow_list_is_for_administrators_and_reaches_every_node() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(START));
+    let a = portal_on(dir.path(), clock.clone()).await;
+    a.bootstrap("Org", Some("admin-pass-1".into()))
+        .await
+        .expect("bootstrap");
+    a.load_key_table().await.expect("load a");
+    let b = portal_on(dir.path(), clock).await;
+    b.load_key_table().await.expect("load b");
+    let (caller, token) = admin(&a).await;
+
+    // Members cannot read or change the list.
+    a.create_user(
+        &caller,
+        NewUser {
+            username: "mallory".into(),
+            password: "mallory-pass-1".into(),
+            profile: Default::default(),
+            role: None,
+            user_type: None,
+        },
+    )
+    .await
+    .expect("member");
+    let issued = a
+        .generate_token(
+            "mallory",
+            "mallory-pass-1",
+            TokenClient::Referer(REFERER.into()),
+            Some(60),
+            &facts(),
+        )
+        .await
+        .expect("token");
+    let member = a
+        .authenticate(Some(issued.token.expose()), &facts())
+        .await
+        .expect("member");
+    let forbidden = |r: Result<_, ServiceError>| {
+        matches!(
+            r,
+            Err(ServiceError::Domain(
+                keyportal_domain::DomainError::Forbidden { .. }
+            ))
+        )
+    };
+    assert!(forbidden(a.proxy_allow_list(&member).await));
+    assert!(forbidden(
+        a.set_proxy_allow_list(&member, &["127.0.0.1".into()]).await
+    ));
+    assert!(forbidden(
+        a.change_proxy_allow_list(&member, &["127.0.0.1".into()], &[])
+            .await
+    ));
+    assert!(a
+        .proxy_allow_list(&caller)
+        .await
+        .expect("empty")
+        .entries
+        .is_empty());
+
+    // With an empty list, a loopback service cannot be set up.
+    let weather = ProxyChanges {
+        url: Some("http://127.0.0.1:9/weather".into()),
+        privilege: Some(Some("premium:user:elevation".into())),
+        ..Default::default()
+    };
+    let refused = a
+        .set_location_service(&caller, "weather", &weather)
+        .await
+        .expect_err("not allowed");
+    assert!(
+        format!("{refused:?}").contains("'127.0.0.1' (port 9)"),
+        "{refused:?}"
+    );
+    let view = a
+        .change_proxy_allow_list(
+            &caller,
+            &["127.0.0.1:9".into(), "*.example.com".into()],
+            &[],
+        )
+        .await
+        .expect("added");
+    assert_eq!(view.entries, ["127.0.0.1:9", "*.example.com"]);
+    a.set_location_service(&caller, "weather", &weather)
+        .await
+        .expect("allowed now");
+    b.sync_changes().await.expect("sync");
+    let target = ProxyTarget::Service("weather".into());
+    assert!(b
+        .authorize_proxy(&target, Some(&token), &facts())
+        .await
+        .is_ok());
+
+    // Removing the entry refuses the service on every node, at request time, naming the host.
+    let view = a
+        .change_proxy_allow_list(&caller, &[], &["127.0.0.1:9".into()])
+        .await
+        .expect("removed");
+    assert_eq!(
+        view.refused,
+        [RefusedUpstream {
+            target: target.clone(),
+            host: "127.0.0.1".into(),
+            port: 9
+        }]
+    );
+    assert!(
+        b.authorize_proxy(&target, Some(&token), &facts())
+            .await
+            .is_ok(),
+        "b has not read the notice yet"
+    );
+    b.sync_changes().await.expect("sync");
+    match b.authorize_proxy(&target, Some(&token), &facts()).await {
+        Err(ProxyRefusal::UpstreamRefused(message)) => {
+            assert!(message.contains("'127.0.0.1' (port 9)"), "{message}")
+        }
+        other => panic!("expected the upstream to be refused, got {other:?}"),
+    }
+    // Anonymous callers learn nothing about the upstream.
+    assert!(matches!(
+        b.authorize_proxy(&target, None, &facts()).await,
+        Err(ProxyRefusal::Unauthorized(_))
+    ));
+    assert_eq!(b.upstream_allow_list().texts(), ["*.example.com"]);
+
+    // A bad edit changes nothing; removing what is not there is reported.
+    assert!(a
+        .change_proxy_allow_list(&caller, &["ok.example.org".into(), "bad host".into()], &[])
+        .await
+        .is_err());
+    assert!(a
+        .change_proxy_allow_list(&caller, &[], &["missing.example.org".into()])
+        .await
+        .is_err());
+    assert_eq!(
+        a.proxy_allow_list(&caller).await.expect("list").entries,
+        ["*.example.com"]
+    );
 }

@@ -202,6 +202,15 @@ pub trait SettingsStore {
     /// Inserts or replaces.
     async fn set_setting(&self, name: &str, value: &str) -> StoreResult<()>;
     async fn delete_setting(&self, name: &str) -> StoreResult<()>;
+    /// Sets the value only if it is still `expected` (`None`: the setting is absent), in one
+    /// statement; returns whether it did. Read-modify-write edits (adding to a list) use it so
+    /// that concurrent edits from any process never silently undo each other.
+    async fn replace_setting(
+        &self,
+        name: &str,
+        expected: Option<&str>,
+        value: &str,
+    ) -> StoreResult<bool>;
 }
 
 /// A feed of change notices so every process sharing the database can keep its in-memory

@@ -252,4 +252,5 @@ conformance!(
     signing_a_member_out_everywhere_removes_their_oauth_grants,
     proxies_round_trip_replace_and_delete,
     proxy_settings_need_their_item_and_go_with_it,
+    settings_are_replaced_only_from_the_expected_value,
 );

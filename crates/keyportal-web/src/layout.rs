@@ -129,6 +129,7 @@ pub(crate) enum OrgTab {
     Members,
     Roles,
     Usage,
+    ProxyAllowList,
 }
 
 /// The tab bar of the organization pages (administrators).
@@ -151,6 +152,12 @@ pub(crate) fn org_tabs(h: &mut Html, current: OrgTab) {
         "/home/organization/usage",
         "Usage",
         current == OrgTab::Usage,
+    );
+    tab(
+        h,
+        "/home/organization/proxy-allow-list",
+        "Proxy allow-list",
+        current == OrgTab::ProxyAllowList,
     );
     h.raw("</nav>");
 }

@@ -1,8 +1,10 @@
-//! Organization pages for administrators: members (`org/members.rs`) and roles
-//! (`org/roles.rs`), plus what both share: the administrator check, how a refusal maps to a
-//! status, and how user types and roles fit together.
+//! Organization pages for administrators: members (`org/members.rs`), roles (`org/roles.rs`)
+//! and the proxy allow-list (`org/proxy_allow_list.rs`), plus what they share: the
+//! administrator check, how a refusal maps to a status, and how user types and roles fit
+//! together.
 
 mod members;
+mod proxy_allow_list;
 mod roles;
 
 use axum::http::StatusCode;
@@ -22,6 +24,7 @@ pub(crate) fn routes() -> Routes {
     Router::new()
         .merge(members::routes())
         .merge(roles::routes())
+        .merge(proxy_allow_list::routes())
 }
 
 const NOT_ADMIN: &str = "Only administrators of the organization can see its members and roles. \

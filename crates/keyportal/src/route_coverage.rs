@@ -42,6 +42,7 @@ const CLI_OPERATIONS: &[(&str, &[K])] = &[
         "usage",
         &[K::ViewOrgUsage, K::ListCredentials, K::ListAllCredentials],
     ),
+    ("proxy allow-list", &[K::ManageProxyAllowList]),
 ];
 
 fn crate_src(name: &str) -> PathBuf {

@@ -176,6 +176,9 @@ pub enum Operation<'a> {
     /// Organization security settings: billing day, legacy retirement, proxy allow-list.
     ManageSecuritySettings,
     ManageLocationServices,
+    /// Reading and changing the proxy upstream allow-list (design §2.13): administrators,
+    /// never with a key.
+    ManageProxyAllowList,
     /// `portaladmin`: any administrative privilege.
     Administer,
 }
@@ -232,6 +235,7 @@ pub enum OperationKind {
     ViewSettings,
     ManageSecuritySettings,
     ManageLocationServices,
+    ManageProxyAllowList,
     Administer,
 }
 
@@ -288,6 +292,7 @@ impl Operation<'_> {
             Operation::ViewSettings => K::ViewSettings,
             Operation::ManageSecuritySettings => K::ManageSecuritySettings,
             Operation::ManageLocationServices => K::ManageLocationServices,
+            Operation::ManageProxyAllowList => K::ManageProxyAllowList,
             Operation::Administer => K::Administer,
         }
     }
@@ -345,6 +350,7 @@ impl OperationKind {
         OperationKind::ViewSettings,
         OperationKind::ManageSecuritySettings,
         OperationKind::ManageLocationServices,
+        OperationKind::ManageProxyAllowList,
         OperationKind::Administer,
     ];
 }

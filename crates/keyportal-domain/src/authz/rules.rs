@@ -318,6 +318,11 @@ pub fn authorize(viewer: &Viewer, operation: &Operation<'_>) -> Result<(), Denia
         }
         Op::ManageSecuritySettings => admin_need(viewer, names::ADMIN_MANAGE_SECURITY),
         Op::ManageLocationServices => admin_need(viewer, names::ADMIN_MANAGE_UTILITY_SERVICES),
+        Op::ManageProxyAllowList => {
+            signed_in(viewer)?;
+            members_only(viewer, "API keys cannot manage the proxy allow-list.")?;
+            need(viewer, names::ADMIN_MANAGE_SECURITY)
+        }
         Op::Administer => {
             signed_in(viewer)?;
             ok_or(

@@ -270,6 +270,7 @@ fn sample<'a>(
         K::ViewSettings => Operation::ViewSettings,
         K::ManageSecuritySettings => Operation::ManageSecuritySettings,
         K::ManageLocationServices => Operation::ManageLocationServices,
+        K::ManageProxyAllowList => Operation::ManageProxyAllowList,
         K::Administer => Operation::Administer,
     }
 }
@@ -342,6 +343,7 @@ const TABLE: &[(OperationKind, &str)] = {
     (K::ViewSettings, "S AA AA AA AAA A"),
     (K::ManageSecuritySettings, "S FF AF FF FFF A"),
     (K::ManageLocationServices, "S FF AF FF FFF A"),
+    (K::ManageProxyAllowList, "S FF AF FF FFF A"),
     (K::Administer, "S FF AA FF FFF A"),
     ]
 };

@@ -175,4 +175,6 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     ("users::update_user_type", &[K::ChangeMemberUserType]),
     ("verify::verify_get", &[K::SignIn]),
     ("verify::verify_post", &[K::SignIn]),
+    ("proxy::show_allow_list", &[K::ManageProxyAllowList]),
+    ("proxy::update_allow_list", &[K::ManageProxyAllowList]),
 ];

@@ -38,4 +38,30 @@ impl SettingsStore for SqlStore {
             .await?;
         Ok(())
     }
+
+    async fn replace_setting(
+        &self,
+        name: &str,
+        expected: Option<&str>,
+        value: &str,
+    ) -> StoreResult<bool> {
+        let result = match expected {
+            Some(expected) => {
+                sqlx::query("UPDATE settings SET value = $3 WHERE name = $1 AND value = $2")
+                    .bind(name)
+                    .bind(expected)
+                    .bind(value)
+                    .execute(self.pool())
+                    .await?
+            }
+            None => sqlx::query(
+                "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(value)
+            .execute(self.pool())
+            .await?,
+        };
+        Ok(result.rows_affected() == 1)
+    }
 }

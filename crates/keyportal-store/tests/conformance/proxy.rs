@@ -1,8 +1,9 @@
 //! Proxied items and location services (schema version 5): settings round trip, upserts,
-//! sealed credentials kept as given, and an item's settings going with the item.
+//! sealed credentials kept as given, and an item's settings going with the item; the
+//! compare-and-set of settings the proxy allow-list is edited with.
 
 use keyportal_domain::proxy::{ProxySettings, ProxyTarget};
-use keyportal_store::{ItemStore, ProxyStore, SqlStore, StoredProxy};
+use keyportal_store::{ItemStore, ProxyStore, SettingsStore, SqlStore, StoredProxy};
 
 use crate::fixtures::*;
 
@@ -151,4 +152,44 @@ pub(crate) async fn proxy_settings_need_their_item_and_go_with_it(store: &SqlSto
         "an item's proxy settings are deleted with the item"
     );
     assert_eq!(store.list_proxies().await.expect("list").len(), 1);
+}
+
+pub(crate) async fn settings_are_replaced_only_from_the_expected_value(store: &SqlStore) {
+    let name = "proxy_allow_list";
+    assert!(store
+        .replace_setting(name, None, r#"["a.example.com"]"#)
+        .await
+        .expect("create"));
+    assert!(
+        !store
+            .replace_setting(name, None, "[]")
+            .await
+            .expect("second create"),
+        "an existing setting is not created again"
+    );
+    assert!(!store
+        .replace_setting(name, Some("[]"), r#"["b.example.com"]"#)
+        .await
+        .expect("stale"));
+    assert_eq!(
+        store.get_setting(name).await.expect("get"),
+        Some(r#"["a.example.com"]"#.into()),
+        "a stale replacement changes nothing"
+    );
+    assert!(store
+        .replace_setting(name, Some(r#"["a.example.com"]"#), r#"["b.example.com"]"#)
+        .await
+        .expect("replace"));
+    assert_eq!(
+        store.get_setting(name).await.expect("get"),
+        Some(r#"["b.example.com"]"#.into())
+    );
+
+    // Two edits from the same value: exactly one wins.
+    let (first, second) = tokio::join!(
+        store.replace_setting(name, Some(r#"["b.example.com"]"#), "[1]"),
+        store.replace_setting(name, Some(r#"["b.example.com"]"#), "[2]"),
+    );
+    let wins = [first.expect("first"), second.expect("second")];
+    assert_eq!(wins.iter().filter(|w| **w).count(), 1, "{wins:?}");
 }

@@ -4,6 +4,7 @@
 mod harness;
 
 mod org;
+mod proxy_allow_list;
 mod router;
 mod usage;
 mod wizard;

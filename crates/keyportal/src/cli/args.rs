@@ -29,6 +29,41 @@ pub enum Command {
     Legacy(LegacyArgs),
     /// Usage of API keys by service, for one credential or the organization.
     Usage(UsageArgs),
+    /// The service proxy: the allow-list of upstream hosts it may reach.
+    Proxy(ProxyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    #[command(subcommand)]
+    pub command: ProxyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProxyCommand {
+    /// The upstream hosts proxied items and location services may forward to.
+    #[command(name = "allow-list", subcommand)]
+    AllowList(AllowListCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AllowListCommand {
+    /// Show the entries, and the enabled proxies whose upstream they do not allow.
+    List,
+    /// Add entries: host names (gis.example.com, *.example.com, gis.example.com:8443),
+    /// addresses (203.0.113.7, 127.0.0.1:8080, [fd00::7]:443) or blocks (10.0.0.0/8).
+    /// Loopback, link-local and private addresses are reached only when named this way.
+    Add {
+        #[arg(required = true)]
+        entries: Vec<String>,
+    },
+    /// Remove entries (written as they are listed, or in any equivalent form).
+    Remove {
+        #[arg(required = true)]
+        entries: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]

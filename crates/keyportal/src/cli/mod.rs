@@ -5,6 +5,7 @@ mod credential;
 mod dates;
 mod healthcheck;
 mod legacy;
+mod proxy;
 mod serve;
 mod usage;
 mod user;
@@ -22,6 +23,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Credential(args) => credential::run(args).await,
         Command::Legacy(args) => legacy::run(args).await,
         Command::Usage(args) => usage::run(args).await,
+        Command::Proxy(args) => proxy::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

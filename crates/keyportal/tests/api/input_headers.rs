@@ -12,7 +12,7 @@ use tokio::net::TcpStream;
 use crate::front::{read_answer, Answer};
 use crate::harness::{error_code, key_with, TestServer, ADMIN_PASSWORD};
 use crate::on_both_backends;
-use crate::proxy::{proxied_item, Upstream};
+use crate::proxy::{allow_upstreams, proxied_item, Upstream};
 
 /// A `Referer` that is not readable text (a raw 0xFF byte).
 const UNREADABLE: &[u8] = b"https://app.example.com/\xff";
@@ -203,6 +203,7 @@ on_both_backends!(
 
         // The proxy.
         let up = Upstream::start().await;
+        allow_upstreams(&s, &admin, &["127.0.0.1"]).await;
         let item = proxied_item(
             &s,
             &admin,

@@ -313,6 +313,7 @@ async fn a_proxied_items_sharing_changed_on_one_node_is_followed_by_another() {
     let b = second_node(&s).await;
     let up = crate::proxy::Upstream::start().await;
     let admin = s.admin_token().await;
+    crate::proxy::allow_upstreams(&s, &admin, &["127.0.0.1"]).await;
     let item = crate::proxy::proxied_item(&s, &admin, "admin", &up.url, &[]).await;
     let ursula = s.member(&admin, "ursula", "org_user", "creatorUT").await;
     let on_b = format!("{}/sharing/servers/{item}/info", b.url);
