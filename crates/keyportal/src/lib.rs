@@ -4,5 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod conn;
+mod fd_limit;
 pub mod server;
 pub mod tls;
