@@ -343,6 +343,40 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Like `on_both_backends!`, on servers whose configuration `$tune` (a `fn(&mut
+/// ServeConfig)`) adjusts first.
+#[macro_export]
+macro_rules! tuned_on_both_backends {
+    ($name:ident, $https:expr, $tune:expr, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let server = $crate::harness::TestServer::start_tuned(
+                    $crate::harness::Backend::Sqlite,
+                    $https,
+                    $tune,
+                )
+                .await
+                .expect("sqlite server");
+                ($body)(server).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(server) = $crate::harness::TestServer::start_tuned(
+                    $crate::harness::Backend::Postgres,
+                    $https,
+                    $tune,
+                )
+                .await
+                {
+                    ($body)(server).await;
+                }
+            }
+        }
+    };
+}
+
 /// `--data-dir … --database …` for running the CLI against a test server's database.
 pub fn database_args(s: &TestServer) -> Vec<String> {
     let url = match &s.database {

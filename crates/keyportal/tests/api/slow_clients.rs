@@ -9,11 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use keyportal::config::ServeConfig;
-use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpSocket;
 
-use crate::harness::{error_code, Backend, TestServer, ADMIN_PASSWORD, REFERER};
+use crate::harness::TestServer;
 
 /// A connection, plain or TLS.
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
@@ -22,30 +21,6 @@ type Conn = Box<dyn Io>;
 
 /// How long a test waits for something that should happen within a few seconds.
 const GUARD: Duration = Duration::from_secs(30);
-
-/// Runs a test on both backends with a tuned configuration.
-macro_rules! tuned_test {
-    ($name:ident, $https:expr, $tune:expr, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let server = TestServer::start_tuned(Backend::Sqlite, $https, $tune)
-                    .await
-                    .expect("sqlite server");
-                ($body)(server).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                if let Some(server) =
-                    TestServer::start_tuned(Backend::Postgres, $https, $tune).await
-                {
-                    ($body)(server).await;
-                }
-            }
-        }
-    };
-}
 
 fn addr(s: &TestServer) -> SocketAddr {
     s.server.as_ref().expect("running").addr
@@ -281,13 +256,13 @@ async fn slow_clients_are_cut(s: TestServer) {
     assert_eq!(ask(&mut io, HEALTH).await.0, 200);
 }
 
-tuned_test!(
+crate::tuned_on_both_backends!(
     slow_clients_http,
     false,
     small_timeouts,
     slow_clients_are_cut
 );
-tuned_test!(
+crate::tuned_on_both_backends!(
     slow_clients_https,
     true,
     small_timeouts,
@@ -349,102 +324,9 @@ async fn connection_caps_hold_and_others_are_served(s: TestServer) {
     }
 }
 
-tuned_test!(
+crate::tuned_on_both_backends!(
     connection_caps,
     false,
     small_caps,
     connection_caps_hold_and_others_are_served
-);
-
-async fn sign_in_answer(s: &TestServer, username: &str, password: &str) -> Value {
-    s.post(
-        "generateToken",
-        None,
-        &[
-            ("username", username),
-            ("password", password),
-            ("client", "referer"),
-            ("referer", REFERER),
-        ],
-    )
-    .await
-}
-
-fn one_hashing_thread(config: &mut ServeConfig) {
-    config.password_hashing.threads = 1;
-    config.password_hashing.queue = 1;
-}
-
-async fn password_hashing_is_bounded(s: TestServer) {
-    let portal = s.server.as_ref().unwrap().portal.clone();
-    let (hashed_before, _) = portal.password_hashing().counts();
-    let names: Vec<String> = (0..24).map(|i| format!("nobody{i}")).collect();
-    let answers = futures_util::future::join_all(
-        names
-            .iter()
-            .map(|name| sign_in_answer(&s, name, "wrong-pass-1")),
-    )
-    .await;
-    let mut busy = 0u64;
-    for answer in &answers {
-        match error_code(answer) {
-            429 => {
-                busy += 1;
-                assert_eq!(
-                    answer["error"]["message"],
-                    "The server is busy; try again in a moment."
-                );
-            }
-            400 => assert_eq!(
-                answer["error"]["details"][0], "Invalid username or password.",
-                "{answer}"
-            ),
-            _ => panic!("unexpected answer {answer}"),
-        }
-    }
-    assert!(busy > 0, "no sign-in was refused as busy: {answers:?}");
-    let (hashed, refused) = portal.password_hashing().counts();
-    assert_eq!(refused, busy);
-    assert_eq!(hashed - hashed_before, 24 - busy);
-    // Busy attempts were not counted against the address: sign-in still works.
-    assert!(sign_in_answer(&s, "admin", ADMIN_PASSWORD).await["token"].is_string());
-}
-
-tuned_test!(
-    argon2_bound,
-    false,
-    one_hashing_thread,
-    password_hashing_is_bounded
-);
-
-async fn long_usernames_are_refused_before_hashing(s: TestServer) {
-    let portal = s.server.as_ref().unwrap().portal.clone();
-    let (hashed_before, _) = portal.password_hashing().counts();
-    let huge = "u".repeat(200_000);
-    for name in [huge.as_str(), &"v".repeat(129)] {
-        for _ in 0..20 {
-            let answer = sign_in_answer(&s, name, "wrong-pass-1").await;
-            assert_eq!(error_code(&answer), 400, "{answer}");
-            assert_eq!(
-                answer["error"]["details"][0],
-                "A username has at most 128 characters."
-            );
-        }
-    }
-    assert_eq!(portal.password_hashing().counts().0, hashed_before);
-    // Forty refusals from one address, none recorded: it is not locked out (30 would).
-    assert!(sign_in_answer(&s, "admin", ADMIN_PASSWORD).await["token"].is_string());
-    // The longest valid length still goes through the normal check.
-    let answer = sign_in_answer(&s, &"w".repeat(128), "wrong-pass-1").await;
-    assert_eq!(
-        answer["error"]["details"][0],
-        "Invalid username or password."
-    );
-}
-
-tuned_test!(
-    long_usernames,
-    false,
-    |_| {},
-    long_usernames_are_refused_before_hashing
 );
