@@ -104,7 +104,10 @@ pub async fn serve_with_hyper<I, S>(
                 )
             }
         });
+    // hyper's own head timeout (which would count from the end of the previous answer) stays
+    // off: the watchdog keeps every deadline.
     let connection = hyper::server::conn::http1::Builder::new()
+        .header_read_timeout(None)
         .max_buf_size(MAX_HEAD_BYTES)
         .serve_connection(TokioIo::new(io), hyper_service);
     tokio::select! {
