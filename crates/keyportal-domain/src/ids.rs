@@ -42,9 +42,12 @@ pub fn parse_hex_id(value: &str, what: &str) -> Result<String, DomainError> {
     }
 }
 
+/// The longest username (ASCII only, so also its length in bytes).
+pub const MAX_USERNAME_LEN: usize = 128;
+
 /// Usernames: 3–128 characters of letters, digits and `_ . @ -`, case-sensitive.
 pub fn validate_username(value: &str) -> Result<(), DomainError> {
-    let ok_len = (3..=128).contains(&value.chars().count());
+    let ok_len = (3..=MAX_USERNAME_LEN).contains(&value.chars().count());
     let ok_chars = value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '@' | '-'));

@@ -2,13 +2,13 @@
 
 use keyportal_domain::ids::{new_hex_id, new_short_id};
 use keyportal_domain::org::Org;
-use keyportal_domain::password::{hash_password, validate_new_password};
+use keyportal_domain::password::validate_new_password;
 use keyportal_domain::role::ORG_ADMIN;
 use keyportal_domain::secret::random_alphanumeric;
 use keyportal_domain::user::User;
 use keyportal_domain::user_type::UserType;
 
-use crate::error::{ServiceError, ServiceResult};
+use crate::error::ServiceResult;
 use crate::Portal;
 
 /// What happened at start.
@@ -49,10 +49,7 @@ impl Portal {
             name: org_name.to_string(),
             created: now,
         };
-        let hash =
-            tokio::task::spawn_blocking(move || hash_password(&password).map(|h| (h, password)))
-                .await
-                .map_err(|e| ServiceError::Internal(e.to_string()))??;
+        let hash = self.hashing.hash(password.clone()).await?;
         match self.store.create_org(&org).await {
             Ok(()) => {}
             // Another process initialized the database at the same moment.
@@ -84,11 +81,11 @@ impl Portal {
             modified: now,
             last_login: -1,
         };
-        self.store.create_user(&admin, &hash.0).await?;
+        self.store.create_user(&admin, &hash).await?;
         self.member_changed(ADMIN_USERNAME).await?;
         Ok(Bootstrap::Created {
             org_id: org.id,
-            generated_password: generated.then_some(hash.1),
+            generated_password: generated.then_some(password),
         })
     }
 }

@@ -18,6 +18,9 @@ pub enum ServiceError {
     /// A rate limit or quota of the key's credential refused the request (429).
     #[error("Rate limit exceeded ({}).", .0.reason.as_str())]
     RateLimited(keyportal_domain::rate_limit::Limited),
+    /// Too much password hashing is running and waiting; the caller should retry (429).
+    #[error("The server is busy; try again in a moment.")]
+    Busy,
     /// Storage failed; the message is for logs only.
     #[error("storage failure: {0}")]
     Internal(String),

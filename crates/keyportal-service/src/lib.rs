@@ -11,6 +11,7 @@ mod content;
 mod credentials;
 mod error;
 mod groups;
+mod hashing;
 mod items;
 pub mod key_table;
 mod legacy;
@@ -42,6 +43,7 @@ pub use content::ContentPage;
 pub use credentials::{AppChanges, AppView, CredentialSummary, KeyAppInfo, RegisterApp, SlotDates};
 pub use error::{ServiceError, ServiceResult};
 pub use groups::{GroupView, NewGroupMembers};
+pub use hashing::{HashingLimits, PasswordHashing};
 pub use items::{ItemStatus, ItemView};
 pub use key_table::{Denial, KeyTable, Resolved};
 pub use legacy::{LegacyImport, LEGACY_ITEM_TYPE};
@@ -64,6 +66,8 @@ pub struct PortalSettings {
     pub portal_name: String,
     /// Lifetime of a key minted into a slot without a date (design §2.2).
     pub default_key_lifetime_ms: i64,
+    /// How much Argon2 work may run and wait at once.
+    pub password_hashing: HashingLimits,
 }
 
 impl Default for PortalSettings {
@@ -71,6 +75,7 @@ impl Default for PortalSettings {
         PortalSettings {
             portal_name: "keyportal".to_string(),
             default_key_lifetime_ms: keyportal_domain::credential::DEFAULT_KEY_LIFETIME_MS,
+            password_hashing: HashingLimits::default(),
         }
     }
 }
@@ -82,6 +87,8 @@ pub struct Portal {
     settings: PortalSettings,
     username_guard: Mutex<SigninGuard>,
     address_guard: Mutex<SigninGuard>,
+    /// Every Argon2 computation runs here, bounded.
+    hashing: PasswordHashing,
     key_table: Arc<KeyTable>,
     sealer: Sealer,
     /// The newest change notice this node has applied.
@@ -107,6 +114,7 @@ impl Portal {
         Portal {
             store,
             clock,
+            hashing: PasswordHashing::new(settings.password_hashing),
             settings,
             username_guard: Mutex::new(SigninGuard::new(SigninPolicy::FOR_USERNAMES)),
             address_guard: Mutex::new(SigninGuard::new(SigninPolicy::FOR_ADDRESSES)),
@@ -135,5 +143,10 @@ impl Portal {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// The Argon2 threads (their counts, for tests and monitoring).
+    pub fn password_hashing(&self) -> &PasswordHashing {
+        &self.hashing
     }
 }

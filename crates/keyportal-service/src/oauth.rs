@@ -358,6 +358,7 @@ impl Portal {
                     this_page,
                 ))
             }
+            Err(busy @ ServiceError::Busy) => return Err(page(busy.to_string(), this_page)),
             Err(other) => return Err(AuthorizeRefusal::Internal(other).into()),
         };
         let user = self

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use keyportal_domain::password::verify_password;
+use keyportal_domain::ids::MAX_USERNAME_LEN;
 use keyportal_domain::referer_binding::check_binding;
 use keyportal_domain::secret::{new_opaque_token, sha256_hex, SecretString};
 use keyportal_domain::signin_guard::SigninVerdict;
 use keyportal_domain::time::MINUTE_MS;
 use keyportal_domain::token::{check_ip_binding, token_lifetime_ms, TokenBinding, UserToken};
+use keyportal_domain::user::User;
 use keyportal_domain::DomainError;
 
 use crate::caller::RequestFacts;
@@ -89,65 +90,100 @@ impl Portal {
     }
 
     /// Verifies a username and password under the sign-in guards; returns the username.
-    /// Used by `generateToken` and the web sign-in page alike.
+    /// Used by `generateToken`, the web sign-in page and the OAuth sign-in page alike.
+    ///
+    /// In order, each step cheaper than the next: an over-long username is refused before
+    /// anything is recorded; a locked-out username or address is refused; the attempt is
+    /// counted against both before the password is hashed (so a burst of concurrent attempts
+    /// counts in full); the hash runs on the bounded Argon2 threads, and when they are busy
+    /// the attempt is taken back and answered [`ServiceError::Busy`].
     pub async fn check_password(
         &self,
         username: &str,
         password: &str,
         facts: &RequestFacts,
     ) -> ServiceResult<String> {
+        if username.len() > MAX_USERNAME_LEN {
+            return Err(signin_refused(format!(
+                "A username has at most {MAX_USERNAME_LEN} characters."
+            )));
+        }
         let now = self.now();
-        let address = facts.client_ip.clone().unwrap_or_default();
-        let locked = {
-            let users = self.username_guard.lock().map_err(poisoned)?;
-            let addresses = self.address_guard.lock().map_err(poisoned)?;
-            [users.check(username, now), addresses.check(&address, now)]
-                .into_iter()
-                .find_map(|v| match v {
-                    SigninVerdict::LockedOut { until } => Some(until),
-                    SigninVerdict::Allowed => None,
-                })
+        let address = facts.client_ip.as_deref().unwrap_or_default();
+        let delay = self.count_attempt(username, address, now)?;
+        let matches = match self.password_matches(username, password).await {
+            Ok(matches) => matches,
+            Err(error) => {
+                // Busy or a storage failure: the attempt did not happen.
+                self.take_back_attempt(username, address)?;
+                return Err(error);
+            }
         };
+        let Some(user) = matches else {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            return Err(signin_refused("Invalid username or password."));
+        };
+        self.username_guard
+            .lock()
+            .map_err(poisoned)?
+            .record_success(username);
+        self.address_guard
+            .lock()
+            .map_err(poisoned)?
+            .forget_failure(address);
+        if user.disabled {
+            return Err(signin_refused(
+                "This account has been disabled. Contact your administrator.",
+            ));
+        }
+        Ok(user.username)
+    }
+
+    /// Refuses a locked-out username or address; otherwise records the attempt as a failure
+    /// (taken back if it succeeds) and returns how long a failure is held back.
+    fn count_attempt(&self, username: &str, address: &str, now: i64) -> ServiceResult<u64> {
+        let mut users = self.username_guard.lock().map_err(poisoned)?;
+        let mut addresses = self.address_guard.lock().map_err(poisoned)?;
+        let locked = [users.check(username, now), addresses.check(address, now)]
+            .into_iter()
+            .find_map(|v| match v {
+                SigninVerdict::LockedOut { until } => Some(until),
+                SigninVerdict::Allowed => None,
+            });
         if let Some(until) = locked {
             let minutes = ((until - now) + MINUTE_MS - 1) / MINUTE_MS;
             return Err(signin_refused(format!(
                 "Too many failed sign-in attempts. Try again in {minutes} minute(s)."
             )));
         }
-        let stored = self.store.get_password_hash(username).await?;
-        let user = self.store.get_user(username).await?;
-        let candidate = password.to_string();
-        let known_hash = stored.clone();
-        let matches = tokio::task::spawn_blocking(move || {
-            let hash = known_hash.as_deref().unwrap_or(DUMMY_HASH);
-            verify_password(&candidate, hash)
-        })
-        .await
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
-        if !(matches && stored.is_some()) {
-            let delay = {
-                let mut users = self.username_guard.lock().map_err(poisoned)?;
-                let mut addresses = self.address_guard.lock().map_err(poisoned)?;
-                users.prune(now);
-                addresses.prune(now);
-                users
-                    .record_failure(username, now)
-                    .max(addresses.record_failure(&address, now))
-            };
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-            return Err(signin_refused("Invalid username or password."));
-        }
+        Ok(users
+            .record_failure(username, now)
+            .max(addresses.record_failure(address, now)))
+    }
+
+    fn take_back_attempt(&self, username: &str, address: &str) -> ServiceResult<()> {
         self.username_guard
             .lock()
             .map_err(poisoned)?
-            .record_success(username);
-        match user {
-            Some(user) if user.disabled => Err(signin_refused(
-                "This account has been disabled. Contact your administrator.",
-            )),
-            Some(user) => Ok(user.username),
-            None => Err(signin_refused("Invalid username or password.")),
-        }
+            .forget_failure(username);
+        self.address_guard
+            .lock()
+            .map_err(poisoned)?
+            .forget_failure(address);
+        Ok(())
+    }
+
+    /// The member when the password is theirs. Unknown usernames cost one hash too.
+    async fn password_matches(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> ServiceResult<Option<User>> {
+        let stored = self.store.get_password_hash(username).await?;
+        let user = self.store.get_user(username).await?;
+        let hash = stored.as_deref().unwrap_or(DUMMY_HASH);
+        let matches = self.hashing.verify(password, hash).await?;
+        Ok(user.filter(|_| matches && stored.is_some()))
     }
 
     /// Signs a token out — a user token or an OAuth refresh token (REST JS sends the refresh

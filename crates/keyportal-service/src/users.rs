@@ -2,7 +2,7 @@
 
 use keyportal_domain::authz::Operation;
 use keyportal_domain::ids::{new_hex_id, shorten, validate_username};
-use keyportal_domain::password::{hash_password, validate_new_password};
+use keyportal_domain::password::validate_new_password;
 use keyportal_domain::privilege::{names, PrivilegeSet};
 use keyportal_domain::role::{built_in_role, Role};
 use keyportal_domain::user::{check_role_fits_user_type, effective_privileges, User, UserProfile};
@@ -78,10 +78,7 @@ impl Portal {
             .get_org()
             .await?
             .ok_or_else(|| ServiceError::invalid("The portal has not been initialized yet."))?;
-        let password = new.password;
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))??;
+        let hash = self.hashing.hash(new.password).await?;
         let now = self.now();
         let user = User {
             id: new_hex_id(),
@@ -373,9 +370,7 @@ impl Portal {
             held: &self.held_privileges(&user).await?,
         })?;
         validate_new_password(&password)?;
-        let hash = tokio::task::spawn_blocking(move || hash_password(&password))
-            .await
-            .map_err(|e| ServiceError::Internal(e.to_string()))??;
+        let hash = self.hashing.hash(password).await?;
         self.store.set_password_hash(username, &hash).await?;
         self.store.delete_tokens_of_user(username).await?;
         Ok(())

@@ -1,12 +1,18 @@
 //! Settings: every one has a flag, a `KEYPORTAL_…` environment variable and a config-file key.
 //! Precedence: flag, then environment, then config file, then the default.
 
+mod limits;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use keyportal_service::Sealer;
+use keyportal_service::{HashingLimits, Sealer};
 use keyportal_store::DatabaseUrl;
 use serde::Deserialize;
+
+pub use limits::{resolve_limits, LimitKnobs};
+
+use crate::conn::ConnectionLimits;
 
 pub const DEFAULT_DATA_DIR: &str = "./keyportal-data";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7080";
@@ -36,6 +42,14 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub secret_key_file: Option<PathBuf>,
     pub default_key_lifetime_days: Option<i64>,
+    pub idle_timeout: Option<u64>,
+    pub head_timeout: Option<u64>,
+    pub min_body_rate: Option<u64>,
+    pub body_rate_window: Option<u64>,
+    pub max_connections: Option<usize>,
+    pub max_connections_per_address: Option<usize>,
+    pub password_hash_threads: Option<usize>,
+    pub password_hash_queue: Option<usize>,
 }
 
 impl FileConfig {
@@ -165,6 +179,10 @@ pub struct ServeConfig {
     pub admin_password: Option<String>,
     /// Lifetime of keys minted into undated slots.
     pub default_key_lifetime_days: i64,
+    /// Timeouts, the minimum body rate and connection counts.
+    pub connections: ConnectionLimits,
+    /// Argon2 threads and the queue before them.
+    pub password_hashing: HashingLimits,
     /// The site root people and clients reach the portal at (`https://portal.example.com`),
     /// normalised by [`parse_public_url`]; `None`: the address the server listens on.
     pub public_url: Option<String>,

@@ -4,6 +4,8 @@
 
 pub mod cli;
 pub mod config;
+pub mod conn;
+mod fd_limit;
 pub mod server;
 pub mod tls;
 

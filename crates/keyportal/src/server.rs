@@ -5,9 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request};
+use axum::extract::Request;
 use axum::response::Response;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use keyportal_http::{app, AppState};
 use keyportal_service::{Bootstrap, Portal, PortalSettings, SystemClock};
 use keyportal_store::SqlStore;
@@ -18,6 +17,8 @@ use tower::{Layer, Service};
 use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::config::ServeConfig;
+use crate::conn::gate::{Gate, Refusal};
+use crate::conn::ConnectionLimits;
 use crate::tls;
 
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +84,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             portal_name: config.portal_name.clone(),
             default_key_lifetime_ms: config.default_key_lifetime_days
                 * keyportal_domain::time::DAY_MS,
+            password_hashing: config.password_hashing,
         },
         sealer,
     ));
@@ -130,8 +132,14 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     let (shutdown, mut stop) = watch::channel(false);
     let background = tokio::spawn(keep_in_sync(portal.clone(), store, shutdown.subscribe()));
     let acceptor = tls.map(TlsAcceptor::from);
+    let limits = config.connections;
+    let gate = Gate::new(
+        crate::fd_limit::connections_allowed(limits.max_connections),
+        limits.max_connections_per_address,
+    );
     let portal_for_connections = portal.clone();
     let task = tokio::spawn(async move {
+        let mut refusals = Refusals::default();
         loop {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
@@ -139,8 +147,22 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             };
             let (stream, peer) = match accepted {
                 Ok(pair) => pair,
+                Err(error) if is_per_connection(&error) => continue,
                 Err(error) => {
-                    tracing::warn!(%error, "accept failed");
+                    // Out of descriptors or memory: retrying at once would only spin.
+                    tracing::warn!(%error, "accept failed; pausing 100 ms");
+                    tokio::select! {
+                        () = tokio::time::sleep(ACCEPT_ERROR_PAUSE) => continue,
+                        _ = stop.changed() => break,
+                    }
+                }
+            };
+            // At the bound, the connection is closed at once (dropped), so the loop keeps
+            // accepting and everyone else keeps being served.
+            let pass = match gate.admit(peer.ip()) {
+                Ok(pass) => pass,
+                Err(refusal) => {
+                    refusals.count(refusal, &gate);
                     continue;
                 }
             };
@@ -152,12 +174,20 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             let acceptor = acceptor.clone();
             let portal = portal_for_connections.clone();
             tokio::spawn(async move {
+                let _pass = pass;
                 match acceptor {
-                    Some(acceptor) => match acceptor.accept(stream).await {
-                        Ok(tls_stream) => serve_connection(tls_stream, peer, portal, service).await,
-                        Err(error) => tracing::debug!(%error, "TLS handshake failed"),
-                    },
-                    None => serve_connection(stream, peer, portal, service).await,
+                    Some(acceptor) => {
+                        let handshake =
+                            tokio::time::timeout(limits.head_timeout, acceptor.accept(stream));
+                        match handshake.await {
+                            Ok(Ok(tls_stream)) => {
+                                serve_connection(tls_stream, peer, portal, service, limits).await
+                            }
+                            Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
+                            Err(_) => tracing::debug!("TLS handshake did not end in time"),
+                        }
+                    }
+                    None => serve_connection(stream, peer, portal, service, limits).await,
                 }
             });
         }
@@ -238,8 +268,14 @@ async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, mut stop: watch::Rec
 
 /// Serves one connection: the `/verify` front first (it answers nginx's `GET /verify` itself,
 /// see `keyportal_http::fast_verify`), then hyper and the router from the first other request.
-async fn serve_connection<I, S>(io: I, peer: SocketAddr, portal: Arc<Portal>, service: S)
-where
+/// Both close connections that break the limits (`crate::conn`).
+async fn serve_connection<I, S>(
+    io: I,
+    peer: SocketAddr,
+    portal: Arc<Portal>,
+    service: S,
+    limits: ConnectionLimits,
+) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: Service<Request, Response = Response, Error = std::convert::Infallible>
         + Clone
@@ -247,19 +283,53 @@ where
         + 'static,
     S::Future: Send + 'static,
 {
-    let Some(io) = keyportal_http::fast_verify::serve(io, &portal).await else {
+    let Some(handover) = keyportal_http::fast_verify::serve(io, &portal, limits.front()).await
+    else {
         return;
     };
-    let hyper_service =
-        hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
-            let mut request = request.map(axum::body::Body::new);
-            request.extensions_mut().insert(ConnectInfo(peer));
-            service.clone().call(request)
-        });
-    if let Err(error) = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-        .serve_connection(TokioIo::new(io), hyper_service)
-        .await
-    {
-        tracing::debug!(%error, "connection ended with an error");
+    drop(portal);
+    crate::conn::serve_with_hyper(handover, peer, service, &limits).await;
+}
+
+const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
+
+/// Errors about one connection (the client gave up before it was accepted): accept the next.
+fn is_per_connection(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted | WouldBlock
+    )
+}
+
+/// Connections refused at the bounds: logged at most once a minute, with the count.
+#[derive(Default)]
+struct Refusals {
+    since_log: u64,
+    logged: Option<Instant>,
+}
+
+impl Refusals {
+    fn count(&mut self, refusal: Refusal, gate: &Gate) {
+        self.since_log += 1;
+        if self
+            .logged
+            .is_some_and(|at| at.elapsed() < Duration::from_secs(60))
+        {
+            return;
+        }
+        let bound = match refusal {
+            Refusal::Full => "the maximum of connections (max_connections)",
+            Refusal::AddressFull => {
+                "a client's maximum of connections (max_connections_per_address)"
+            }
+        };
+        tracing::warn!(
+            refused = self.since_log,
+            open = gate.open(),
+            "refusing connections: {bound} is reached"
+        );
+        self.since_log = 0;
+        self.logged = Some(Instant::now());
     }
 }

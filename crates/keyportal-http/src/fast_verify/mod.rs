@@ -5,11 +5,13 @@
 //! anything else (another path or method, a body, an upgrade, HTTP/2, a malformed or oversized
 //! head) the connection goes to hyper and the router for good, with the bytes already read.
 //! So the front answers only what it fully understands, and every error answer is hyper's.
-//! It closes idle connections and heads that do not end in time (slow-loris clients); one
-//! timer per connection, re-armed only when it fires, so answering sets no timer.
+//! It closes idle connections, heads that do not end in time (slow-loris clients) and
+//! clients that stop reading their answers; one timer per connection, re-armed only when it
+//! fires, so answering sets no timer (`pace`).
 
 mod date;
 mod head;
+mod pace;
 mod prefixed;
 mod write;
 
@@ -20,24 +22,36 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 pub use head::{next_request, Next, VerifyHead, MAX_HEAD};
+pub use pace::Timeouts;
 pub use prefixed::Prefixed;
 
 use crate::routes::verify::{decide, render};
 use date::DateHeader;
+use pace::{write_out, Pace};
 use write::write_answer;
 
 /// How much is read at a time (nginx's verify heads are a few hundred bytes).
 const READ_SIZE: usize = 4096;
-/// A connection that sends nothing for this long (at most twice as long: the timer is re-armed
-/// lazily, not per request) is closed. nginx closes idle upstream connections after 60 s
-/// itself, so it never sends on a connection keyportal is closing.
+/// The default idle timeout: a connection that sends nothing for this long (at most twice as
+/// long: the timer is re-armed lazily, not per request) is closed. nginx closes idle
+/// upstream connections after 60 s itself, so it never sends on a connection keyportal is
+/// closing.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
-/// A head that has begun must end within this long, however slowly its bytes trickle in.
+/// The default head timeout: a head that has begun must end within this long, however
+/// slowly its bytes trickle in.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A connection the front hands to hyper.
+pub struct Handover<I> {
+    /// The connection, the bytes already read first.
+    pub io: Prefixed<I>,
+    /// When the head it starts with began arriving (its head timeout runs from here).
+    pub head_began: Instant,
+}
 
 /// Answers the connection's `/verify` requests until it closes (`None`) or carries another
 /// request (`Some`: the connection, to be served by hyper from that request on).
-pub async fn serve<I>(mut io: I, portal: &Portal) -> Option<Prefixed<I>>
+pub async fn serve<I>(mut io: I, portal: &Portal, timeouts: Timeouts) -> Option<Handover<I>>
 where
     I: AsyncRead + AsyncWrite + Unpin,
 {
@@ -45,12 +59,9 @@ where
     let mut output: Vec<u8> = Vec::new();
     let mut body = String::new();
     let mut date = DateHeader::new();
-    // One timer per connection, re-armed only when it fires: reads count as activity.
-    let timer = tokio::time::sleep(IDLE_TIMEOUT);
+    let mut pace = Pace::new(timeouts);
+    let timer = tokio::time::sleep_until(pace.first_deadline());
     tokio::pin!(timer);
-    let mut reads: u64 = 0;
-    let mut reads_when_armed: u64 = 0;
-    let mut head_deadline: Option<Instant> = None;
     loop {
         // Answer every complete request read so far (pipelined ones in order).
         let mut start = 0;
@@ -73,7 +84,7 @@ where
             }
         };
         if !output.is_empty() {
-            if io.write_all(&output).await.is_err() || io.flush().await.is_err() {
+            if !write_out(&mut io, &output, &mut pace, &mut timer).await {
                 return None;
             }
             output.clear();
@@ -84,18 +95,22 @@ where
         }
         input.drain(..start);
         if handover {
-            return Some(Prefixed::new(input, io));
+            // A head that began in an earlier read and did not follow an answered request
+            // keeps its start; otherwise it began in the last read.
+            let head_began = match pace.head_began() {
+                Some(began) if start == 0 => began,
+                _ => Instant::now(),
+            };
+            return Some(Handover {
+                io: Prefixed::new(input, io),
+                head_began,
+            });
         }
-        if input.is_empty() {
-            head_deadline = None;
-        } else if head_deadline.is_none() {
-            // A head has begun (rare: heads usually arrive whole): it gets HEAD_TIMEOUT.
-            let deadline = Instant::now() + HEAD_TIMEOUT;
-            head_deadline = Some(deadline);
-            if deadline < timer.deadline() {
-                timer.as_mut().reset(deadline);
-            }
+        if start > 0 {
+            // The head waiting now (if any) began after the ones just answered.
+            pace.set_head_pending(false, timer.as_mut());
         }
+        pace.set_head_pending(!input.is_empty(), timer.as_mut());
         if input.capacity() - input.len() < READ_SIZE / 2 {
             input.reserve(READ_SIZE);
         }
@@ -105,24 +120,13 @@ where
                 read = io.read_buf(&mut input) => match read {
                     Ok(0) | Err(_) => return None,
                     Ok(_) => {
-                        reads += 1;
+                        pace.moved();
                         break;
                     }
                 },
-                () = &mut timer => {
-                    let now = Instant::now();
-                    if head_deadline.is_some_and(|deadline| now >= deadline) {
-                        tracing::debug!("closing a connection whose head did not end in time");
-                        return None;
-                    }
-                    if reads == reads_when_armed {
-                        tracing::debug!("closing an idle connection");
-                        return None;
-                    }
-                    reads_when_armed = reads;
-                    let next = head_deadline.map_or(now + IDLE_TIMEOUT, |deadline| deadline.min(now + IDLE_TIMEOUT));
-                    timer.as_mut().reset(next);
-                }
+                () = &mut timer => if !pace.fired(timer.as_mut()) {
+                    return None;
+                },
             }
         }
     }
@@ -152,9 +156,14 @@ mod tests {
     }
 
     /// Serves `server` until the front lets go; returns when, in (paused) time since `started`.
-    async fn served_for(portal: &Portal, server: DuplexStream, started: Instant) -> Duration {
+    async fn served_for(
+        portal: &Portal,
+        server: DuplexStream,
+        started: Instant,
+        timeouts: Timeouts,
+    ) -> Duration {
         assert!(
-            serve(server, portal).await.is_none(),
+            serve(server, portal, timeouts).await.is_none(),
             "no hand-over expected"
         );
         started.elapsed()
@@ -178,7 +187,7 @@ mod tests {
 
         // Idle from the start: closed after IDLE_TIMEOUT (the timer's first firing).
         let (_client, server) = tokio::io::duplex(4096);
-        let took = served_for(&portal, server, Instant::now()).await;
+        let took = served_for(&portal, server, Instant::now(), Timeouts::default()).await;
         assert_about(took, IDLE_TIMEOUT);
 
         // A head trickling in a byte every 10 s: closed HEAD_TIMEOUT after it began.
@@ -191,7 +200,7 @@ mod tests {
                 tokio::time::sleep(Duration::from_secs(10)).await;
             }
         });
-        let took = served_for(&portal, server, Instant::now()).await;
+        let took = served_for(&portal, server, Instant::now(), Timeouts::default()).await;
         assert_about(took, HEAD_TIMEOUT);
         trickle.await.unwrap();
 
@@ -213,12 +222,55 @@ mod tests {
             client.read_to_end(&mut rest).await.unwrap();
             answers
         });
-        let took = served_for(&portal, server, started).await;
+        let took = served_for(&portal, server, started, Timeouts::default()).await;
         assert_eq!(asking.await.unwrap(), 5);
         assert!(
             took >= Duration::from_secs(500) + IDLE_TIMEOUT
                 && took <= Duration::from_secs(500) + 2 * IDLE_TIMEOUT,
             "closed {took:?} after it began"
         );
+    }
+
+    #[tokio::test]
+    async fn clients_that_stop_reading_their_answers_are_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let portal = portal(&dir).await;
+        tokio::time::pause();
+        let timeouts = Timeouts {
+            idle: Duration::from_secs(5),
+            head: Duration::from_secs(2),
+        };
+        // Pipelined requests whose answers are never read: the server's writes block.
+        let (mut client, server) = tokio::io::duplex(256);
+        let asking = tokio::spawn(async move {
+            for _ in 0..1_000 {
+                if client.write_all(MISSING_KEY).await.is_err() {
+                    break;
+                }
+            }
+            client
+        });
+        let started = Instant::now();
+        assert!(serve(server, &portal, timeouts).await.is_none());
+        let took = started.elapsed();
+        assert!(
+            took >= timeouts.idle && took <= 2 * timeouts.idle + Duration::from_millis(50),
+            "closed after {took:?}"
+        );
+        drop(asking.await.unwrap());
+
+        // The configured head timeout applies to a trickled head.
+        let (mut client, server) = tokio::io::duplex(4096);
+        let trickle = tokio::spawn(async move {
+            for &byte in b"GET /verify HTTP/1.1\r\nHost: kp\r\n" {
+                if client.write_all(&[byte]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+        let took = served_for(&portal, server, Instant::now(), timeouts).await;
+        assert_about(took, timeouts.head);
+        trickle.await.unwrap();
     }
 }

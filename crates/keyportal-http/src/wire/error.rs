@@ -77,6 +77,12 @@ pub fn error_envelope(error: &ServiceError) -> Value {
                 ),
             ],
         ),
+        ServiceError::Busy => envelope(
+            429,
+            None,
+            "The server is busy; try again in a moment.",
+            &["Too many passwords are being checked at once.".to_string()],
+        ),
         ServiceError::Internal(_) => envelope(
             500,
             None,
@@ -123,6 +129,7 @@ mod tests {
             (409, None)
         );
         assert_eq!(code_of(ServiceError::InvalidToken), (498, None));
+        assert_eq!(code_of(ServiceError::Busy), (429, None));
         assert_eq!(
             code_of(ServiceError::TokenRequired),
             (499, Some("GWM_0003".into()))

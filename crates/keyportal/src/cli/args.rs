@@ -142,7 +142,9 @@ pub struct StorageArgs {
     #[arg(long, global = true, env = "KEYPORTAL_DATABASE")]
     pub database: Option<String>,
     /// TOML config file with any of: data_dir, listen, database, tls_cert, tls_key,
-    /// tls_self_signed, portal_name, org_name
+    /// tls_self_signed, portal_name, org_name, default_key_lifetime_days, and the limits
+    /// (idle_timeout, head_timeout, min_body_rate, body_rate_window, max_connections,
+    /// max_connections_per_address, password_hash_threads, password_hash_queue)
     #[arg(long, global = true, env = "KEYPORTAL_CONFIG")]
     pub config: Option<PathBuf>,
 }
@@ -176,6 +178,8 @@ pub struct ServeArgs {
     /// Days a key lives when minted into a slot without an expiration date [default: 30]
     #[arg(long, env = "KEYPORTAL_DEFAULT_KEY_LIFETIME_DAYS")]
     pub default_key_lifetime_days: Option<i64>,
+    #[command(flatten)]
+    pub limits: crate::config::LimitKnobs,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,8 @@
 
 use crate::cli::args::ServeArgs;
 use crate::config::{
-    parse_listen, parse_public_url, resolve_tls, FileConfig, ServeConfig, StorageConfig,
-    DEFAULT_LISTEN,
+    parse_listen, parse_public_url, resolve_limits, resolve_tls, FileConfig, ServeConfig,
+    StorageConfig, DEFAULT_LISTEN,
 };
 use crate::server;
 
@@ -15,6 +15,8 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
         .listen
         .or_else(|| file.listen.clone())
         .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let (connections, password_hashing) =
+        resolve_limits(&args.limits, &file).map_err(|e| e.to_string())?;
     Ok(ServeConfig {
         listen: parse_listen(&listen).map_err(|e| e.to_string())?,
         tls: resolve_tls(args.tls_cert, args.tls_key, args.tls_self_signed, &file)
@@ -44,6 +46,8 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
             Some(days) if (1..=365).contains(&days) => days,
             Some(days) => return Err(format!("default key lifetime {days} days: use 1 to 365")),
         },
+        connections,
+        password_hashing,
         storage,
     })
 }

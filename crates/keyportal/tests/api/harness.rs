@@ -26,6 +26,8 @@ pub struct TestServer {
     pub data_dir: tempfile::TempDir,
     pub database: DatabaseUrl,
     pg_database: Option<String>,
+    /// Changes to the default configuration (limits a test needs), kept for restarts.
+    tune: fn(&mut ServeConfig),
 }
 
 /// A fresh PostgreSQL database, or `None` (with a loud message) when PostgreSQL is not there
@@ -52,6 +54,15 @@ async fn fresh_pg_database() -> Option<String> {
 
 impl TestServer {
     pub async fn start(backend: Backend, https: bool) -> Option<TestServer> {
+        Self::start_tuned(backend, https, |_| {}).await
+    }
+
+    /// A server whose configuration `tune` adjusts first.
+    pub async fn start_tuned(
+        backend: Backend,
+        https: bool,
+        tune: fn(&mut ServeConfig),
+    ) -> Option<TestServer> {
         // Server warnings and errors appear in the output of a failing test.
         let _ = tracing_subscriber::fmt()
             .with_test_writer()
@@ -69,7 +80,8 @@ impl TestServer {
                 )
             }
         };
-        let server = Self::launch(data_dir.path().to_path_buf(), database.clone(), https).await;
+        let server =
+            Self::launch(data_dir.path().to_path_buf(), database.clone(), https, tune).await;
         let client = reqwest::Client::builder()
             .danger_accept_invalid_certs(true)
             .build()
@@ -81,11 +93,17 @@ impl TestServer {
             data_dir,
             database,
             pg_database,
+            tune,
         })
     }
 
-    async fn launch(data_dir: PathBuf, database: DatabaseUrl, https: bool) -> RunningServer {
-        start(ServeConfig {
+    async fn launch(
+        data_dir: PathBuf,
+        database: DatabaseUrl,
+        https: bool,
+        tune: fn(&mut ServeConfig),
+    ) -> RunningServer {
+        let mut config = ServeConfig {
             storage: StorageConfig {
                 secret_key_file: data_dir.join("secret.key"),
                 data_dir,
@@ -102,9 +120,11 @@ impl TestServer {
             admin_password: Some(ADMIN_PASSWORD.into()),
             default_key_lifetime_days: 30,
             public_url: None,
-        })
-        .await
-        .expect("server starts")
+            connections: Default::default(),
+            password_hashing: Default::default(),
+        };
+        tune(&mut config);
+        start(config).await.expect("server starts")
     }
 
     /// Stops the server and starts it again on the same database (new port).
@@ -117,6 +137,7 @@ impl TestServer {
             self.data_dir.path().to_path_buf(),
             self.database.clone(),
             https,
+            self.tune,
         )
         .await;
         self.url = server.url();
@@ -329,6 +350,40 @@ macro_rules! on_both_backends {
                 if let Some(server) =
                     $crate::harness::TestServer::start($crate::harness::Backend::Postgres, $https)
                         .await
+                {
+                    ($body)(server).await;
+                }
+            }
+        }
+    };
+}
+
+/// Like `on_both_backends!`, on servers whose configuration `$tune` (a `fn(&mut
+/// ServeConfig)`) adjusts first.
+#[macro_export]
+macro_rules! tuned_on_both_backends {
+    ($name:ident, $https:expr, $tune:expr, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let server = $crate::harness::TestServer::start_tuned(
+                    $crate::harness::Backend::Sqlite,
+                    $https,
+                    $tune,
+                )
+                .await
+                .expect("sqlite server");
+                ($body)(server).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(server) = $crate::harness::TestServer::start_tuned(
+                    $crate::harness::Backend::Postgres,
+                    $https,
+                    $tune,
+                )
+                .await
                 {
                     ($body)(server).await;
                 }

@@ -19,6 +19,8 @@ mod proxy;
 mod roles;
 mod search;
 mod server;
+mod signin_flood;
+mod slow_clients;
 mod tokens;
 mod usage;
 mod users;
