@@ -15,3 +15,5 @@ mod escalation;
 mod escalation_apps;
 mod key_owners;
 mod keys;
+mod oauth;
+mod referrers;
