@@ -17,3 +17,4 @@ mod key_owners;
 mod keys;
 mod oauth;
 mod referrers;
+mod web;
