@@ -6,11 +6,13 @@
 use serde_json::json;
 
 use crate::harness::{error_code, TestServer};
+use crate::on_both_backends;
 use crate::support::{
     app_info, assert_refused, credential, item, key_code, mint, now, role_with, sqlite_server, DAY,
 };
 
-const KEY_MAKER: [&str; 4] = [
+const KEY_MAKER: [&str; 5] = [
+    "portal:user:shareToPublic",
     "portal:user:createItem",
     "portal:user:generateApiTokens",
     "portal:user:assignPrivilegesToApps",
@@ -120,11 +122,12 @@ async fn credentials_carry_only_what_their_owner_holds_and_stay_with_their_owner
             &[("everyone", "true")],
         )
         .await;
-    let own_is_public = shared.get("error").is_none();
+    assert_eq!(shared["notSharedWith"], json!([]), "{shared}");
+    assert_eq!(item(&s, &admin, &public_map).await["access"], "public");
     let many: Vec<String> = (0..101)
         .map(|i| format!("portal:app:access:item:{i:032x}"))
         .collect();
-    let mut cases = vec![
+    let cases = [
         (
             "another member's item",
             vec![format!("portal:app:access:item:{admins_map}")],
@@ -136,14 +139,12 @@ async fn credentials_carry_only_what_their_owner_holds_and_stay_with_their_owner
             vec!["portal:app:access:item:../../x".to_string()],
             "item",
         ),
-    ];
-    if own_is_public {
-        cases.push((
+        (
             "the owner's public item",
             vec![format!("portal:app:access:item:{public_map}")],
             "public",
-        ));
-    }
+        ),
+    ];
     for (case, privileges, fragment) in cases {
         let answer = register(&s, &ursula, &app_item, &privileges).await;
         assert_refused(&answer, 400, Some(fragment), case);
@@ -251,176 +252,125 @@ async fn credentials_carry_only_what_their_owner_holds_and_stay_with_their_owner
     assert_eq!(key_code(&s, &their_key, None).await, 0);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_delegated_content_administrator_cannot_take_over_higher_credentials() {
-    let (s, admin) = sqlite_server().await;
-    let editors = role_with(
-        &s,
-        &admin,
-        "Content editors",
-        &[
-            "portal:user:createItem",
-            "portal:admin:viewUsers",
-            "portal:admin:viewItems",
-            "portal:admin:updateItems",
-        ],
-    )
-    .await;
-    let dave = s.member(&admin, "dave", &editors, "creatorUT").await;
-    // The administrator's credential holds administrative privileges dave lacks.
-    let high = credential(
-        &s,
-        &admin,
-        "admin",
-        &["portal:admin:viewUsers", "portal:admin:changeUserRoles"],
-        &[],
-    )
-    .await;
-    let high_key = mint(&s, &high, "1").await;
-
-    for (case, path, form) in [
-        (
-            "read the client secret",
-            format!("content/users/admin/items/{}/registeredAppInfo", high.item),
-            vec![],
-        ),
-        (
-            "read the app",
-            format!("oauth2/apps/{}", high.client_id),
-            vec![],
-        ),
-        (
-            "widen it to every administrative privilege",
-            format!("oauth2/apps/{}/update", high.client_id),
-            vec![(
-                "privileges",
-                r#"["portal:admin:viewUsers","portal:admin:changeUserRoles","portal:admin:manageSecurity"]"#,
-            )],
-        ),
-        (
-            "unregister it",
-            format!("oauth2/apps/{}/unregister", high.client_id),
-            vec![],
-        ),
-    ] {
-        let answer = s.post(&path, Some(&dave), &form).await;
-        assert_refused(&answer, 403, Some("portal:admin:changeUserRoles"), case);
-        assert!(
-            !answer.to_string().contains(&high.secret),
-            "{case}: the secret leaked"
-        );
-    }
-    // Nor may he deactivate its keys by moving a slot date through an item update.
-    let moved = s
-        .post(
-            &format!("content/users/admin/items/{}/update", high.item),
-            Some(&dave),
-            &[("apiToken1ExpirationDate", &(now() + 5 * DAY).to_string())],
-        )
-        .await;
-    assert_refused(
-        &moved,
-        403,
-        Some("portal:admin:changeUserRoles"),
-        "moving a slot date",
-    );
-    let info = app_info(&s, &admin, "admin", &high.item).await;
-    assert_eq!(
-        info["privileges"],
-        json!(["portal:admin:changeUserRoles", "portal:admin:viewUsers"]),
-        "{info}"
-    );
-    assert_eq!(
-        key_code(&s, &high_key, None).await,
-        0,
-        "the owner's key still works"
-    );
-    assert_eq!(
-        s.get("community/users/dave", Some(&admin), &[]).await["roleId"],
-        editors.as_str()
-    );
-
-    // Within dave's own privileges he still administers it, and cannot widen it.
-    let low = credential(&s, &admin, "admin", &["portal:admin:viewUsers"], &[]).await;
-    let seen = s
-        .get(
-            &format!("content/users/admin/items/{}/registeredAppInfo", low.item),
-            Some(&dave),
-            &[],
-        )
-        .await;
-    assert_eq!(seen["client_id"], low.client_id.as_str(), "{seen}");
-    let widened = s
-        .post(
-            &format!("oauth2/apps/{}/update", low.client_id),
-            Some(&dave),
-            &[(
-                "privileges",
-                r#"["portal:admin:viewUsers","portal:admin:manageSecurity"]"#,
-            )],
-        )
-        .await;
-    assert_refused(
-        &widened,
-        403,
-        Some("portal:admin:manageSecurity"),
-        "widening a credential beyond own",
-    );
-    let info = app_info(&s, &admin, "admin", &low.item).await;
-    assert_eq!(info["privileges"], json!(["portal:admin:viewUsers"]));
-    assert_eq!(error_code(&info), 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_personal_key_cannot_manage_credentials_through_item_updates() {
-    let (s, admin) = sqlite_server().await;
-    let other = credential(&s, &admin, "admin", &["premium:user:basemaps"], &[]).await;
-    let other_key = mint(&s, &other, "2").await;
-    // A personal key that may edit its owner's items (createItem) and sees the other
-    // credential's item through its item access.
-    let access = format!("portal:app:access:item:{}", other.item);
-    let c = credential(
-        &s,
-        &admin,
-        "admin",
-        &["portal:user:createItem", &access],
-        &[],
-    )
-    .await;
-    let key = mint(&s, &c, "1").await;
-    let date_before = item(&s, &admin, &other.item).await["apiToken2ExpirationDate"].clone();
-    let moved = s
-        .post(
-            &format!("content/users/admin/items/{}/update", other.item),
-            Some(&key),
+on_both_backends!(
+    a_delegated_content_administrator_cannot_take_over_higher_credentials,
+    false,
+    |s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let editors = role_with(
+            &s,
+            &admin,
+            "Content editors",
             &[
-                ("apiToken2ExpirationDate", &(now() + 3 * DAY).to_string()),
-                ("snippet", "moved by a key"),
+                "portal:user:createItem",
+                "portal:admin:viewUsers",
+                "portal:admin:viewItems",
+                "portal:admin:updateItems",
             ],
         )
         .await;
-    assert_refused(
-        &moved,
-        403,
-        Some("API keys cannot manage credentials."),
-        "a personal key moves a slot date",
-    );
-    let after = item(&s, &admin, &other.item).await;
-    assert_eq!(after["apiToken2ExpirationDate"], date_before);
-    assert_ne!(after["snippet"], "moved by a key");
-    assert_eq!(
-        key_code(&s, &other_key, None).await,
-        0,
-        "the other key survived"
-    );
-    // The same key still edits the item itself: its privilege covers items, not credentials.
-    let edited = s
-        .post(
-            &format!("content/users/admin/items/{}/update", other.item),
-            Some(&key),
-            &[("snippet", "edited by a personal key")],
+        let dave = s.member(&admin, "dave", &editors, "creatorUT").await;
+        // The administrator's credential holds administrative privileges dave lacks.
+        let high = credential(
+            &s,
+            &admin,
+            "admin",
+            &["portal:admin:viewUsers", "portal:admin:changeUserRoles"],
+            &[],
         )
         .await;
-    assert_eq!(edited["success"], true, "{edited}");
-    assert_eq!(key_code(&s, &other_key, None).await, 0);
-}
+        let high_key = mint(&s, &high, "1").await;
+
+        for (case, path, form) in [
+            (
+                "read the client secret",
+                format!("content/users/admin/items/{}/registeredAppInfo", high.item),
+                vec![],
+            ),
+            (
+                "read the app",
+                format!("oauth2/apps/{}", high.client_id),
+                vec![],
+            ),
+            (
+                "widen it to every administrative privilege",
+                format!("oauth2/apps/{}/update", high.client_id),
+                vec![(
+                    "privileges",
+                    r#"["portal:admin:viewUsers","portal:admin:changeUserRoles","portal:admin:manageSecurity"]"#,
+                )],
+            ),
+            (
+                "unregister it",
+                format!("oauth2/apps/{}/unregister", high.client_id),
+                vec![],
+            ),
+        ] {
+            let answer = s.post(&path, Some(&dave), &form).await;
+            assert_refused(&answer, 403, Some("portal:admin:changeUserRoles"), case);
+            assert!(
+                !answer.to_string().contains(&high.secret),
+                "{case}: the secret leaked"
+            );
+        }
+        // Nor may he deactivate its keys by moving a slot date through an item update.
+        let moved = s
+            .post(
+                &format!("content/users/admin/items/{}/update", high.item),
+                Some(&dave),
+                &[("apiToken1ExpirationDate", &(now() + 5 * DAY).to_string())],
+            )
+            .await;
+        assert_refused(
+            &moved,
+            403,
+            Some("portal:admin:changeUserRoles"),
+            "moving a slot date",
+        );
+        let info = app_info(&s, &admin, "admin", &high.item).await;
+        assert_eq!(
+            info["privileges"],
+            json!(["portal:admin:changeUserRoles", "portal:admin:viewUsers"]),
+            "{info}"
+        );
+        assert_eq!(
+            key_code(&s, &high_key, None).await,
+            0,
+            "the owner's key still works"
+        );
+        assert_eq!(
+            s.get("community/users/dave", Some(&admin), &[]).await["roleId"],
+            editors.as_str()
+        );
+
+        // Within dave's own privileges he still administers it, and cannot widen it.
+        let low = credential(&s, &admin, "admin", &["portal:admin:viewUsers"], &[]).await;
+        let seen = s
+            .get(
+                &format!("content/users/admin/items/{}/registeredAppInfo", low.item),
+                Some(&dave),
+                &[],
+            )
+            .await;
+        assert_eq!(seen["client_id"], low.client_id.as_str(), "{seen}");
+        let widened = s
+            .post(
+                &format!("oauth2/apps/{}/update", low.client_id),
+                Some(&dave),
+                &[(
+                    "privileges",
+                    r#"["portal:admin:viewUsers","portal:admin:manageSecurity"]"#,
+                )],
+            )
+            .await;
+        assert_refused(
+            &widened,
+            403,
+            Some("portal:admin:manageSecurity"),
+            "widening a credential beyond own",
+        );
+        let info = app_info(&s, &admin, "admin", &low.item).await;
+        assert_eq!(info["privileges"], json!(["portal:admin:viewUsers"]));
+        assert_eq!(error_code(&info), 0);
+    }
+);

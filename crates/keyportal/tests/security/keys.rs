@@ -117,6 +117,50 @@ async fn forged_tampered_and_truncated_keys_are_refused_without_a_lookup() {
         "the answer does not echo the key"
     );
     assert_alive(&s, &key, "after every forgery").await;
+
+    // A live key asking for what it lacks: 403, the reason, and what would have allowed it.
+    let other = s.add_item(&admin, "admin", "Not granted", &[]).await;
+    for (query, reason, needed) in [
+        (
+            "service=geocode".to_string(),
+            "service",
+            "premium:user:geocode:temporary".to_string(),
+        ),
+        (
+            "privilege=portal:admin:manageSecurity".to_string(),
+            "privilege",
+            "portal:admin:manageSecurity".to_string(),
+        ),
+        (
+            format!("item={other}"),
+            "item",
+            format!("portal:app:access:item:{other}"),
+        ),
+        (
+            "service=basemaps&privilege=premium:user:geocode".to_string(),
+            "privilege",
+            "premium:user:geocode".to_string(),
+        ),
+    ] {
+        let (status, body) = verify(&s, &query, Some(&key), &[]).await;
+        assert_eq!(
+            (status, body["reason"].clone()),
+            (403, json!(reason)),
+            "{query}"
+        );
+        assert!(
+            body["needed"].as_array().unwrap().contains(&json!(needed)),
+            "{query}: {body}"
+        );
+    }
+    assert_refused(
+        &s.get_with_key(&format!("content/items/{other}"), &key, None)
+            .await,
+        400,
+        Some("CONT_0001"),
+        "reading an item the key was not granted",
+    );
+    assert_alive(&s, &key, "after the refusals").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,8 +13,12 @@ mod support;
 
 mod escalation;
 mod escalation_apps;
+mod input;
+mod input_forms;
 mod key_owners;
+mod key_transport;
 mod keys;
 mod oauth;
+mod personal_keys;
 mod referrers;
 mod web;

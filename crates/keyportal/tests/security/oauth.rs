@@ -7,6 +7,7 @@ use reqwest::header::LOCATION;
 use serde_json::{json, Value};
 
 use crate::harness::{error_code, TestServer, ADMIN_PASSWORD};
+use crate::on_both_backends;
 use crate::support::{assert_refused, sqlite_server};
 
 const CALLBACK: &str = "https://app.example.com/callback";
@@ -119,6 +120,9 @@ async fn redeem(s: &TestServer, form: &[(&str, &str)]) -> Value {
     s.post("oauth2/token", None, &fields).await
 }
 
+/// Token endpoint fields.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 fn oauth_error(answer: &Value) -> (i64, &str) {
     (
         error_code(answer),
@@ -213,90 +217,93 @@ async fn authorization_never_redirects_to_an_unregistered_uri_nor_echoes_markup(
     assert_eq!((forged.status, forged.location), (400, None));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn codes_are_single_use_and_bound_to_client_redirect_and_verifier() {
-    let (s, admin) = sqlite_server().await;
-    let (client_a, _) = oauth_app(&s, &admin, "App A", "browser").await;
-    let (client_b, secret_b) = oauth_app(&s, &admin, "App B", "server").await;
-    let (code_a, verifier) = code(&s, &client_a).await;
-    let challenge = s256_challenge(&verifier);
-    let wrong_verifier = format!("{verifier}x");
-    let refusals: [(&str, Vec<(&str, &str)>, &str); 6] = [
-        (
-            "a wrong verifier",
-            vec![("client_id", &client_a), ("code_verifier", &wrong_verifier)],
-            "invalid_grant",
-        ),
-        (
-            "no verifier",
-            vec![("client_id", &client_a)],
-            "invalid_request",
-        ),
-        (
-            "the challenge as a plain verifier",
-            vec![("client_id", &client_a), ("code_verifier", &challenge)],
-            "invalid_grant",
-        ),
-        (
-            "another registered client",
-            vec![
-                ("client_id", &client_b),
-                ("client_secret", &secret_b),
+on_both_backends!(
+    codes_are_single_use_and_bound_to_client_redirect_and_verifier,
+    false,
+    |s: TestServer| async move {
+        let admin = s.admin_token().await;
+        let (client_a, _) = oauth_app(&s, &admin, "App A", "browser").await;
+        let (client_b, secret_b) = oauth_app(&s, &admin, "App B", "server").await;
+        let (code_a, verifier) = code(&s, &client_a).await;
+        let challenge = s256_challenge(&verifier);
+        let wrong_verifier = format!("{verifier}x");
+        let refusals: [(&str, Form, &str); 6] = [
+            (
+                "a wrong verifier",
+                vec![("client_id", &client_a), ("code_verifier", &wrong_verifier)],
+                "invalid_grant",
+            ),
+            (
+                "no verifier",
+                vec![("client_id", &client_a)],
+                "invalid_request",
+            ),
+            (
+                "the challenge as a plain verifier",
+                vec![("client_id", &client_a), ("code_verifier", &challenge)],
+                "invalid_grant",
+            ),
+            (
+                "another registered client",
+                vec![
+                    ("client_id", &client_b),
+                    ("client_secret", &secret_b),
+                    ("code_verifier", &verifier),
+                ],
+                "invalid_grant",
+            ),
+            (
+                "a built-in public client",
+                vec![("client_id", "pythonapi"), ("code_verifier", &verifier)],
+                "invalid_grant",
+            ),
+            (
+                "an unknown client",
+                vec![
+                    ("client_id", "noSuchClient1234"),
+                    ("code_verifier", &verifier),
+                ],
+                "invalid_client",
+            ),
+        ];
+        for (case, mut form, expected) in refusals {
+            form.push(("code", &code_a));
+            form.push(("redirect_uri", CALLBACK));
+            let answer = redeem(&s, &form).await;
+            assert_eq!(oauth_error(&answer), (400, expected), "{case}: {answer}");
+            assert!(answer.get("access_token").is_none(), "{case}");
+        }
+        let other_redirect = redeem(
+            &s,
+            &[
+                ("client_id", &client_a),
+                ("code", &code_a),
+                ("redirect_uri", "https://evil.example.com/callback"),
                 ("code_verifier", &verifier),
             ],
-            "invalid_grant",
-        ),
-        (
-            "a built-in public client",
-            vec![("client_id", "pythonapi"), ("code_verifier", &verifier)],
-            "invalid_grant",
-        ),
-        (
-            "an unknown client",
-            vec![
-                ("client_id", "noSuchClient1234"),
-                ("code_verifier", &verifier),
-            ],
-            "invalid_client",
-        ),
-    ];
-    for (case, mut form, expected) in refusals {
-        form.push(("code", &code_a));
-        form.push(("redirect_uri", CALLBACK));
-        let answer = redeem(&s, &form).await;
-        assert_eq!(oauth_error(&answer), (400, expected), "{case}: {answer}");
-        assert!(answer.get("access_token").is_none(), "{case}");
-    }
-    let other_redirect = redeem(
-        &s,
-        &[
-            ("client_id", &client_a),
-            ("code", &code_a),
-            ("redirect_uri", "https://evil.example.com/callback"),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
-    assert_eq!(oauth_error(&other_redirect), (400, "invalid_grant"));
+        )
+        .await;
+        assert_eq!(oauth_error(&other_redirect), (400, "invalid_grant"));
 
-    // None of that consumed the code: its client redeems it once, and only once.
-    let good = [
-        ("client_id", client_a.as_str()),
-        ("code", code_a.as_str()),
-        ("redirect_uri", CALLBACK),
-        ("code_verifier", verifier.as_str()),
-    ];
-    let tokens = redeem(&s, &good).await;
-    let access = tokens["access_token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{tokens}"))
-        .to_string();
-    let again = redeem(&s, &good).await;
-    assert_eq!(oauth_error(&again), (400, "invalid_grant"), "a reused code");
-    assert!(again.get("access_token").is_none());
-    let me = s.get("community/self", Some(&access), &[]).await;
-    assert_eq!(me["username"], "admin", "the first grant still works: {me}");
-}
+        // None of that consumed the code: its client redeems it once, and only once.
+        let good = [
+            ("client_id", client_a.as_str()),
+            ("code", code_a.as_str()),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier.as_str()),
+        ];
+        let tokens = redeem(&s, &good).await;
+        let access = tokens["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{tokens}"))
+            .to_string();
+        let again = redeem(&s, &good).await;
+        assert_eq!(oauth_error(&again), (400, "invalid_grant"), "a reused code");
+        assert!(again.get("access_token").is_none());
+        let me = s.get("community/self", Some(&access), &[]).await;
+        assert_eq!(me["username"], "admin", "the first grant still works: {me}");
+    }
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refresh_tokens_die_with_sign_out_and_stay_with_their_client() {

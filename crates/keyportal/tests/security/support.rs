@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::harness::{error_code, Backend, TestServer};
+use crate::harness::{error_code, Backend, TestServer, REFERER};
 
 pub const DAY: i64 = 86_400_000;
 
@@ -210,4 +210,19 @@ pub async fn app_info(s: &TestServer, admin: &str, owner: &str, item: &str) -> V
 pub async fn user(s: &TestServer, admin: &str, username: &str) -> Value {
     s.get(&format!("community/users/{username}"), Some(admin), &[])
         .await
+}
+
+/// A raw urlencoded POST to a Sharing path: the JSON answer (asserting HTTP 200).
+pub async fn post_body(s: &TestServer, path: &str, body: String) -> Value {
+    let response = s
+        .client
+        .post(s.rest(path))
+        .header("Referer", REFERER)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
 }
