@@ -5,7 +5,9 @@ use serde_json::json;
 
 use crate::harness::{error_code, TestServer};
 use crate::on_both_backends;
-use crate::support::{assert_refused, credential, item, mint, sqlite_server, user, verify};
+use crate::support::{
+    app_info, assert_refused, credential, item, mint, role_with, sqlite_server, user, verify,
+};
 
 on_both_backends!(
     a_key_loses_at_once_what_its_owner_loses,
@@ -291,4 +293,69 @@ async fn an_app_key_never_acts_as_its_owner() {
         "{info}"
     );
     assert_eq!(crate::support::key_code(&s, &key, None).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_loses_what_a_user_type_downgrade_takes() {
+    let (s, admin) = sqlite_server().await;
+    let makers = role_with(
+        &s,
+        &admin,
+        "Key makers",
+        &[
+            "portal:user:createItem",
+            "portal:user:generateApiTokens",
+            "portal:user:assignPrivilegesToApps",
+        ],
+    )
+    .await;
+    let uma = s.member(&admin, "uma", &makers, "creatorUT").await;
+    let c = credential(&s, &uma, "uma", &["portal:user:createItem"], &[]).await;
+    let key = mint(&s, &c, "1").await;
+    let query = "privilege=portal:user:createItem";
+    assert_eq!(verify(&s, query, Some(&key), &[]).await.0, 200);
+    let downgraded = s
+        .post(
+            "portals/self/updateUserLicenseType",
+            Some(&admin),
+            &[("users", "uma"), ("userLicenseType", "viewerUT")],
+        )
+        .await;
+    assert_eq!(downgraded["success"], true, "{downgraded}");
+    let (status, body) = verify(&s, query, Some(&key), &[]).await;
+    assert_eq!((status, body["reason"].clone()), (403, json!("privilege")));
+    let added = s
+        .post(
+            "content/users/uma/addItem",
+            Some(&key),
+            &[("title", "After the downgrade"), ("type", "Web Map")],
+        )
+        .await;
+    assert_refused(
+        &added,
+        403,
+        Some("portal:user:createItem"),
+        "a Viewer's key adds",
+    );
+    let minted = s
+        .post(
+            "oauth2/token",
+            None,
+            &[
+                ("client_id", &c.client_id),
+                ("client_secret", &c.secret),
+                ("apiToken", "2"),
+            ],
+        )
+        .await;
+    assert_refused(&minted, 403, None, "a Viewer mints a key");
+    let listing = s.get("content/users/uma", Some(&admin), &[]).await;
+    assert!(
+        !listing.to_string().contains("After the downgrade"),
+        "{listing}"
+    );
+    assert_eq!(
+        app_info(&s, &admin, "uma", &c.item).await["apiToken2Active"],
+        false
+    );
 }

@@ -400,3 +400,34 @@ async fn refresh_tokens_die_with_sign_out_and_stay_with_their_client() {
         "a signed-out access token",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_member_gets_no_code() {
+    let (s, admin) = sqlite_server().await;
+    s.member(&admin, "dora", "org_user", "creatorUT").await;
+    let (client_id, _) = oauth_app(&s, &admin, "App", "browser").await;
+    let disabled = s
+        .post("community/users/dora/disable", Some(&admin), &[])
+        .await;
+    assert_eq!(disabled["success"], true);
+    let page = authorize(
+        &s,
+        &[
+            ("client_id", client_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", CALLBACK),
+        ],
+    )
+    .await;
+    let refused = signin(&s, &oauth_state(&page), "dora", "dora-pass-1").await;
+    assert_eq!(
+        (refused.status, refused.location),
+        (200, None),
+        "no redirect, no code"
+    );
+    assert!(refused.body.contains("disabled"), "{}", refused.body);
+    assert_eq!(
+        s.get("community/users/dora", Some(&admin), &[]).await["disabled"],
+        true
+    );
+}

@@ -5,7 +5,7 @@
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 
 use crate::harness::{Backend, TestServer, ADMIN_PASSWORD};
-use crate::support::{credential, item, key_code, mint, sqlite_server, user};
+use crate::support::{credential, item, key_code, mint, role_with, sqlite_server, user, verify};
 
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -354,4 +354,105 @@ async fn cookies_are_http_only_same_site_and_secure_over_https() {
         .to_str()
         .unwrap()
         .starts_with("/home/signin"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_leak_no_secret_redirect_elsewhere_or_export_formulas() {
+    let (s, admin) = sqlite_server().await;
+    let editors = role_with(
+        &s,
+        &admin,
+        "Content editors",
+        &[
+            "portal:user:createItem",
+            "portal:admin:viewUsers",
+            "portal:admin:viewItems",
+            "portal:admin:updateItems",
+        ],
+    )
+    .await;
+    s.member(&admin, "dave", &editors, "creatorUT").await;
+    let high = credential(&s, &admin, "admin", &["portal:admin:changeUserRoles"], &[]).await;
+    let dave = sign_in(&s, "dave", "dave-pass-1").await;
+    // The client-secret page refuses a delegated administrator below the credential.
+    let path = format!("/home/item/{}/secret", high.item);
+    let (status, html) = submit(&s, &dave.cookie, &path, format!("csrf={}", dave.csrf)).await;
+    assert_eq!(status, 404, "{html}");
+    assert!(!html.contains(&high.secret), "the secret is on the page");
+    assert!(
+        html.contains("portal:admin:changeUserRoles"),
+        "the refusal says why"
+    );
+    let (status, html) = open(
+        &s,
+        &dave.cookie,
+        &format!("/home/item/{}/keys/1/regenerate", high.item),
+    )
+    .await;
+    assert_eq!(status, 404, "{html}");
+
+    // After sign-in, `next` never leads off the portal.
+    for next in [
+        "https://evil.example.com/",
+        "//evil.example.com/home/",
+        "/\\evil.example.com",
+        "/home/../sharing/rest",
+        "javascript:alert(1)",
+    ] {
+        let page = browser()
+            .get(format!("{}/home/signin", s.url))
+            .send()
+            .await
+            .unwrap();
+        let token = cookie_value(page.headers()[SET_COOKIE].to_str().unwrap());
+        let answer = browser()
+            .post(format!("{}/home/signin", s.url))
+            .header("Cookie", format!("kp_csrf={token}"))
+            .form(&[
+                ("csrf", token.as_str()),
+                ("username", "admin"),
+                ("password", ADMIN_PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 303, "{next}");
+        assert_eq!(answer.headers()[LOCATION], "/home/content", "{next}");
+    }
+
+    // A credential titled like a spreadsheet formula is exported inert.
+    let formula = "=HYPERLINK(\"https://evil.example.com\",\"x\")";
+    let item = s
+        .add_item(&admin, "admin", formula, &[("type", "Application")])
+        .await;
+    let registered = s
+        .post(
+            "oauth2/registerApp",
+            Some(&admin),
+            &[
+                ("itemId", &item),
+                ("privileges", r#"["premium:user:basemaps"]"#),
+            ],
+        )
+        .await;
+    let c = crate::support::Credential {
+        item,
+        client_id: registered["client_id"].as_str().unwrap().to_string(),
+        secret: registered["client_secret"].as_str().unwrap().to_string(),
+    };
+    let key = mint(&s, &c, "1").await;
+    assert_eq!(verify(&s, "service=basemaps", Some(&key), &[]).await.0, 200);
+    let web = sign_in(&s, "admin", ADMIN_PASSWORD).await;
+    let (status, csv) = open(&s, &web.cookie, "/home/organization/usage.csv").await;
+    assert_eq!(status, 200, "{csv}");
+    let line = csv
+        .lines()
+        .find(|l| l.contains(&c.client_id))
+        .unwrap_or_else(|| panic!("no row for the credential:\n{csv}"));
+    assert!(line.contains("\"'=HYPERLINK("), "{line}");
+    assert!(
+        !line.split(',').any(|field| field.starts_with('=')),
+        "{line}"
+    );
 }
