@@ -265,13 +265,46 @@ async fn license_managers_and_inviters_grant_only_what_they_hold() {
     assert_refused(
         &changed,
         403,
-        Some("GWM_0003"),
+        Some(ABOVE),
         "changing the administrator's type",
     );
     assert_eq!(
         user(&s, &admin, "admin").await["userLicenseTypeId"],
         "creatorUT"
     );
+    // A batch with one member out of reach changes nobody, not even the one within reach.
+    s.member(&admin, "vic", "viewer", "viewerUT").await;
+    let batch = s
+        .post(
+            "portals/self/updateUserLicenseType",
+            Some(&larry),
+            &[
+                ("users", "vic,admin"),
+                ("userLicenseType", "GISProfessionalBasicUT"),
+            ],
+        )
+        .await;
+    assert_refused(
+        &batch,
+        403,
+        Some(ABOVE),
+        "a batch including the administrator",
+    );
+    assert_eq!(
+        user(&s, &admin, "vic").await["userLicenseTypeId"],
+        "viewerUT"
+    );
+    let alone = s
+        .post(
+            "portals/self/updateUserLicenseType",
+            Some(&larry),
+            &[
+                ("users", "vic"),
+                ("userLicenseType", "GISProfessionalBasicUT"),
+            ],
+        )
+        .await;
+    assert_eq!(alone["success"], true, "vic alone is within reach: {alone}");
 
     // An inviter (inviteUsers only) creates no account with privileges they lack.
     let inviters = role_with(&s, &admin, "Inviters", &["portal:admin:inviteUsers"]).await;
