@@ -14,7 +14,7 @@ use keyportal_domain::credential::{
 };
 use keyportal_domain::ids::{new_short_id, parse_item_id, shorten};
 use keyportal_domain::item::Item;
-use keyportal_domain::privilege::item_access_target;
+use keyportal_domain::privilege::{item_access_target, PrivilegeSet, NO_PRIVILEGES};
 use keyportal_domain::secret::{constant_time_eq, random_hex, SecretString};
 use keyportal_domain::DomainError;
 use keyportal_store::StoredApp;
@@ -271,14 +271,29 @@ impl Portal {
         })
     }
 
-    /// The owner and administrators who may update the item see the registration.
-    async fn manageable_app(&self, caller: &Caller, stored: StoredApp) -> ServiceResult<StoredApp> {
+    /// The owner and administrators who may update the item see the registration; someone
+    /// else's only when they hold every privilege it carries (its secret mints keys).
+    async fn manageable_app(
+        &self,
+        caller: &Caller,
+        stored: StoredApp,
+    ) -> ServiceResult<(StoredApp, Item)> {
         Self::member_of(caller)?;
-        self.item_for(caller, &stored.app.item_id, |item| {
-            Operation::ManageCredential { item }
-        })
-        .await?;
-        Ok(stored)
+        let shared = self
+            .item_for(caller, &stored.app.item_id, |item| {
+                Operation::ManageCredential {
+                    item,
+                    held: &NO_PRIVILEGES,
+                    granted: &NO_PRIVILEGES,
+                }
+            })
+            .await?;
+        caller.authorize(&Operation::ManageCredential {
+            item: &shared.item,
+            held: &PrivilegeSet::without_item_access(&stored.app.privileges),
+            granted: &NO_PRIVILEGES,
+        })?;
+        Ok((stored, shared.item))
     }
 
     /// `content/users/{u}/items/{id}/registeredAppInfo`.
@@ -289,7 +304,7 @@ impl Portal {
             .get_app_by_item(&shared.item.id)
             .await?
             .ok_or_else(not_registered)?;
-        let stored = self.manageable_app(caller, stored).await?;
+        let (stored, _) = self.manageable_app(caller, stored).await?;
         self.view(stored)
     }
 
@@ -311,7 +326,7 @@ impl Portal {
     /// `oauth2/apps/{client_id}`.
     pub async fn app_by_id(&self, caller: &Caller, client_id: &str) -> ServiceResult<AppView> {
         let stored = self.app_by_client_id(client_id).await?;
-        let stored = self.manageable_app(caller, stored).await?;
+        let (stored, _) = self.manageable_app(caller, stored).await?;
         self.view(stored)
     }
 
@@ -324,7 +339,7 @@ impl Portal {
         changes: AppChanges,
     ) -> ServiceResult<AppView> {
         let stored = self.app_by_client_id(client_id).await?;
-        let stored = self.manageable_app(caller, stored).await?;
+        let (stored, item) = self.manageable_app(caller, stored).await?;
         // Everything that needs the database is checked before the write loop.
         let app_type = changes
             .app_type
@@ -352,7 +367,14 @@ impl Portal {
                 let owner = self.load_member(&stored.app.owner).await?.ok_or_else(|| {
                     ServiceError::invalid("The credential's owner no longer exists.")
                 })?;
-                Some(self.checked_privileges(&owner, privileges).await?)
+                let checked = self.checked_privileges(&owner, privileges).await?;
+                // ...and whoever edits grants only what they hold (design §2.12).
+                caller.authorize(&Operation::ManageCredential {
+                    item: &item,
+                    held: &PrivilegeSet::without_item_access(&stored.app.privileges),
+                    granted: &PrivilegeSet::without_item_access(&checked),
+                })?;
+                Some(checked)
             }
             None => None,
         };
@@ -388,7 +410,7 @@ impl Portal {
     /// `oauth2/apps/{client_id}/unregister`: the app, its secret and both keys are destroyed.
     pub async fn unregister_app(&self, caller: &Caller, client_id: &str) -> ServiceResult<String> {
         let stored = self.app_by_client_id(client_id).await?;
-        let stored = self.manageable_app(caller, stored).await?;
+        let (stored, _) = self.manageable_app(caller, stored).await?;
         self.destroy_app(&stored.app.item_id).await?;
         if let Some(mut shared) = self.store.get_item(&stored.app.item_id).await? {
             shared
@@ -413,18 +435,25 @@ impl Portal {
     }
 
     /// Applies slot dates sent with an item update (design §2.6). Items that are not
-    /// registered apps ignore them: the Python client sends one at `addItem` time.
+    /// registered apps ignore them: the Python client sends one at `addItem` time. A new date
+    /// deactivates a key, so it is managing the credential, whoever may update the item.
     pub(crate) async fn apply_slot_dates(
         &self,
+        caller: &Caller,
         item: &mut Item,
         dates: SlotDates,
     ) -> ServiceResult<()> {
         if dates.is_empty() {
             return Ok(());
         }
-        if self.store.get_app_by_item(&item.id).await?.is_none() {
+        let Some(stored) = self.store.get_app_by_item(&item.id).await? else {
             return Ok(());
-        }
+        };
+        caller.authorize(&Operation::ManageCredential {
+            item,
+            held: &PrivilegeSet::without_item_access(&stored.app.privileges),
+            granted: &NO_PRIVILEGES,
+        })?;
         let now = self.now();
         let (app, ()) = self
             .change_app(&item.id, |app| {

@@ -210,7 +210,8 @@ impl Portal {
         changes.validate(false)?;
         changes.apply_to(&mut shared.item, self.now());
         // Slot dates are checked before anything is written, so a refused date changes nothing.
-        self.apply_slot_dates(&mut shared.item, slot_dates).await?;
+        self.apply_slot_dates(caller, &mut shared.item, slot_dates)
+            .await?;
         self.store.update_item(&shared.item).await?;
         self.item_changed(&shared.item.id).await?;
         Ok(self.view_item(caller, shared))

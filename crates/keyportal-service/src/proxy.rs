@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
 use keyportal_domain::authz::Operation;
+use keyportal_domain::privilege::NO_PRIVILEGES;
 use keyportal_domain::proxy::allow_list::{UpstreamAllowList, UpstreamHost};
 use keyportal_domain::proxy::{
     apply_changes, upstream_origin, ProxyChanges, ProxySettings, ProxyTarget, UpstreamSecrets,
@@ -347,7 +348,11 @@ impl Portal {
         item_id: &str,
     ) -> ServiceResult<SharedItem> {
         let shared = self
-            .item_for(caller, item_id, |item| Operation::ManageCredential { item })
+            .item_for(caller, item_id, |item| Operation::ManageCredential {
+                item,
+                held: &NO_PRIVILEGES,
+                granted: &NO_PRIVILEGES,
+            })
             .await?;
         self.check_url_owner(&shared.item.owner, owner)?;
         Ok(shared)

@@ -1,5 +1,5 @@
 //! "Nobody grants what they do not hold" (design §2.12), and its twin: nobody changes a
-//! member or a role that holds privileges they do not hold.
+//! member, a role or someone else's credential that holds privileges they do not hold.
 
 use super::Denial;
 use crate::privilege::PrivilegeSet;
@@ -22,7 +22,8 @@ pub fn check_grant(holder: &PrivilegeSet, granted: &PrivilegeSet) -> Result<(), 
     })
 }
 
-/// Refuses when the member or role being changed holds a privilege the caller does not.
+/// Refuses when the member, role or credential being changed holds a privilege the caller
+/// does not.
 pub fn check_not_above(holder: &PrivilegeSet, held: &PrivilegeSet) -> Result<(), Denial> {
     let missing = missing(holder, held);
     if missing.is_empty() {
@@ -30,7 +31,7 @@ pub fn check_not_above(holder: &PrivilegeSet, held: &PrivilegeSet) -> Result<(),
     }
     Err(Denial::Forbidden {
         reason: format!(
-            "You cannot change a member or role that holds privileges you do not hold: {}.",
+            "You cannot change a member, role or credential that holds privileges you do not hold: {}.",
             listed(&missing)
         )
         .into(),

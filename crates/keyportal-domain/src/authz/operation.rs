@@ -160,8 +160,13 @@ pub enum Operation<'a> {
     RegisterApp {
         item: &'a Item,
     },
+    /// Reading a registration (with its client secret, which mints keys), changing it or
+    /// unregistering it. `held`: the catalog privileges the credential carries now; `granted`:
+    /// those it would carry after the change (empty when the privileges do not change).
     ManageCredential {
         item: &'a Item,
+        held: &'a PrivilegeSet,
+        granted: &'a PrivilegeSet,
     },
     ListCredentials,
     ListAllCredentials,

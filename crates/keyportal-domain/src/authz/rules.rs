@@ -281,20 +281,23 @@ pub fn authorize(viewer: &Viewer, operation: &Operation<'_>) -> Result<(), Denia
                 Denial::missing(names::CREATE_ITEM),
             )
         }
-        Op::ManageCredential { item } | Op::ManageLegacyKey { item } => {
-            signed_in(viewer)?;
-            members_only(viewer, "API keys cannot manage credentials.")?;
-            let allowed = viewer.kind == CallerKind::System || can_update_item(viewer, item);
-            ok_or(
-                allowed,
-                owner_or_admin(
-                    viewer,
-                    &item.owner,
-                    names::CREATE_ITEM,
-                    names::ADMIN_UPDATE_ITEMS,
-                ),
-            )
+        Op::ManageCredential {
+            item,
+            held,
+            granted,
+        } => {
+            manage_credential_item(viewer, item)?;
+            if viewer.kind == CallerKind::System {
+                return Ok(());
+            }
+            // The client secret mints keys acting with everything the credential carries:
+            // someone else's credential is managed only by a caller who holds all of it.
+            if !acts_as(viewer, &item.owner) {
+                check_not_above(&viewer.privileges, held)?;
+            }
+            check_grant(&viewer.privileges, granted)
         }
+        Op::ManageLegacyKey { item } => manage_credential_item(viewer, item),
         Op::ListCredentials => {
             signed_in(viewer)?;
             members_only(viewer, "API keys cannot list credentials.")
@@ -406,6 +409,22 @@ fn group_access_privilege(viewer: &Viewer, access: GroupAccess) -> Result<(), De
         GroupAccess::Org => need(viewer, names::SHARE_GROUP_TO_ORG),
         GroupAccess::Public => need(viewer, names::SHARE_GROUP_TO_PUBLIC),
     }
+}
+
+/// The owner, or an administrator who may update the item; never a key.
+fn manage_credential_item(viewer: &Viewer, item: &crate::item::Item) -> Result<(), Denial> {
+    signed_in(viewer)?;
+    members_only(viewer, "API keys cannot manage credentials.")?;
+    let allowed = viewer.kind == CallerKind::System || can_update_item(viewer, item);
+    ok_or(
+        allowed,
+        owner_or_admin(
+            viewer,
+            &item.owner,
+            names::CREATE_ITEM,
+            names::ADMIN_UPDATE_ITEMS,
+        ),
+    )
 }
 
 /// Names the privilege that would have allowed it: the owner's own, or the administrator's.

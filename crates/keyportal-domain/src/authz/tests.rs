@@ -118,6 +118,7 @@ struct Fixture {
     group: Group,
     user_set: PrivilegeSet,
     admin_set: PrivilegeSet,
+    none: PrivilegeSet,
 }
 
 fn fixture() -> Fixture {
@@ -160,6 +161,7 @@ fn fixture() -> Fixture {
         },
         user_set: user_privileges(),
         admin_set: all_privileges(),
+        none: PrivilegeSet::new(),
     }
 }
 
@@ -260,7 +262,11 @@ fn sample<'a>(
         K::RenameRole => Operation::RenameRole { privileges: held },
         K::DeleteRole => Operation::DeleteRole { privileges: held },
         K::RegisterApp => Operation::RegisterApp { item },
-        K::ManageCredential => Operation::ManageCredential { item },
+        K::ManageCredential => Operation::ManageCredential {
+            item,
+            held: &f.none,
+            granted: &f.none,
+        },
         K::ListCredentials => Operation::ListCredentials,
         K::ListAllCredentials => Operation::ListAllCredentials,
         K::ManageLegacyKey => Operation::ManageLegacyKey { item },
@@ -450,6 +456,39 @@ fn a_delegated_administrator_cannot_act_on_someone_above_them() {
     ] {
         assert!(authorize(&delegate, &op).is_err(), "{:?}", op.kind());
     }
+}
+
+#[test]
+fn someone_elses_credential_is_managed_only_by_who_holds_what_it_carries() {
+    let f = fixture();
+    // A content administrator: a user's privileges plus updating every item.
+    let mut editor = caller("member");
+    editor.privileges.insert(names::ADMIN_VIEW_ITEMS);
+    editor.privileges.insert(names::ADMIN_UPDATE_ITEMS);
+    let high: PrivilegeSet = [names::ADMIN_CHANGE_USER_ROLES].into_iter().collect();
+    let low: PrivilegeSet = [names::CREATE_ITEM].into_iter().collect();
+    let manage = |held, granted| Operation::ManageCredential {
+        item: &f.item,
+        held,
+        granted,
+    };
+    // Its secret would mint keys acting with changeUserRoles: refused, naming it.
+    let Err(Denial::Forbidden { reason }) = authorize(&editor, &manage(&high, &f.none)) else {
+        panic!("reading a credential above the caller must be refused");
+    };
+    assert!(reason.contains(names::ADMIN_CHANGE_USER_ROLES), "{reason}");
+    assert!(authorize(&editor, &manage(&low, &f.none)).is_ok());
+    assert!(
+        authorize(&editor, &manage(&low, &high)).is_err(),
+        "widening"
+    );
+    // The owner manages their own credential even when demoted below it, and grants only
+    // what they hold; a full administrator and the CLI manage anything.
+    let owner = caller("owner");
+    assert!(authorize(&owner, &manage(&high, &f.none)).is_ok());
+    assert!(authorize(&owner, &manage(&low, &high)).is_err());
+    assert!(authorize(&caller("admin"), &manage(&high, &f.admin_set)).is_ok());
+    assert!(authorize(&caller("system"), &manage(&high, &f.admin_set)).is_ok());
 }
 
 #[test]

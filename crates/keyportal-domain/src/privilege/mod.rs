@@ -102,9 +102,22 @@ pub fn is_admin_privilege(privilege: &str) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PrivilegeSet(BTreeSet<String>);
 
+/// The empty set, for operations that grant or carry nothing.
+pub static NO_PRIVILEGES: PrivilegeSet = PrivilegeSet::new();
+
 impl PrivilegeSet {
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         PrivilegeSet(BTreeSet::new())
+    }
+
+    /// The catalog privileges of a credential's list, without its item-access entries
+    /// (`portal:app:access:item:<id>`), which nobody "holds".
+    pub fn without_item_access(privileges: &[String]) -> PrivilegeSet {
+        privileges
+            .iter()
+            .filter(|p| item_access_target(p).is_none())
+            .map(String::as_str)
+            .collect()
     }
 
     pub fn contains(&self, privilege: &str) -> bool {
