@@ -226,7 +226,8 @@ impl Portal {
     }
 
     /// The redirect URIs a client may use: a registered app's list, or for the built-in
-    /// clients the portal's own site root as the request reached it (`own_roots`).
+    /// clients the portal's own site roots (`own_roots`: from the configured public URL, never
+    /// from the request's `Host`).
     fn allowed_redirects(client: &OAuthClient, own_roots: &[String]) -> Vec<String> {
         match client {
             OAuthClient::BuiltIn(_) => own_roots.to_vec(),

@@ -12,6 +12,8 @@
 use keyportal_store::{DatabaseUrl, SqlStore};
 use sqlx::{Connection, Executor};
 
+#[path = "conformance/changes.rs"]
+mod changes;
 #[path = "conformance/connect.rs"]
 mod connect;
 #[path = "conformance/credentials.rs"]
@@ -39,6 +41,7 @@ mod usage;
 #[path = "conformance/users.rs"]
 mod users;
 
+use changes::*;
 use credentials::*;
 use folders::*;
 use groups::*;

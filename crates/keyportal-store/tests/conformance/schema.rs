@@ -1,9 +1,12 @@
 //! Placeholders, migrations and concurrent writers: the machinery under every trait.
 
 use keyportal_domain::token::TokenBinding;
-use keyportal_store::{GroupStore, SqlStore, TokenStore, UserStore};
+use keyportal_store::{
+    AppStore, ChangeFeed, GroupStore, ItemStore, SqlStore, TokenStore, UserStore,
+};
 use sqlx::Row;
 
+use crate::credentials::{add_items, app};
 use crate::fixtures::*;
 use crate::propagate;
 
@@ -96,4 +99,44 @@ pub(crate) async fn two_stores_on_one_database_write_concurrently(store: &SqlSto
     assert_eq!(second.purge_expired_tokens(10).await.expect("purge"), 24);
     assert_eq!(store.list_groups().await.expect("groups").len(), 24);
     second.pool().close().await;
+}
+
+/// A database at schema version 1 (before credentials) is brought up to date on connect.
+pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &SqlStore) {
+    add_items(store, 1).await;
+    for statement in [
+        "DROP INDEX users_username_lower",
+        "DELETE FROM schema_migrations WHERE version = 7",
+        "DROP TABLE proxies",
+        "DELETE FROM schema_migrations WHERE version = 5",
+        "DROP TABLE usage",
+        "DELETE FROM schema_migrations WHERE version = 4",
+        "DROP TABLE oauth_codes",
+        "DROP TABLE oauth_refresh_tokens",
+        "DELETE FROM schema_migrations WHERE version = 3",
+        "DROP TABLE apps",
+        "DROP TABLE app_tokens",
+        "DROP TABLE legacy_keys",
+        "DROP TABLE settings",
+        "DROP TABLE changes",
+        "DELETE FROM schema_migrations WHERE version = 2",
+    ] {
+        sqlx::query(statement)
+            .execute(store.pool())
+            .await
+            .expect("downgrade to version 1");
+    }
+    assert_eq!(store.schema_version().await.expect("version"), 1);
+    let upgraded = SqlStore::connect(store.url()).await.expect("upgrade");
+    assert_eq!(
+        upgraded.schema_version().await.expect("version"),
+        SCHEMA_VERSION
+    );
+    upgraded
+        .create_app(&app(1, "clientAfterUpgrade"), "s")
+        .await
+        .expect("apps usable");
+    assert_eq!(upgraded.publish_change("app:x").await.expect("publish"), 1);
+    assert!(store.get_item(&hex_id(1)).await.expect("get").is_some());
+    upgraded.pool().close().await;
 }

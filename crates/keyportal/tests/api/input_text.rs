@@ -10,8 +10,12 @@ use serde_json::{json, Value};
 use crate::harness::{database_args, error_code, keyportal_command, TestServer, REFERER};
 use crate::on_both_backends;
 
-/// A route, the form it is sent, and the field the refusal must name.
-type TextCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+/// A Sharing path, the form posted to it, and the field the refusal must name.
+type Case = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+);
 
 /// The answer's code and everything it says, for checking which field it names.
 fn refusal(answer: &Value) -> (i64, String) {
@@ -47,7 +51,7 @@ on_both_backends!(
         let admin = s.admin_token().await;
         let add = "content/users/admin/addItem";
         let web_map = ("type", "Web Map");
-        let cases: Vec<TextCase> = vec![
+        let cases: Vec<Case> = vec![
             (add, vec![("title", "Map\0one"), web_map], "'title'"),
             (add, vec![("title", "Map\u{7}one"), web_map], "'title'"),
             (add, vec![("title", "Map\none"), web_map], "'title'"),
