@@ -18,6 +18,10 @@ pub enum ServiceError {
     /// A rate limit or quota of the key's credential refused the request (429).
     #[error("Rate limit exceeded ({}).", .0.reason.as_str())]
     RateLimited(keyportal_domain::rate_limit::Limited),
+    /// The database cannot be reached right now (stopped, restarting, not answering in
+    /// time); nothing was decided and the request can be repeated. The cause is for logs only.
+    #[error("The database is unavailable; try again shortly.")]
+    Unavailable(String),
     /// Storage failed; the message is for logs only.
     #[error("storage failure: {0}")]
     Internal(String),
@@ -32,6 +36,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound => {
                 ServiceError::Domain(DomainError::NotFound("The resource does not exist.".into()))
             }
+            StoreError::Unavailable(cause) => ServiceError::Unavailable(cause),
             StoreError::Backend(message) | StoreError::Config(message) => {
                 ServiceError::Internal(message)
             }

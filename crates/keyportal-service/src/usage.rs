@@ -2,11 +2,13 @@
 //! elsewhere. Counts live in memory per (UTC day, credential, slot, service) and are written
 //! in batches by `flush_usage`, never once per request; reports add the counts not yet written.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use keyportal_domain::privilege::names;
-use keyportal_domain::service_catalog::privileges_for;
+use keyportal_domain::proxy::ProxyTarget;
+use keyportal_domain::service_catalog::catalog_service;
 use keyportal_domain::time::iso_date;
 use keyportal_domain::usage::{
     day_of, start_of_day, validate_service_name, DayRange, ReportPeriod, UsageDay, UsageRow,
@@ -20,6 +22,13 @@ use crate::Portal;
 
 /// The service name of Sharing API calls made with a key.
 pub const PORTAL_SERVICE: &str = "portal";
+/// `/verify` requests that name no service are counted under this name.
+pub const VERIFY_SERVICE: &str = "verify";
+/// `/verify` requests that name a service the organization does not know (neither in the
+/// catalog of location services nor configured here) are counted under this one name: usage
+/// rows exist only for names the organization chose, so whoever holds a key cannot create
+/// rows without end by inventing service names.
+pub const OTHER_SERVICE: &str = "other";
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct CountKey {
@@ -289,14 +298,13 @@ impl Portal {
             Ok(resolved) => resolved,
             Err(denial) => return Ok(Verdict::Invalid(denial)),
         };
-        if let Some(service) = request.service {
-            if let Some(needed) = privileges_for(service) {
-                if !needed.iter().any(|p| resolved.allows(p)) {
-                    return Ok(Verdict::Forbidden {
-                        reason: "service",
-                        needed: needed.iter().map(|p| p.to_string()).collect(),
-                    });
-                }
+        let catalog = request.service.and_then(catalog_service);
+        if let Some((_, needed)) = catalog {
+            if !needed.iter().any(|p| resolved.allows(p)) {
+                return Ok(Verdict::Forbidden {
+                    reason: "service",
+                    needed: needed.iter().map(|p| p.to_string()).collect(),
+                });
             }
         }
         if let Some(privilege) = request.privilege {
@@ -318,9 +326,23 @@ impl Portal {
         if let Err(ServiceError::RateLimited(limited)) = self.check_limits(&resolved, now) {
             return Ok(Verdict::Limited(limited));
         }
-        self.usage
-            .record(&resolved, request.service.unwrap_or("verify"), now);
+        let counted_under = match (request.service, catalog) {
+            (None, _) => Cow::Borrowed(VERIFY_SERVICE),
+            (Some(_), Some((name, _))) => Cow::Borrowed(name),
+            (Some(name), None) => self.configured_service(name),
+        };
+        self.usage.record(&resolved, &counted_under, now);
         Ok(Verdict::Allowed(Box::new(resolved)))
+    }
+
+    /// A service name outside the catalog: its own (lower-case) name when a location service
+    /// of that name is configured here, otherwise [`OTHER_SERVICE`].
+    fn configured_service(&self, name: &str) -> Cow<'static, str> {
+        let target = ProxyTarget::Service(name.to_ascii_lowercase());
+        match self.proxy_cached(&target) {
+            Some(_) => Cow::Owned(target.name().to_string()),
+            None => Cow::Borrowed(OTHER_SERVICE),
+        }
     }
 
     /// Counts a Sharing API request made with a key.
@@ -329,7 +351,7 @@ impl Portal {
     }
 
     /// Writes the counts gathered since the last flush in one batch; on failure they are kept
-    /// for the next attempt.
+    /// for the next attempt. Quotas are re-read separately (`refresh_quota_usage`).
     pub async fn flush_usage(&self) -> ServiceResult<usize> {
         let rows = self.usage.take();
         if rows.is_empty() {
@@ -340,7 +362,6 @@ impl Portal {
             self.usage.restore(rows);
             return Err(error.into());
         }
-        self.refresh_quota_usage().await?;
         Ok(written)
     }
 
