@@ -61,6 +61,11 @@ impl Portal {
         }
         self.refresh_quota_usage().await?;
         self.load_proxies().await?;
+        // Read once here, the organization is answered from memory from now on (`org`), also
+        // while the database is away. A store without one yet is not an error for the table.
+        if self.org().await.is_err() {
+            tracing::debug!("no organization to cache yet");
+        }
         self.last_change.store(seq, Ordering::SeqCst);
         Ok(())
     }
