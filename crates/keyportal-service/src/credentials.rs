@@ -466,6 +466,10 @@ impl Portal {
     ) -> ServiceResult<StoredApp> {
         let stored = match self.app_by_client_id(client_id).await {
             Ok(stored) => stored,
+            // A database that cannot answer says nothing about the client's credentials.
+            Err(error @ (ServiceError::Unavailable(_) | ServiceError::Internal(_))) => {
+                return Err(error)
+            }
             Err(_) => return Err(invalid_client()),
         };
         let secret = self.sealer.open(&stored.sealed_secret)?;

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod crash;
 mod credentials;
 mod front;
 mod groups;
@@ -12,6 +13,9 @@ mod items;
 mod legacy;
 mod nodes;
 mod oauth;
+mod outage;
+mod private_pg;
+mod process;
 mod proxy;
 mod roles;
 mod search;
