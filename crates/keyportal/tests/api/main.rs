@@ -22,4 +22,5 @@ mod search;
 mod server;
 mod tokens;
 mod usage;
+mod usage_names;
 mod users;
