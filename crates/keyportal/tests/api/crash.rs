@@ -244,8 +244,12 @@ on_both_backends!(
             .count() as u64;
         let seconds = killed_at.duration_since(started).as_secs_f64();
         let lost = total.saturating_sub(stored);
+        let backend = match s.database {
+            keyportal_store::DatabaseUrl::Sqlite(_) => "SQLite",
+            keyportal_store::DatabaseUrl::Postgres(_) => "PostgreSQL",
+        };
         eprintln!(
-            "kill -9 under load: {total} verify requests acknowledged in {seconds:.1} s, \
+            "kill -9 under load ({backend}): {total} verify requests acknowledged in {seconds:.1} s, \
              {stored} counted after the restart, {lost} lost = {:.2} s of traffic; \
              {} items, {} live and {} revoked keys acknowledged and found",
             lost as f64 * seconds / total.max(1) as f64,
