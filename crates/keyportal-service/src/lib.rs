@@ -25,6 +25,7 @@ mod sharing;
 mod sync;
 mod tokens;
 mod usage;
+mod usage_report;
 mod users;
 
 use std::sync::atomic::AtomicI64;
@@ -51,8 +52,9 @@ pub use search::{Page, SearchRequest, SortOrder};
 pub use sharing::{ShareOutcome, ShareRequest};
 pub use tokens::{IssuedToken, TokenClient};
 pub use usage::{
-    UsageMeter, UsageReport, Verdict, VerifyRequest, OTHER_SERVICE, PORTAL_SERVICE, VERIFY_SERVICE,
+    UsageMeter, Verdict, VerifyRequest, OTHER_SERVICE, PORTAL_SERVICE, VERIFY_SERVICE,
 };
+pub use usage_report::UsageReport;
 pub use users::{NewUser, UserView};
 
 /// Settings of the portal that callers see.
