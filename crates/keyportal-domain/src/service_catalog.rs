@@ -93,10 +93,15 @@ pub const LOCATION_SERVICES: &[(&str, &[&str])] = &[
 
 /// The privileges that allow a named location service, if keyportal knows the service.
 pub fn privileges_for(service: &str) -> Option<&'static [&'static str]> {
+    catalog_service(service).map(|(_, privileges)| privileges)
+}
+
+/// A catalog service by name (any case): its catalog name and the privileges that allow it.
+pub fn catalog_service(service: &str) -> Option<(&'static str, &'static [&'static str])> {
     LOCATION_SERVICES
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case(service))
-        .map(|(_, privileges)| *privileges)
+        .copied()
 }
 
 #[cfg(test)]
@@ -117,5 +122,9 @@ mod tests {
             Some("premium:user:geocode:temporary")
         );
         assert!(privileges_for("teleport").is_none());
+        assert_eq!(
+            catalog_service("GeoCode-Stored").map(|(name, _)| name),
+            Some("geocode-stored")
+        );
     }
 }

@@ -487,6 +487,10 @@ impl Portal {
     ) -> ServiceResult<StoredApp> {
         let stored = match self.app_by_client_id(client_id).await {
             Ok(stored) => stored,
+            // A database that cannot answer says nothing about the client's credentials.
+            Err(error @ (ServiceError::Unavailable(_) | ServiceError::Internal(_))) => {
+                return Err(error)
+            }
             Err(_) => return Err(invalid_client()),
         };
         let secret = self.sealer.open(&stored.sealed_secret)?;
@@ -561,12 +565,13 @@ impl Portal {
         let Some(key) = caller.key() else {
             return Ok(None);
         };
-        let title = self
-            .store
-            .get_item(&key.grant.item_id)
-            .await?
-            .map(|s| s.item.title)
-            .unwrap_or_default();
+        // The title is all that is not held in memory: while the database is out of reach the
+        // key still describes itself (`portals/self` keeps answering), without its title.
+        let title = match self.store.get_item(&key.grant.item_id).await {
+            Ok(item) => item.map(|s| s.item.title).unwrap_or_default(),
+            Err(error) if error.is_unavailable() => String::new(),
+            Err(error) => return Err(error.into()),
+        };
         let mut privileges = key.effective_privileges().to_vec();
         privileges.extend(
             key.grant

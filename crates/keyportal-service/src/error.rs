@@ -21,6 +21,10 @@ pub enum ServiceError {
     /// Too much password hashing is running and waiting; the caller should retry (429).
     #[error("The server is busy; try again in a moment.")]
     Busy,
+    /// The database cannot be reached right now (stopped, restarting, not answering in
+    /// time); nothing was decided and the request can be repeated. The cause is for logs only.
+    #[error("The database is unavailable; try again shortly.")]
+    Unavailable(String),
     /// Storage failed; the message is for logs only.
     #[error("storage failure: {0}")]
     Internal(String),
@@ -35,6 +39,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound => {
                 ServiceError::Domain(DomainError::NotFound("The resource does not exist.".into()))
             }
+            StoreError::Unavailable(cause) => ServiceError::Unavailable(cause),
             StoreError::Backend(message) | StoreError::Config(message) => {
                 ServiceError::Internal(message)
             }

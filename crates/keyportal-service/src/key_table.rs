@@ -389,9 +389,20 @@ impl KeyTable {
         self.read().legacy_retirement
     }
 
-    /// Empties the table (before a full reload).
+    /// Empties the table.
     pub fn clear(&self) {
         *self.write() = TableState::default();
+    }
+
+    /// Takes over everything `other` holds in one step: a full reload under traffic never
+    /// shows a half-loaded table. Uses of the replaced grants stay listed for the next
+    /// `take_key_uses`.
+    pub fn replace_with(&self, other: KeyTable) {
+        let state = other
+            .state
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *self.write() = state;
     }
 
     /// Number of keys and tokens held.

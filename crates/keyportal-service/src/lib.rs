@@ -27,6 +27,7 @@ mod sharing;
 mod sync;
 mod tokens;
 mod usage;
+mod usage_report;
 mod users;
 
 use std::sync::atomic::AtomicI64;
@@ -56,7 +57,10 @@ pub use sealing::Sealer;
 pub use search::{Page, SearchRequest, SortOrder};
 pub use sharing::{ShareOutcome, ShareRequest};
 pub use tokens::{IssuedToken, TokenClient};
-pub use usage::{UsageMeter, UsageReport, Verdict, VerifyRequest, PORTAL_SERVICE};
+pub use usage::{
+    UsageMeter, Verdict, VerifyRequest, OTHER_SERVICE, PORTAL_SERVICE, VERIFY_SERVICE,
+};
+pub use usage_report::UsageReport;
 pub use users::{NewUser, UserView};
 
 /// Settings of the portal that callers see.
@@ -101,6 +105,10 @@ pub struct Portal {
     billing_start: std::sync::atomic::AtomicU8,
     /// Proxied items and location services (settings cache and per-key rate buckets).
     proxies: proxy::Proxies,
+    /// The organization, once read (it never changes after creation).
+    org: std::sync::OnceLock<keyportal_domain::org::Org>,
+    /// Key uses whose write failed, written with the next batch.
+    unwritten_key_uses: Mutex<Vec<keyportal_store::KeyUse>>,
 }
 
 impl Portal {
@@ -126,6 +134,8 @@ impl Portal {
             limiter: limits::Limiter::default(),
             billing_start: std::sync::atomic::AtomicU8::new(1),
             proxies: proxy::Proxies::default(),
+            org: std::sync::OnceLock::new(),
+            unwritten_key_uses: Mutex::new(Vec::new()),
         }
     }
 

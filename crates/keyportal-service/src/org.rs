@@ -7,11 +7,17 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::Portal;
 
 impl Portal {
+    /// The organization. Its record never changes once created (the store can only create
+    /// it), so it is read once and then answered from memory — `portals/self` keeps working
+    /// while the database is unreachable.
     pub async fn org(&self) -> ServiceResult<Org> {
-        self.store
-            .get_org()
-            .await?
-            .ok_or_else(|| ServiceError::Internal("the organization has not been created".into()))
+        if let Some(org) = self.org.get() {
+            return Ok(org.clone());
+        }
+        let org = self.store.get_org().await?.ok_or_else(|| {
+            ServiceError::Internal("the organization has not been created".into())
+        })?;
+        Ok(self.org.get_or_init(|| org).clone())
     }
 
     /// Accepts `self` or this organization's id in `portals/{id}` URLs.

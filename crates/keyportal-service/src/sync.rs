@@ -9,15 +9,23 @@ use keyportal_domain::credential::AppToken;
 use keyportal_domain::user::{effective_privileges, User};
 
 use crate::error::ServiceResult;
-use crate::key_table::OwnerState;
+use crate::key_table::{KeyTable, OwnerState};
 use crate::Portal;
 
 /// Setting that holds the legacy-key retirement date (epoch ms).
 pub const LEGACY_RETIREMENT_SETTING: &str = "legacy_key_retirement";
 
 impl Portal {
-    /// Loads every credential, app token, legacy key and owner. Called once at start.
+    /// Loads every credential, app token, legacy key and owner: at start, when the change
+    /// feed was purged past this node's position, and after the database was out of reach
+    /// (a write may have committed while its notice could not be published).
+    ///
+    /// The new table is built aside and swapped in at once, so requests never meet a
+    /// half-loaded table. The refresh lock is held meanwhile: a refresh after a local write
+    /// waits and then applies what it reads on top, instead of being overwritten by this
+    /// older snapshot.
     pub async fn load_key_table(&self) -> ServiceResult<()> {
+        let serial = self.refresh_lock.lock().await;
         let seq = self.store.latest_change().await?;
         let now = self.now();
         let mut tokens: HashMap<String, Vec<AppToken>> = HashMap::new();
@@ -27,24 +35,37 @@ impl Portal {
                 .or_default()
                 .push(token);
         }
-        self.key_table.clear();
-        for app in self.store.list_apps().await? {
+        let staging = KeyTable::new();
+        let apps = self.store.list_apps().await?;
+        for app in &apps {
             let own = tokens
                 .get(&app.client_id)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            self.key_table.put_app(&app, own);
+            staging.put_app(app, own);
         }
         for key in self.store.list_legacy_keys().await? {
-            self.key_table.put_legacy(&key);
+            staging.put_legacy(&key);
         }
-        self.refresh_all_owners().await?;
+        let (users, _) = self.store.list_users(0, 1_000_000).await?;
+        for user in users {
+            let state = self.owner_state(&user).await?;
+            staging.put_owner(&user.username, Some(state));
+        }
+        staging.set_legacy_retirement(self.stored_legacy_retirement().await?);
+        self.key_table.replace_with(staging);
+        drop(serial);
         self.refresh_settings().await?;
-        for app in self.store.list_apps().await? {
+        for app in &apps {
             self.refresh_limits(&app.client_id).await?;
         }
         self.refresh_quota_usage().await?;
         self.load_proxies().await?;
+        // Read once here, the organization is answered from memory from now on (`org`), also
+        // while the database is away. A store without one yet is not an error for the table.
+        if self.org().await.is_err() {
+            tracing::debug!("no organization to cache yet");
+        }
         self.last_change.store(seq, Ordering::SeqCst);
         Ok(())
     }
@@ -111,12 +132,16 @@ impl Portal {
         Ok(())
     }
 
-    async fn refresh_settings(&self) -> ServiceResult<()> {
-        let retirement = self
+    async fn stored_legacy_retirement(&self) -> ServiceResult<Option<i64>> {
+        Ok(self
             .store
             .get_setting(LEGACY_RETIREMENT_SETTING)
             .await?
-            .and_then(|v| v.parse::<i64>().ok());
+            .and_then(|v| v.parse::<i64>().ok()))
+    }
+
+    async fn refresh_settings(&self) -> ServiceResult<()> {
+        let retirement = self.stored_legacy_retirement().await?;
         self.key_table.set_legacy_retirement(retirement);
         let start = self.billing_start_day().await?;
         self.billing_start.store(start, Ordering::SeqCst);
@@ -141,6 +166,11 @@ impl Portal {
     }
 
     /// Applies the change notices published since the last call; returns how many.
+    ///
+    /// Numbers are consecutive (each is the previous one + 1, see the store's change feed),
+    /// so a first notice beyond the next number means the notices this node still needed
+    /// were purged (it was cut off longer than they are kept): then the whole table is
+    /// reloaded instead.
     pub async fn sync_changes(&self) -> ServiceResult<usize> {
         let mut applied = 0;
         loop {
@@ -149,6 +179,15 @@ impl Portal {
             let Some((last, _)) = notices.last().cloned() else {
                 return Ok(applied);
             };
+            if notices.first().is_some_and(|(first, _)| *first > since + 1) {
+                tracing::warn!(
+                    position = since,
+                    oldest_kept = notices.first().map(|(seq, _)| *seq),
+                    "the change feed was purged past this node's position; reloading the key table"
+                );
+                self.load_key_table().await?;
+                return Ok(applied + notices.len());
+            }
             let mut seen = std::collections::HashSet::new();
             for (_, subject) in &notices {
                 if seen.insert(subject.clone()) {
@@ -176,11 +215,34 @@ impl Portal {
         Ok(())
     }
 
-    /// Writes the key uses seen since the last flush (one batch, never per request).
+    /// Writes the key uses seen since the last flush (one batch, never per request). Uses
+    /// whose write failed are kept and written with the next batch (the store only ever
+    /// raises a slot's time, so writing one late or twice is harmless).
     pub async fn flush_key_uses(&self) -> ServiceResult<usize> {
-        let uses = self.key_table.take_key_uses();
-        if !uses.is_empty() {
-            self.store.record_key_uses(&uses).await?;
+        let mut uses = std::mem::take(
+            &mut *self
+                .unwritten_key_uses
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()),
+        );
+        uses.extend(self.key_table.take_key_uses());
+        if uses.is_empty() {
+            return Ok(0);
+        }
+        if let Err(error) = self.store.record_key_uses(&uses).await {
+            let mut kept = self
+                .unwritten_key_uses
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            // One use per slot is enough: the latest.
+            uses.sort_by(|a, b| {
+                (&a.client_id, a.slot, b.when).cmp(&(&b.client_id, b.slot, a.when))
+            });
+            uses.dedup_by(|later, kept| {
+                later.client_id == kept.client_id && later.slot == kept.slot
+            });
+            kept.extend(uses);
+            return Err(error.into());
         }
         Ok(uses.len())
     }

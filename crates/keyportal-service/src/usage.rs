@@ -2,23 +2,32 @@
 //! elsewhere. Counts live in memory per (UTC day, credential, slot, service) and are written
 //! in batches by `flush_usage`, never once per request; reports add the counts not yet written.
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use keyportal_domain::service_catalog::privileges_for;
-use keyportal_domain::time::iso_date;
+use keyportal_domain::proxy::ProxyTarget;
+use keyportal_domain::service_catalog::catalog_service;
 use keyportal_domain::usage::{
-    day_of, start_of_day, validate_service_name, DayRange, ReportPeriod, UsageDay, UsageRow,
+    day_of, validate_service_name, DayRange, ReportPeriod, UsageDay, UsageRow,
 };
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::{Denial, Resolved};
+use crate::usage_report::UsageReport;
 use crate::Portal;
 
 /// The service name of Sharing API calls made with a key.
 pub const PORTAL_SERVICE: &str = "portal";
+/// `/verify` requests that name no service are counted under this name.
+pub const VERIFY_SERVICE: &str = "verify";
+/// `/verify` requests that name a service the organization does not know (neither in the
+/// catalog of location services nor configured here) are counted under this one name: usage
+/// rows exist only for names the organization chose, so whoever holds a key cannot create
+/// rows without end by inventing service names.
+pub const OTHER_SERVICE: &str = "other";
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct CountKey {
@@ -166,111 +175,6 @@ pub struct VerifyRequest<'a> {
     pub item: Option<&'a str>,
 }
 
-/// A usage report: counts per service and per day over a range of days.
-#[derive(Debug, Clone)]
-pub struct UsageReport {
-    pub range: DayRange,
-    /// `service → (day → count)`, only days with use.
-    pub by_service: BTreeMap<String, BTreeMap<UsageDay, u64>>,
-    /// `service → total`.
-    pub totals: BTreeMap<String, u64>,
-    /// `(day, client id, slot, service) → count` for exports.
-    pub rows: Vec<UsageRow>,
-}
-
-impl UsageReport {
-    fn from_rows(range: DayRange, mut rows: Vec<UsageRow>) -> UsageReport {
-        // Stored and pending counts of the same key are added together.
-        let mut merged: BTreeMap<(UsageDay, String, u8, String), u64> = BTreeMap::new();
-        for row in rows.drain(..) {
-            *merged
-                .entry((row.day, row.client_id, row.slot, row.service))
-                .or_insert(0) += row.count;
-        }
-        let rows: Vec<UsageRow> = merged
-            .into_iter()
-            .map(|((day, client_id, slot, service), count)| UsageRow {
-                day,
-                client_id,
-                slot,
-                service,
-                count,
-            })
-            .collect();
-        let mut by_service: BTreeMap<String, BTreeMap<UsageDay, u64>> = BTreeMap::new();
-        let mut totals = BTreeMap::new();
-        for row in &rows {
-            *by_service
-                .entry(row.service.clone())
-                .or_default()
-                .entry(row.day)
-                .or_insert(0) += row.count;
-            *totals.entry(row.service.clone()).or_insert(0) += row.count;
-        }
-        UsageReport {
-            range,
-            by_service,
-            totals,
-            rows,
-        }
-    }
-}
-
-/// One CSV field. Quoted when it holds a comma, quote or line break; a leading `=`, `+`, `-`,
-/// `@`, tab or carriage return gets a `'` first, so a spreadsheet shows it instead of running
-/// it as a formula (titles are free text).
-pub fn csv_field(text: &str) -> String {
-    let guarded = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
-    }
-}
-
-impl UsageReport {
-    /// `date,client_id,slot,service,count`: one line per day, credential, key slot and service.
-    /// The one CSV of the REST API, the CLI and the web portal.
-    pub fn csv(&self) -> String {
-        let mut out = String::from("date,client_id,slot,service,count\n");
-        for row in &self.rows {
-            out.push_str(&format!(
-                "{},{},{},{},{}\n",
-                iso_date(start_of_day(row.day)),
-                csv_field(&row.client_id),
-                row.slot,
-                csv_field(&row.service),
-                row.count
-            ));
-        }
-        out
-    }
-
-    /// The same lines with each credential's title and owner after its client id
-    /// (`names` answers them for a client id; unknown ones stay empty).
-    pub fn csv_with_names(&self, names: &dyn Fn(&str) -> Option<(String, String)>) -> String {
-        let mut out = String::from("date,client_id,title,owner,slot,service,count\n");
-        for row in &self.rows {
-            let (title, owner) = names(&row.client_id).unwrap_or_default();
-            out.push_str(&format!(
-                "{},{},{},{},{},{},{}\n",
-                iso_date(start_of_day(row.day)),
-                csv_field(&row.client_id),
-                csv_field(&title),
-                csv_field(&owner),
-                row.slot,
-                csv_field(&row.service),
-                row.count
-            ));
-        }
-        out
-    }
-}
-
 /// Organization setting: the day of the month billing cycles start (1–28).
 pub const BILLING_START_DAY_SETTING: &str = "billing_cycle_start_day";
 
@@ -288,14 +192,13 @@ impl Portal {
             Ok(resolved) => resolved,
             Err(denial) => return Ok(Verdict::Invalid(denial)),
         };
-        if let Some(service) = request.service {
-            if let Some(needed) = privileges_for(service) {
-                if !needed.iter().any(|p| resolved.allows(p)) {
-                    return Ok(Verdict::Forbidden {
-                        reason: "service",
-                        needed: needed.iter().map(|p| p.to_string()).collect(),
-                    });
-                }
+        let catalog = request.service.and_then(catalog_service);
+        if let Some((_, needed)) = catalog {
+            if !needed.iter().any(|p| resolved.allows(p)) {
+                return Ok(Verdict::Forbidden {
+                    reason: "service",
+                    needed: needed.iter().map(|p| p.to_string()).collect(),
+                });
             }
         }
         if let Some(privilege) = request.privilege {
@@ -317,9 +220,23 @@ impl Portal {
         if let Err(ServiceError::RateLimited(limited)) = self.check_limits(&resolved, now) {
             return Ok(Verdict::Limited(limited));
         }
-        self.usage
-            .record(&resolved, request.service.unwrap_or("verify"), now);
+        let counted_under = match (request.service, catalog) {
+            (None, _) => Cow::Borrowed(VERIFY_SERVICE),
+            (Some(_), Some((name, _))) => Cow::Borrowed(name),
+            (Some(name), None) => self.configured_service(name),
+        };
+        self.usage.record(&resolved, &counted_under, now);
         Ok(Verdict::Allowed(Box::new(resolved)))
+    }
+
+    /// A service name outside the catalog: its own (lower-case) name when a location service
+    /// of that name is configured here, otherwise [`OTHER_SERVICE`].
+    fn configured_service(&self, name: &str) -> Cow<'static, str> {
+        let target = ProxyTarget::Service(name.to_ascii_lowercase());
+        match self.proxy_cached(&target) {
+            Some(_) => Cow::Owned(target.name().to_string()),
+            None => Cow::Borrowed(OTHER_SERVICE),
+        }
     }
 
     /// Counts a Sharing API request made with a key.
@@ -328,7 +245,7 @@ impl Portal {
     }
 
     /// Writes the counts gathered since the last flush in one batch; on failure they are kept
-    /// for the next attempt.
+    /// for the next attempt. Quotas are re-read separately (`refresh_quota_usage`).
     pub async fn flush_usage(&self) -> ServiceResult<usize> {
         let rows = self.usage.take();
         if rows.is_empty() {
@@ -339,7 +256,6 @@ impl Portal {
             self.usage.restore(rows);
             return Err(error.into());
         }
-        self.refresh_quota_usage().await?;
         Ok(written)
     }
 
@@ -444,53 +360,5 @@ mod tests {
         ] {
             assert!(!hashbrown::Equivalent::equivalent(&other, &key));
         }
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_guarded_against_formulas() {
-        assert_eq!(csv_field("portal"), "portal");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        for lead in ["+1", "-1", "@SUM(A1)", "\tx"] {
-            assert!(csv_field(lead).starts_with('\''), "{lead}");
-        }
-        assert_eq!(csv_field("line\nbreak"), "\"line\nbreak\"");
-    }
-
-    #[test]
-    fn csv_has_one_line_per_day_credential_slot_and_service() {
-        let row = |day, slot, service: &str, count| UsageRow {
-            day,
-            client_id: "cid".into(),
-            slot,
-            service: service.into(),
-            count,
-        };
-        let range = DayRange {
-            first: 20_000,
-            last: 20_001,
-        };
-        let report = UsageReport::from_rows(
-            range,
-            vec![
-                row(20_001, 1, "portal", 2),
-                row(20_000, 2, "geocode", 3),
-                row(20_001, 1, "portal", 5),
-            ],
-        );
-        assert_eq!(
-            report.csv(),
-            "date,client_id,slot,service,count\n\
-             2024-10-04,cid,2,geocode,3\n\
-             2024-10-05,cid,1,portal,7\n"
-        );
-        let named = report.csv_with_names(&|c| {
-            (c == "cid").then(|| ("=cmd|' /C calc'!A0".to_string(), "ann".to_string()))
-        });
-        assert_eq!(
-            named.lines().nth(1),
-            Some("2024-10-04,cid,'=cmd|' /C calc'!A0,ann,2,geocode,3")
-        );
     }
 }

@@ -42,6 +42,7 @@ fn status_of(error: &ServiceError) -> StatusCode {
             StatusCode::NOT_FOUND
         }
         ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        ServiceError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,
     }
 }

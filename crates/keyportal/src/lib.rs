@@ -2,6 +2,7 @@
 //! command-line operations. `main.rs` only parses arguments and calls into here, so the
 //! integration tests start exactly the server the binary runs.
 
+mod background;
 pub mod cli;
 pub mod config;
 pub mod conn;

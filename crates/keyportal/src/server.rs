@@ -16,6 +16,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::{Layer, Service};
 use tower_http::normalize_path::NormalizePathLayer;
 
+use crate::background::keep_in_sync;
 use crate::config::ServeConfig;
 use crate::conn::gate::{Gate, Refusal};
 use crate::conn::ConnectionLimits;
@@ -201,69 +202,6 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         shutdown,
         task,
     })
-}
-
-/// How often a node looks for changes made by other processes when nothing wakes it (SQLite
-/// has no notifications; on PostgreSQL this is the safety net under LISTEN/NOTIFY).
-const POLL_INTERVAL: Duration = Duration::from_millis(250);
-const FLUSH_INTERVAL: Duration = Duration::from_secs(5);
-const PURGE_INTERVAL: Duration = Duration::from_secs(600);
-
-/// Keeps the key table exact (change feed), writes key uses and usage counts in batches
-/// (so a crash loses at most `FLUSH_INTERVAL` of counts) and purges expired
-/// records, until shutdown; then flushes one last time.
-async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, mut stop: watch::Receiver<bool>) {
-    let mut listener = match store.listen_changes().await {
-        Ok(listener) => listener,
-        Err(error) => {
-            tracing::warn!(%error, "cannot LISTEN for changes; polling only");
-            None
-        }
-    };
-    let mut last_flush = Instant::now();
-    let mut last_purge = Instant::now();
-    loop {
-        let woken = async {
-            match listener.as_mut() {
-                Some(l) => {
-                    if l.recv().await.is_err() {
-                        // The connection dropped: fall back to polling until restart.
-                        tokio::time::sleep(POLL_INTERVAL).await;
-                    }
-                }
-                None => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = woken => {}
-            _ = tokio::time::sleep(POLL_INTERVAL) => {}
-            _ = stop.changed() => break,
-        }
-        if let Err(error) = portal.sync_changes().await {
-            tracing::warn!(%error, "applying change notices failed; retrying");
-        }
-        if last_flush.elapsed() >= FLUSH_INTERVAL {
-            last_flush = Instant::now();
-            if let Err(error) = portal.flush_key_uses().await {
-                tracing::warn!(%error, "writing key uses failed; retrying");
-            }
-            if let Err(error) = portal.flush_usage().await {
-                tracing::warn!(%error, "writing usage counts failed; they are kept for the next flush");
-            }
-        }
-        if last_purge.elapsed() >= PURGE_INTERVAL {
-            last_purge = Instant::now();
-            if let Err(error) = portal.purge_expired().await {
-                tracing::warn!(%error, "purging expired records failed");
-            }
-        }
-    }
-    if let Err(error) = portal.flush_key_uses().await {
-        tracing::warn!(%error, "final write of key uses failed");
-    }
-    if let Err(error) = portal.flush_usage().await {
-        tracing::warn!(%error, "final write of usage counts failed");
-    }
 }
 
 /// Serves one connection: the `/verify` front first (it answers nginx's `GET /verify` itself,

@@ -83,6 +83,12 @@ pub fn error_envelope(error: &ServiceError) -> Value {
             "The server is busy; try again in a moment.",
             &["Too many passwords are being checked at once.".to_string()],
         ),
+        ServiceError::Unavailable(_) => envelope(
+            503,
+            None,
+            "The database is unavailable; try again shortly.",
+            &[],
+        ),
         ServiceError::Internal(_) => envelope(
             500,
             None,
@@ -94,8 +100,14 @@ pub fn error_envelope(error: &ServiceError) -> Value {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ServiceError::Internal(cause) = &self.0 {
-            tracing::error!(%cause, "internal error answering a request");
+        match &self.0 {
+            ServiceError::Internal(cause) => {
+                tracing::error!(%cause, "internal error answering a request")
+            }
+            ServiceError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable answering a request")
+            }
+            _ => {}
         }
         json_response(&self.to_envelope(), false)
     }
@@ -138,12 +150,25 @@ mod tests {
             code_of(ServiceError::Internal("secret db detail".into())),
             (500, None)
         );
+        assert_eq!(
+            code_of(ServiceError::Unavailable("pool timed out".into())),
+            (503, None)
+        );
     }
 
     #[test]
     fn internal_details_never_reach_the_caller() {
         let v = ApiError(ServiceError::Internal("password=hunter2".into())).to_envelope();
         assert!(!v.to_string().contains("hunter2"));
+        let v = ApiError(ServiceError::Unavailable(
+            "connection to postgres://kp:hunter2@db refused".into(),
+        ))
+        .to_envelope();
+        assert!(!v.to_string().contains("hunter2"));
+        assert_eq!(
+            v["error"]["message"],
+            "The database is unavailable; try again shortly."
+        );
     }
 
     #[test]

@@ -8,11 +8,11 @@
 //! SERIAL column cannot promise (its values commit in any order).
 
 use async_trait::async_trait;
-use sqlx::postgres::PgListener;
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::Row;
 
 use super::rows::{int, to_i64};
-use super::{now_millis, scrub, DatabaseUrl, SqlStore};
+use super::{now_millis, scrub, DatabaseUrl, SqlStore, ACQUIRE_TIMEOUT};
 use crate::{ChangeFeed, StoreError, StoreResult};
 
 /// The NOTIFY channel; the payload is the new sequence number as text.
@@ -103,14 +103,28 @@ impl std::fmt::Debug for ChangeListener {
     }
 }
 
+/// Why a [`ChangeListener`] woke its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerWake {
+    /// A notice was published.
+    Notice,
+    /// The connection was lost and has been re-established: notices sent meanwhile were not
+    /// delivered, and writes made while the database was unreachable may have been left
+    /// unannounced (committed, then the notice failed).
+    Reconnected,
+}
+
 impl ChangeListener {
     /// Resolves when a notice has been published since the last call, or when the connection
-    /// was lost and has been re-established: notices sent meanwhile are lost, so the caller
-    /// must re-read `changes_since` then too, and a spurious wake-up costs only that read.
-    pub async fn recv(&mut self) -> StoreResult<()> {
+    /// was lost and has been re-established. Either way the caller re-reads `changes_since`;
+    /// a spurious wake-up costs only that read. An error means the database cannot be
+    /// reached now; the next call tries to reconnect (each attempt bounded by the store's
+    /// acquire timeout).
+    pub async fn recv(&mut self) -> StoreResult<ListenerWake> {
         match self.listener.try_recv().await {
-            Ok(_notice_or_reconnected) => Ok(()),
-            Err(e) => Err(listen_error(&self.url, "wait for change notices", &e)),
+            Ok(Some(_notice)) => Ok(ListenerWake::Notice),
+            Ok(None) => Ok(ListenerWake::Reconnected),
+            Err(e) => Err(listen_error(&self.url, "wait for change notices", e)),
         }
     }
 }
@@ -125,13 +139,24 @@ impl SqlStore {
         let DatabaseUrl::Postgres(raw) = &self.url else {
             return Ok(None);
         };
-        let mut listener = PgListener::connect(raw)
+        // A pool of one connection of its own, used only to reconnect: with the database
+        // down, each reconnection attempt gives up after the acquire timeout.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect(raw)
             .await
-            .map_err(|e| listen_error(&self.url, "connect", &e))?;
+            .map_err(|e| listen_error(&self.url, "connect", e))?;
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .map_err(|e| listen_error(&self.url, "connect", e))?;
+        listener.ignore_pool_close_event(true);
         listener
             .listen(CHANNEL)
             .await
-            .map_err(|e| listen_error(&self.url, "listen", &e))?;
+            .map_err(|e| listen_error(&self.url, "listen", e))?;
         Ok(Some(ChangeListener {
             listener,
             url: self.url.clone(),
@@ -139,14 +164,19 @@ impl SqlStore {
     }
 }
 
-/// A listener failure, with the server named but never its password.
-fn listen_error(url: &DatabaseUrl, what: &str, error: &sqlx::Error) -> StoreError {
+/// A listener failure, with the server named but never its password; `Unavailable` when
+/// the database is out of reach.
+fn listen_error(url: &DatabaseUrl, what: &str, error: sqlx::Error) -> StoreError {
     let message = match url {
         DatabaseUrl::Postgres(raw) => scrub(&error.to_string(), raw),
         DatabaseUrl::Sqlite(_) => error.to_string(),
     };
-    StoreError::Backend(format!(
+    let message = format!(
         "change listener on {}: cannot {what}: {message}",
         url.redacted()
-    ))
+    );
+    match StoreError::from(error) {
+        StoreError::Unavailable(_) => StoreError::Unavailable(message),
+        _ => StoreError::Backend(message),
+    }
 }

@@ -199,9 +199,16 @@ fn duplicate_usernames_message(version: i64, names: &[String]) -> String {
     )
 }
 
-/// On PostgreSQL, waits for other keyportal processes migrating the same database.
+/// On PostgreSQL, waits for other keyportal processes migrating the same database, however
+/// long they take (the session's statement and lock timeouts are lifted for this transaction).
 async fn lock(store: &SqlStore, tx: &mut Transaction<'static, Any>) -> StoreResult<()> {
     if store.is_postgres() {
+        for statement in [
+            "SET LOCAL statement_timeout = 0",
+            "SET LOCAL lock_timeout = 0",
+        ] {
+            sqlx::query(statement).execute(&mut **tx).await?;
+        }
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(ADVISORY_LOCK_KEY)
             .execute(&mut **tx)

@@ -32,14 +32,23 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 use crate::{StoreError, StoreResult};
 
-pub use changes::ChangeListener;
+pub use changes::{ChangeListener, ListenerWake};
 pub use url::DatabaseUrl;
 
 /// SQLite connections per process: readers run in parallel under WAL, writers take turns.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
-/// How long a caller waits for a pooled connection before the store reports an error.
-const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a caller waits for a pooled connection (including opening one) before the store
+/// reports the database unavailable. With PostgreSQL stopped every new connection is refused
+/// at once and the pool retries until this runs out, so it bounds how long a write waits.
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+/// The first, direct connection to PostgreSQL at start (a host that drops packets would
+/// otherwise keep it waiting for the kernel's SYN retries, minutes).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Set on every PostgreSQL connection: no statement (or lock wait) runs longer than this, so a
+/// request never waits on a stuck database longer than the acquire timeout plus this.
+/// Migrations lift it for their own transaction.
+const POSTGRES_SESSION: &[&str] = &["SET statement_timeout = 5000", "SET lock_timeout = 4000"];
 
 /// Set on every SQLite connection: WAL so readers never block the writer, a busy timeout so
 /// another process (the CLI next to the server) holding the write lock makes us wait instead
@@ -206,8 +215,16 @@ async fn open_postgres(raw: &str, url: &DatabaseUrl) -> StoreResult<AnyPool> {
     };
     // One direct attempt first: the pool would retry a refused connection until its acquire
     // timeout, leaving an operator with a typo staring at a silent terminal.
-    AnyConnection::connect_with(&options)
+    let first = tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect_with(&options))
         .await
+        .map_err(|_| {
+            StoreError::Backend(format!(
+                "cannot connect to PostgreSQL at {}: no answer within {} s",
+                url.redacted(),
+                CONNECT_TIMEOUT.as_secs()
+            ))
+        })?;
+    first
         .map_err(unreachable)?
         .close()
         .await
@@ -215,6 +232,14 @@ async fn open_postgres(raw: &str, url: &DatabaseUrl) -> StoreResult<AnyPool> {
     AnyPoolOptions::new()
         .max_connections(POSTGRES_MAX_CONNECTIONS)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .after_connect(|conn, _meta| {
+            Box::pin(async move {
+                for statement in POSTGRES_SESSION {
+                    conn.execute(*statement).await?;
+                }
+                Ok(())
+            })
+        })
         .connect_with(options)
         .await
         .map_err(unreachable)

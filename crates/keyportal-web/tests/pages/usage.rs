@@ -110,7 +110,8 @@ async fn usage_over_several_days_in_the_table_chart_and_csv() {
         .expect("caller");
     let (item, key) = credential(&portal, &caller, "Clocked keys").await;
 
-    // Mar 2: 4 geocode requests, flushed; Mar 4: 9 geocode and 2 "reports", still in memory.
+    // Mar 2: 4 geocode requests, flushed; Mar 4: 9 geocode and 2 to "reports", a service the
+    // organization does not know (counted as "other"), still in memory.
     use_key(&portal, &key, "geocode", 4);
     portal.flush_usage().await.expect("flush");
     clock.set(noon(2026, 3, 4));
@@ -135,9 +136,9 @@ async fn usage_over_several_days_in_the_table_chart_and_csv() {
     assert!(html.contains("Today, Mar 4, 2026: 11 requests so far."));
 
     // The chart of one service.
-    let one = open(&portal, &format!("{path}&service=reports"), &cookie).await;
+    let one = open(&portal, &format!("{path}&service=other"), &cookie).await;
     let html = body(one).await;
-    assert!(html.contains("Requests per day: reports"));
+    assert!(html.contains("Requests per day: other"));
     assert!(html.contains("data-day=\"2026-03-04\" data-value=\"2\""));
     assert!(!html.contains("data-day=\"2026-03-02\""));
 

@@ -97,6 +97,24 @@ impl TestServer {
         })
     }
 
+    /// Requests go to `url`, a keyportal process the test runs itself on `database` (which
+    /// the test cleans up), with its data in `data_dir`.
+    pub fn for_process(
+        url: String,
+        data_dir: tempfile::TempDir,
+        database: DatabaseUrl,
+    ) -> TestServer {
+        TestServer {
+            server: None,
+            url,
+            client: reqwest::Client::new(),
+            data_dir,
+            database,
+            pg_database: None,
+            tune: |_| {},
+        }
+    }
+
     async fn launch(
         data_dir: PathBuf,
         database: DatabaseUrl,

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod crash;
 mod credentials;
 mod escalation;
 mod front;
@@ -15,6 +16,9 @@ mod items;
 mod legacy;
 mod nodes;
 mod oauth;
+mod outage;
+mod private_pg;
+mod process;
 mod proxy;
 mod roles;
 mod search;
@@ -23,4 +27,5 @@ mod signin_flood;
 mod slow_clients;
 mod tokens;
 mod usage;
+mod usage_names;
 mod users;

@@ -1,0 +1,114 @@
+//! keyportal as a separate process, for what an in-process server cannot show: a node killed
+//! with SIGKILL mid-write, several nodes on one database, a database stopped under them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::harness::{keyportal_command, ADMIN_PASSWORD};
+
+/// One `keyportal serve` process on a free port.
+pub struct Node {
+    child: Child,
+    pub url: String,
+    data_dir: PathBuf,
+    database: String,
+    secret: Option<String>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+impl Node {
+    /// Starts a node on `database` with its data in `data_dir` (where it creates the secret
+    /// key unless `secret` is given) and waits until it answers `/health`.
+    pub async fn start(data_dir: &Path, database: &str, secret: Option<&str>) -> Node {
+        let (child, url) = Self::spawn(data_dir, database, secret);
+        let node = Node {
+            child,
+            url,
+            data_dir: data_dir.to_path_buf(),
+            database: database.to_string(),
+            secret: secret.map(str::to_string),
+        };
+        node.wait_until_ready().await;
+        node
+    }
+
+    fn spawn(data_dir: &Path, database: &str, secret: Option<&str>) -> (Child, String) {
+        let port = free_port();
+        let mut command: Command = keyportal_command();
+        command
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["--database", database])
+            .env("KEYPORTAL_ADMIN_PASSWORD", ADMIN_PASSWORD)
+            .env("KEYPORTAL_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        if let Some(secret) = secret {
+            command.env("KEYPORTAL_SECRET_KEY", secret);
+        }
+        let child = command.spawn().expect("spawn keyportal serve");
+        (child, format!("http://127.0.0.1:{port}"))
+    }
+
+    async fn wait_until_ready(&self) {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            let ready = client
+                .get(format!("{}/health", self.url))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success());
+            if ready {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "keyportal at {} did not start",
+                self.url
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The server's secret key, for a second node on the same database.
+    pub fn secret_key(&self) -> String {
+        match &self.secret {
+            Some(secret) => secret.clone(),
+            None => std::fs::read_to_string(self.data_dir.join("secret.key"))
+                .expect("secret key")
+                .trim()
+                .to_string(),
+        }
+    }
+
+    /// SIGKILL: no flush, no goodbye.
+    pub fn kill(&mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    /// Starts the node again on the same data and database (on a new port).
+    pub async fn restart(&mut self) {
+        let (child, url) = Self::spawn(&self.data_dir, &self.database, self.secret.as_deref());
+        self.child = child;
+        self.url = url;
+        self.wait_until_ready().await;
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
