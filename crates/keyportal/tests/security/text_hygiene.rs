@@ -10,6 +10,9 @@ use crate::harness::{error_code, TestServer, REFERER};
 use crate::on_both_backends;
 use crate::support::{assert_refused, item, sqlite_server, user};
 
+/// A route, the form sent to it, and what the refusal must say (the field it names).
+type TextCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+
 async fn create_user(s: &TestServer, admin: &str, fields: &[(&str, &str)]) -> Value {
     let mut form = vec![
         ("password", "a-long-pass-1"),
@@ -53,7 +56,7 @@ on_both_backends!(
         let before = snapshot(&s, &admin, &existing).await;
         let add = "content/users/admin/addItem";
         let map = ("type", "Web Map");
-        let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+        let cases: Vec<TextCase> = vec![
             (add, vec![("title", "Map\0"), map], "'title'"),
             (add, vec![("title", "Map\u{1b}[31m"), map], "'title'"),
             (add, vec![("title", "Map\u{7f}"), map], "'title'"),
