@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod child_node;
 mod crash;
 mod credentials;
 mod escalation;
@@ -20,6 +21,8 @@ mod outage;
 mod private_pg;
 mod process;
 mod proxy;
+#[allow(dead_code)] // shared with the security suite, which uses other parts
+mod raw_conn;
 mod roles;
 mod search;
 mod server;

@@ -2,15 +2,13 @@
 //! over-long usernames are refused before any hashing or bookkeeping.
 
 use std::net::IpAddr;
-use std::process::{Child, Stdio};
-use std::time::Duration;
+use std::process::Stdio;
 
 use keyportal::config::ServeConfig;
 use serde_json::Value;
 
-use crate::harness::{
-    database_args, error_code, keyportal_command, TestServer, ADMIN_PASSWORD, REFERER,
-};
+use crate::child_node::start_node;
+use crate::harness::{error_code, TestServer, ADMIN_PASSWORD, REFERER};
 
 async fn sign_in_answer(s: &TestServer, username: &str, password: &str) -> Value {
     s.post(
@@ -105,20 +103,6 @@ crate::tuned_on_both_backends!(
     long_usernames_are_refused_before_hashing
 );
 
-/// The real binary in its own process (on the test server's database), so its memory can be
-/// read from /proc.
-struct Node {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A field of /proc/<pid>/status in KiB (`VmRSS`: resident now; `VmHWM`: the peak).
 fn memory_kib(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
@@ -129,48 +113,16 @@ fn memory_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {field} in {status}"))
 }
 
-async fn start_node(s: &TestServer, hashing_threads: usize) -> Node {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = keyportal_command()
-        .arg("serve")
-        .args(database_args(s))
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env(
-            "KEYPORTAL_PASSWORD_HASH_THREADS",
-            hashing_threads.to_string(),
-        )
-        .env("KEYPORTAL_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn keyportal");
-    let node = Node {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let mut attempts = 0;
-    while s
-        .client
-        .get(format!("{}/health", node.url))
-        .send()
-        .await
-        .map(|r| r.status().is_success())
-        .ok()
-        != Some(true)
-    {
-        attempts += 1;
-        assert!(attempts < 600, "the node did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    node
-}
-
 async fn memory_stays_flat_under_a_sign_in_flood(s: TestServer) {
-    let node = start_node(&s, 2).await;
+    let node = start_node(
+        &s,
+        &[
+            ("KEYPORTAL_PASSWORD_HASH_THREADS", "2"),
+            ("KEYPORTAL_LOG", "warn"),
+        ],
+        Stdio::inherit(),
+    )
+    .await;
     let pid = node.child.id();
     let before = memory_kib(pid, "VmRSS");
     // 100 wrong sign-ins at once, from four addresses (each below its lockout of 30).

@@ -9,10 +9,23 @@
 #[path = "../api/harness.rs"]
 mod harness;
 
+#[allow(dead_code)] // shared with the API suite; this suite uses part of it
+#[path = "../api/raw_conn.rs"]
+mod raw_conn;
+
+#[allow(dead_code)]
+#[path = "../api/child_node.rs"]
+mod child_node;
+
+#[allow(dead_code)] // the API suite's upstream server, for the SSRF family
+#[path = "../api/proxy/upstream.rs"]
+mod upstream;
+
 mod support;
 
 mod escalation;
 mod escalation_apps;
+mod exhaustion;
 mod input;
 mod input_forms;
 mod key_owners;
@@ -21,4 +34,9 @@ mod keys;
 mod oauth;
 mod personal_keys;
 mod referrers;
+mod request_log;
+mod ssrf;
+mod text_hygiene;
+mod token_bindings;
+mod verify_cors;
 mod web;
