@@ -55,11 +55,17 @@ pub enum SigninVerdict {
     Allowed,
     /// Refused without checking the password until `until`.
     LockedOut { until: EpochMillis },
+    /// So many attempts are being checked right now that, were they all to fail, the key
+    /// would be locked out: this one waits its turn ("busy, try again"), and nobody is locked
+    /// out by attempts that may yet succeed.
+    Crowded,
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Attempts {
     failures: u32,
+    /// Attempts begun and not yet decided (their passwords are being checked).
+    pending: u32,
     window_start: EpochMillis,
     locked_until: EpochMillis,
     last: EpochMillis,
@@ -116,9 +122,70 @@ impl SigninGuard {
         }
     }
 
+    /// Begins an attempt before its password is checked: refused when locked out, crowded
+    /// when the failures so far plus the attempts under way reach the limit (so a burst of
+    /// concurrent attempts never checks more passwords than the limit allows), otherwise
+    /// counted as under way until [`SigninGuard::fail_attempt`], [`SigninGuard::record_success`]
+    /// or [`SigninGuard::end_attempt`] decides it.
+    pub fn begin_attempt(&mut self, key: &str, now: EpochMillis) -> SigninVerdict {
+        if let verdict @ SigninVerdict::LockedOut { .. } = self.check(key, now) {
+            return verdict;
+        }
+        let max = self.policy.max_failures;
+        let window = self.policy.window_ms;
+        let entry = self.entry(key, now);
+        if now - entry.window_start > window && entry.pending == 0 {
+            entry.failures = 0;
+            entry.window_start = now;
+        }
+        if entry.failures.saturating_add(entry.pending) >= max {
+            return SigninVerdict::Crowded;
+        }
+        entry.pending += 1;
+        SigninVerdict::Allowed
+    }
+
+    /// The attempt failed: counted as a failure (which may lock the key out); returns how long
+    /// to hold the answer back (milliseconds).
+    pub fn fail_attempt(&mut self, key: &str, now: EpochMillis) -> u64 {
+        if let Some(entry) = self.attempts.get_mut(stored_key(key).as_ref()) {
+            entry.pending = entry.pending.saturating_sub(1);
+        }
+        self.record_failure(key, now)
+    }
+
+    /// The attempt never ran (the server was busy) or succeeded for an address: it no longer
+    /// counts as under way.
+    pub fn end_attempt(&mut self, key: &str) {
+        let key = stored_key(key);
+        let Some(entry) = self.attempts.get_mut(key.as_ref()) else {
+            return;
+        };
+        entry.pending = entry.pending.saturating_sub(1);
+        if entry.failures == 0 && entry.pending == 0 {
+            self.attempts.remove(key.as_ref());
+        }
+    }
+
+    /// The entry for `key`, made room for and created when new.
+    fn entry(&mut self, key: &str, now: EpochMillis) -> &mut Attempts {
+        let key = stored_key(key);
+        if now - self.pruned_at >= MINUTE_MS {
+            self.prune(now);
+        }
+        if !self.attempts.contains_key(key.as_ref()) && self.attempts.len() >= self.capacity {
+            self.make_room(now);
+        }
+        self.attempts.entry(key.into_owned()).or_insert(Attempts {
+            failures: 0,
+            pending: 0,
+            window_start: now,
+            locked_until: 0,
+            last: now,
+        })
+    }
+
     /// Records a failure and returns how long to hold the answer back (milliseconds).
-    /// The service records an attempt before checking the password, so concurrent attempts
-    /// count, and takes it back with [`SigninGuard::forget_failure`] if it succeeds.
     pub fn record_failure(&mut self, key: &str, now: EpochMillis) -> u64 {
         let policy = self.policy;
         let key = stored_key(key);
@@ -130,13 +197,18 @@ impl SigninGuard {
         }
         let fresh = Attempts {
             failures: 0,
+            pending: 0,
             window_start: now,
             locked_until: 0,
             last: now,
         };
         let entry = self.attempts.entry(key.into_owned()).or_insert(fresh);
         if now - entry.window_start > policy.window_ms && entry.locked_until <= now {
-            *entry = fresh;
+            // A new window; attempts under way still are.
+            *entry = Attempts {
+                pending: entry.pending,
+                ..fresh
+            };
         }
         entry.failures = entry.failures.saturating_add(1);
         entry.last = now;
@@ -166,8 +238,19 @@ impl SigninGuard {
         }
     }
 
+    /// The password was right: the key's failures are forgiven; attempts still under way
+    /// keep counting as such.
     pub fn record_success(&mut self, key: &str) {
-        self.attempts.remove(stored_key(key).as_ref());
+        let key = stored_key(key);
+        let Some(entry) = self.attempts.get_mut(key.as_ref()) else {
+            return;
+        };
+        entry.pending = entry.pending.saturating_sub(1);
+        entry.failures = 0;
+        entry.locked_until = 0;
+        if entry.pending == 0 {
+            self.attempts.remove(key.as_ref());
+        }
     }
 
     /// Drops entries that no longer matter.
@@ -175,7 +258,7 @@ impl SigninGuard {
         self.pruned_at = now;
         let window = self.policy.window_ms;
         self.attempts
-            .retain(|_, a| a.locked_until > now || now - a.window_start <= window);
+            .retain(|_, a| a.pending > 0 || a.locked_until > now || now - a.window_start <= window);
     }
 
     /// Makes room for a new key: expired entries go, then (if still above nine tenths of the
@@ -317,5 +400,39 @@ mod tests {
         let later = policy.window_ms + 1;
         guard.record_failure("new", later);
         assert_eq!(guard.len(), 1);
+    }
+
+    #[test]
+    fn attempts_under_way_crowd_but_never_lock_out() {
+        let mut guard = SigninGuard::new(SigninPolicy::FOR_USERNAMES);
+        let now = 1_000_000;
+        // Five concurrent attempts of one account (its limit): a sixth waits its turn.
+        for _ in 0..5 {
+            assert_eq!(guard.begin_attempt("ci", now), SigninVerdict::Allowed);
+        }
+        assert_eq!(guard.begin_attempt("ci", now), SigninVerdict::Crowded);
+        // They all succeed: nobody was locked out, and the account is clean again.
+        for _ in 0..5 {
+            guard.record_success("ci");
+        }
+        assert_eq!(guard.check("ci", now), SigninVerdict::Allowed);
+        assert!(guard.is_empty());
+        // Confirmed failures still lock it out.
+        for _ in 0..5 {
+            assert_eq!(guard.begin_attempt("ci", now), SigninVerdict::Allowed);
+            guard.fail_attempt("ci", now);
+        }
+        assert!(matches!(
+            guard.begin_attempt("ci", now),
+            SigninVerdict::LockedOut { .. }
+        ));
+    }
+
+    #[test]
+    fn an_attempt_that_never_ran_leaves_nothing_behind() {
+        let mut guard = SigninGuard::new(SigninPolicy::FOR_ADDRESSES);
+        assert_eq!(guard.begin_attempt("10.0.0.1", 0), SigninVerdict::Allowed);
+        guard.end_attempt("10.0.0.1");
+        assert!(guard.is_empty());
     }
 }

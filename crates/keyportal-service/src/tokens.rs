@@ -110,16 +110,24 @@ impl Portal {
         }
         let now = self.now();
         let address = facts.client_ip.as_deref().unwrap_or_default();
-        let delay = self.count_attempt(username, address, now)?;
+        self.begin_attempt(username, address, now)?;
         let matches = match self.password_matches(username, password).await {
             Ok(matches) => matches,
             Err(error) => {
                 // Busy or a storage failure: the attempt did not happen.
-                self.take_back_attempt(username, address)?;
+                self.end_attempt(username, address)?;
                 return Err(error);
             }
         };
         let Some(user) = matches else {
+            let now = self.now();
+            let delay = {
+                let mut users = self.username_guard.lock().map_err(poisoned)?;
+                let mut addresses = self.address_guard.lock().map_err(poisoned)?;
+                users
+                    .fail_attempt(username, now)
+                    .max(addresses.fail_attempt(address, now))
+            };
             tokio::time::sleep(Duration::from_millis(delay)).await;
             return Err(signin_refused("Invalid username or password."));
         };
@@ -130,7 +138,7 @@ impl Portal {
         self.address_guard
             .lock()
             .map_err(poisoned)?
-            .forget_failure(address);
+            .end_attempt(address);
         if user.disabled {
             return Err(signin_refused(
                 "This account has been disabled. Contact your administrator.",
@@ -139,37 +147,42 @@ impl Portal {
         Ok(user.username)
     }
 
-    /// Refuses a locked-out username or address; otherwise records the attempt as a failure
-    /// (taken back if it succeeds) and returns how long a failure is held back.
-    fn count_attempt(&self, username: &str, address: &str, now: i64) -> ServiceResult<u64> {
+    /// Refuses a locked-out username or address, and answers "busy" while so many attempts
+    /// are under way that, all failing, they would lock it out; otherwise counts the attempt
+    /// as under way against both, before any password is hashed.
+    fn begin_attempt(&self, username: &str, address: &str, now: i64) -> ServiceResult<()> {
         let mut users = self.username_guard.lock().map_err(poisoned)?;
         let mut addresses = self.address_guard.lock().map_err(poisoned)?;
-        let locked = [users.check(username, now), addresses.check(address, now)]
-            .into_iter()
-            .find_map(|v| match v {
-                SigninVerdict::LockedOut { until } => Some(until),
-                SigninVerdict::Allowed => None,
-            });
-        if let Some(until) = locked {
-            let minutes = ((until - now) + MINUTE_MS - 1) / MINUTE_MS;
-            return Err(signin_refused(format!(
-                "Too many failed sign-in attempts. Try again in {minutes} minute(s)."
-            )));
+        let refusal = match users.begin_attempt(username, now) {
+            SigninVerdict::Allowed => match addresses.begin_attempt(address, now) {
+                SigninVerdict::Allowed => return Ok(()),
+                other => {
+                    users.end_attempt(username);
+                    other
+                }
+            },
+            other => other,
+        };
+        match refusal {
+            SigninVerdict::LockedOut { until } => {
+                let minutes = ((until - now) + MINUTE_MS - 1) / MINUTE_MS;
+                Err(signin_refused(format!(
+                    "Too many failed sign-in attempts. Try again in {minutes} minute(s)."
+                )))
+            }
+            SigninVerdict::Crowded | SigninVerdict::Allowed => Err(ServiceError::Busy),
         }
-        Ok(users
-            .record_failure(username, now)
-            .max(addresses.record_failure(address, now)))
     }
 
-    fn take_back_attempt(&self, username: &str, address: &str) -> ServiceResult<()> {
+    fn end_attempt(&self, username: &str, address: &str) -> ServiceResult<()> {
         self.username_guard
             .lock()
             .map_err(poisoned)?
-            .forget_failure(username);
+            .end_attempt(username);
         self.address_guard
             .lock()
             .map_err(poisoned)?
-            .forget_failure(address);
+            .end_attempt(address);
         Ok(())
     }
 
