@@ -29,6 +29,12 @@ pub struct SigninPolicy {
     /// Delay added to each failed attempt, doubling per failure (capped at `max_delay_ms`).
     pub base_delay_ms: u64,
     pub max_delay_ms: u64,
+    /// Whether attempts under way crowd out new ones before any has failed. Addresses: yes
+    /// (a burst from one address never checks more passwords than its allowance). Usernames:
+    /// only once one has failed in the window, so an account signing in from several
+    /// processes at once is never turned away; an attacker's first burst is bounded by the
+    /// hashing queue instead.
+    pub crowd_before_failures: bool,
 }
 
 impl SigninPolicy {
@@ -38,6 +44,7 @@ impl SigninPolicy {
         lockout_ms: 15 * MINUTE_MS,
         base_delay_ms: 250,
         max_delay_ms: 2_000,
+        crowd_before_failures: false,
     };
     /// An address may try several accounts (an office behind one NAT), so it gets more room.
     pub const FOR_ADDRESSES: SigninPolicy = SigninPolicy {
@@ -46,6 +53,7 @@ impl SigninPolicy {
         lockout_ms: 15 * MINUTE_MS,
         base_delay_ms: 0,
         max_delay_ms: 0,
+        crowd_before_failures: true,
     };
 }
 
@@ -133,12 +141,14 @@ impl SigninGuard {
         }
         let max = self.policy.max_failures;
         let window = self.policy.window_ms;
+        let crowd_before_failures = self.policy.crowd_before_failures;
         let entry = self.entry(key, now);
         if now - entry.window_start > window && entry.pending == 0 {
             entry.failures = 0;
             entry.window_start = now;
         }
-        if entry.failures.saturating_add(entry.pending) >= max {
+        let crowding = crowd_before_failures || entry.failures > 0;
+        if crowding && entry.failures.saturating_add(entry.pending) >= max {
             return SigninVerdict::Crowded;
         }
         entry.pending += 1;
@@ -406,22 +416,27 @@ mod tests {
     fn attempts_under_way_crowd_but_never_lock_out() {
         let mut guard = SigninGuard::new(SigninPolicy::FOR_USERNAMES);
         let now = 1_000_000;
-        // Five concurrent attempts of one account (its limit): a sixth waits its turn.
-        for _ in 0..5 {
+        // Eight concurrent attempts of one account that has not failed: all go ahead.
+        for _ in 0..8 {
             assert_eq!(guard.begin_attempt("ci", now), SigninVerdict::Allowed);
         }
-        assert_eq!(guard.begin_attempt("ci", now), SigninVerdict::Crowded);
         // They all succeed: nobody was locked out, and the account is clean again.
-        for _ in 0..5 {
+        for _ in 0..8 {
             guard.record_success("ci");
         }
         assert_eq!(guard.check("ci", now), SigninVerdict::Allowed);
         assert!(guard.is_empty());
-        // Confirmed failures still lock it out.
-        for _ in 0..5 {
+        // Once one has failed, attempts under way crowd at the limit.
+        assert_eq!(guard.begin_attempt("ci", now), SigninVerdict::Allowed);
+        guard.fail_attempt("ci", now);
+        for _ in 0..4 {
             assert_eq!(guard.begin_attempt("ci", now), SigninVerdict::Allowed);
+        }
+        assert_eq!(guard.begin_attempt("ci", now), SigninVerdict::Crowded);
+        for _ in 0..4 {
             guard.fail_attempt("ci", now);
         }
+        // Five confirmed failures lock it out.
         assert!(matches!(
             guard.begin_attempt("ci", now),
             SigninVerdict::LockedOut { .. }

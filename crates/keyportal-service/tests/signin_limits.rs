@@ -74,7 +74,13 @@ async fn a_burst_from_one_address_is_counted_before_hashing() {
     assert_eq!((wrong, crowded), (30, 15), "{details:?}");
     // Thirty confirmed failures lock the address out.
     let after = portal
-        .generate_token("nobody", "wrong-pass-1", TokenClient::RequestIp, None, &facts)
+        .generate_token(
+            "nobody",
+            "wrong-pass-1",
+            TokenClient::RequestIp,
+            None,
+            &facts,
+        )
         .await;
     assert!(
         detail(after).starts_with("Too many failed sign-in attempts."),
