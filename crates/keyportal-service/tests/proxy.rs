@@ -7,26 +7,16 @@ use keyportal_domain::item::ItemChanges;
 use keyportal_domain::proxy::{ProxyChanges, ProxyTarget};
 use keyportal_domain::time::SECOND_MS;
 use keyportal_service::{
-    Caller, ManualClock, NewUser, Portal, PortalSettings, ProxyRefusal, RefusedUpstream,
-    RequestFacts, Sealer, ServiceError, TokenClient,
+    Caller, ManualClock, NewUser, Portal, ProxyRefusal, RefusedUpstream, RequestFacts,
+    ServiceError, TokenClient,
 };
-use keyportal_store::{DatabaseUrl, SqlStore};
 use serde_json::json;
+
+mod support;
+use support::portal_on;
 
 const START: i64 = 1_750_000_000_000;
 const REFERER: &str = "https://app.example.com";
-
-async fn portal_on(dir: &std::path::Path, clock: Arc<ManualClock>) -> Portal {
-    let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir))
-        .await
-        .expect("store");
-    Portal::new(
-        Arc::new(store),
-        clock,
-        PortalSettings::default(),
-        Sealer::new([9u8; 32]),
-    )
-}
 
 fn facts() -> RequestFacts {
     RequestFacts {

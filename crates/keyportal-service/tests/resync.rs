@@ -7,25 +7,15 @@ use std::sync::Arc;
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::item::ItemChanges;
 use keyportal_service::{
-    Caller, ManualClock, Portal, PortalSettings, RegisterApp, RequestFacts, Sealer, ServiceError,
-    TokenClient,
+    Caller, ManualClock, Portal, RegisterApp, RequestFacts, ServiceError, TokenClient,
 };
 use keyportal_store::{DatabaseUrl, SqlStore};
 
+mod support;
+use support::portal_on;
+
 const START: i64 = 1_750_000_000_000;
 const REFERER: &str = "https://app.example.com";
-
-async fn portal_on(dir: &std::path::Path, clock: Arc<ManualClock>) -> Portal {
-    let store = SqlStore::connect(&DatabaseUrl::sqlite_in(dir))
-        .await
-        .expect("store");
-    Portal::new(
-        Arc::new(store),
-        clock,
-        PortalSettings::default(),
-        Sealer::new([7u8; 32]),
-    )
-}
 
 fn facts() -> RequestFacts {
     RequestFacts {
