@@ -50,6 +50,7 @@ pub struct FileConfig {
     pub max_connections_per_address: Option<usize>,
     pub password_hash_threads: Option<usize>,
     pub password_hash_queue: Option<usize>,
+    pub shutdown_grace: Option<u64>,
 }
 
 impl FileConfig {

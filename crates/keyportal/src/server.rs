@@ -131,7 +131,11 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     ));
     let service = NormalizePathLayer::trim_trailing_slash().layer(router);
     let (shutdown, mut stop) = watch::channel(false);
-    let background = tokio::spawn(keep_in_sync(portal.clone(), store, shutdown.subscribe()));
+    // Stopping runs in order: accept no more, let requests under way finish (`draining`),
+    // then write the last counts (`stop_background`), so nothing answered goes uncounted.
+    let (drain, draining) = watch::channel(false);
+    let (stop_background, background_stop) = watch::channel(false);
+    let background = tokio::spawn(keep_in_sync(portal.clone(), store, background_stop));
     let acceptor = tls.map(TlsAcceptor::from);
     let limits = config.connections;
     let gate = Gate::new(
@@ -174,6 +178,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             let service = service.clone();
             let acceptor = acceptor.clone();
             let portal = portal_for_connections.clone();
+            let draining = draining.clone();
             tokio::spawn(async move {
                 let _pass = pass;
                 match acceptor {
@@ -182,16 +187,35 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
                             tokio::time::timeout(limits.head_timeout, acceptor.accept(stream));
                         match handshake.await {
                             Ok(Ok(tls_stream)) => {
-                                serve_connection(tls_stream, peer, portal, service, limits).await
+                                serve_connection(
+                                    tls_stream, peer, portal, service, limits, draining,
+                                )
+                                .await
                             }
                             Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
                             Err(_) => tracing::debug!("TLS handshake did not end in time"),
                         }
                     }
-                    None => serve_connection(stream, peer, portal, service, limits).await,
+                    None => serve_connection(stream, peer, portal, service, limits, draining).await,
                 }
             });
         }
+        drop(listener);
+        let _ = drain.send(true);
+        let open = gate.open();
+        if open > 0 {
+            tracing::info!(open, "waiting for requests under way");
+            if tokio::time::timeout(limits.shutdown_grace, gate.closed())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    open = gate.open(),
+                    "shutdown grace over; closing the remaining connections"
+                );
+            }
+        }
+        let _ = stop_background.send(true);
         let _ = background.await;
     });
     Ok(RunningServer {
@@ -213,6 +237,7 @@ async fn serve_connection<I, S>(
     portal: Arc<Portal>,
     service: S,
     limits: ConnectionLimits,
+    draining: watch::Receiver<bool>,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: Service<Request, Response = Response, Error = std::convert::Infallible>
@@ -221,12 +246,13 @@ async fn serve_connection<I, S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    let Some(handover) = keyportal_http::fast_verify::serve(io, &portal, limits.front()).await
+    let Some(handover) =
+        keyportal_http::fast_verify::serve(io, &portal, limits.front(), draining.clone()).await
     else {
         return;
     };
     drop(portal);
-    crate::conn::serve_with_hyper(handover, peer, service, &limits).await;
+    crate::conn::serve_with_hyper(handover, peer, service, &limits, draining).await;
 }
 
 const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use keyportal_service::Portal;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 pub use head::{next_request, Next, VerifyHead, MAX_HEAD};
@@ -50,8 +51,15 @@ pub struct Handover<I> {
 }
 
 /// Answers the connection's `/verify` requests until it closes (`None`) or carries another
-/// request (`Some`: the connection, to be served by hyper from that request on).
-pub async fn serve<I>(mut io: I, portal: &Portal, timeouts: Timeouts) -> Option<Handover<I>>
+/// request (`Some`: the connection, to be served by hyper from that request on). Once
+/// `draining` turns true (the server is stopping) the connection is closed as soon as no
+/// request is half read: every request already received is answered.
+pub async fn serve<I>(
+    mut io: I,
+    portal: &Portal,
+    timeouts: Timeouts,
+    mut draining: watch::Receiver<bool>,
+) -> Option<Handover<I>>
 where
     I: AsyncRead + AsyncWrite + Unpin,
 {
@@ -115,8 +123,14 @@ where
             input.reserve(READ_SIZE);
         }
         loop {
+            let idle = input.is_empty();
             tokio::select! {
                 biased;
+                // (A dropped sender never drains: the branch is then disabled.)
+                true = stopping(&mut draining), if idle => {
+                    let _ = io.shutdown().await;
+                    return None;
+                }
                 read = io.read_buf(&mut input) => match read {
                     Ok(0) | Err(_) => return None,
                     Ok(_) => {
@@ -132,6 +146,12 @@ where
     }
 }
 
+/// Resolves `true` once the server is stopping; `false` at once if it never can (the sender
+/// is gone), which disables the `select!` branch waiting on it.
+pub async fn stopping(draining: &mut watch::Receiver<bool>) -> bool {
+    draining.wait_for(|stop| *stop).await.is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -141,6 +161,11 @@ mod tests {
     use tokio::io::DuplexStream;
 
     use super::*;
+
+    /// A server that never stops.
+    fn not_draining() -> watch::Receiver<bool> {
+        watch::channel(false).1
+    }
 
     /// A portal (its store is never read here: the requests below carry no key).
     async fn portal(dir: &tempfile::TempDir) -> Portal {
@@ -163,7 +188,9 @@ mod tests {
         timeouts: Timeouts,
     ) -> Duration {
         assert!(
-            serve(server, portal, timeouts).await.is_none(),
+            serve(server, portal, timeouts, not_draining())
+                .await
+                .is_none(),
             "no hand-over expected"
         );
         started.elapsed()
@@ -251,7 +278,9 @@ mod tests {
             client
         });
         let started = Instant::now();
-        assert!(serve(server, &portal, timeouts).await.is_none());
+        assert!(serve(server, &portal, timeouts, not_draining())
+            .await
+            .is_none());
         let took = started.elapsed();
         assert!(
             took >= timeouts.idle && took <= 2 * timeouts.idle + Duration::from_millis(50),
@@ -272,5 +301,30 @@ mod tests {
         let took = served_for(&portal, server, Instant::now(), timeouts).await;
         assert_about(took, timeouts.head);
         trickle.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_stopping_server_answers_what_it_received_then_closes() {
+        let dir = tempfile::tempdir().unwrap();
+        let portal = portal(&dir).await;
+        let (stop, draining) = watch::channel(false);
+        let (mut client, server) = tokio::io::duplex(4096);
+        let serving = tokio::spawn(async move {
+            serve(server, &portal, Timeouts::default(), draining)
+                .await
+                .is_none()
+        });
+        // Half a request when the stop comes: it is still read whole and answered.
+        client.write_all(&MISSING_KEY[..10]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stop.send(true).unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        client.write_all(&MISSING_KEY[10..]).await.unwrap();
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8(answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+        assert_eq!(answer.matches("HTTP/1.1").count(), 1, "{answer}");
+        assert!(serving.await.unwrap(), "closed, not handed over");
     }
 }

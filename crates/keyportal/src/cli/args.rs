@@ -144,7 +144,7 @@ pub struct StorageArgs {
     /// TOML config file with any of: data_dir, listen, database, tls_cert, tls_key,
     /// tls_self_signed, portal_name, org_name, default_key_lifetime_days, and the limits
     /// (idle_timeout, head_timeout, min_body_rate, body_rate_window, max_connections,
-    /// max_connections_per_address, password_hash_threads, password_hash_queue)
+    /// max_connections_per_address, password_hash_threads, password_hash_queue, shutdown_grace)
     #[arg(long, global = true, env = "KEYPORTAL_CONFIG")]
     pub config: Option<PathBuf>,
 }

@@ -40,6 +40,10 @@ pub struct LimitKnobs {
     /// thread]
     #[arg(long, env = "KEYPORTAL_PASSWORD_HASH_QUEUE")]
     pub password_hash_queue: Option<usize>,
+    /// Seconds a stopping server (SIGTERM, SIGINT) waits for requests under way before it
+    /// closes the remaining connections and writes its last usage counts [default: 10]
+    #[arg(long, env = "KEYPORTAL_SHUTDOWN_GRACE")]
+    pub shutdown_grace: Option<u64>,
 }
 
 impl LimitKnobs {
@@ -56,6 +60,7 @@ impl LimitKnobs {
                 .or(file.max_connections_per_address),
             password_hash_threads: self.password_hash_threads.or(file.password_hash_threads),
             password_hash_queue: self.password_hash_queue.or(file.password_hash_queue),
+            shutdown_grace: self.shutdown_grace.or(file.shutdown_grace),
         }
     }
 }
@@ -130,6 +135,12 @@ pub fn resolve_limits(
             knobs.max_connections_per_address,
             defaults.max_connections_per_address.min(max_connections),
             (1, max_connections),
+        )?,
+        shutdown_grace: seconds(
+            "shutdown_grace",
+            knobs.shutdown_grace,
+            defaults.shutdown_grace,
+            3_600,
         )?,
     };
     let machine = HashingLimits::for_this_machine();

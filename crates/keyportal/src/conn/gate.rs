@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::Notify;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
     /// The server holds its maximum of connections.
@@ -23,6 +25,8 @@ pub struct Gate {
     max_total: usize,
     max_per_address: usize,
     open: Mutex<Open>,
+    /// Woken when the last connection closes (a stopping server waits for it).
+    emptied: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +62,7 @@ impl Gate {
             max_total: max_total.max(1),
             max_per_address: max_per_address.max(1),
             open: Mutex::new(Open::default()),
+            emptied: Notify::new(),
         })
     }
 
@@ -83,12 +88,29 @@ impl Gate {
     pub fn open(&self) -> usize {
         self.open.lock().unwrap_or_else(|p| p.into_inner()).total
     }
+
+    /// Resolves once no connection is open.
+    pub async fn closed(&self) {
+        loop {
+            let emptied = self.emptied.notified();
+            tokio::pin!(emptied);
+            // Registered before the count is read, so a close in between is not missed.
+            emptied.as_mut().enable();
+            if self.open() == 0 {
+                return;
+            }
+            emptied.await;
+        }
+    }
 }
 
 impl Drop for Pass {
     fn drop(&mut self) {
         let mut open = self.gate.open.lock().unwrap_or_else(|p| p.into_inner());
         open.total = open.total.saturating_sub(1);
+        if open.total == 0 {
+            self.gate.emptied.notify_waiters();
+        }
         if let Some(count) = open.per_address.get_mut(&self.address) {
             *count -= 1;
             if *count == 0 {
@@ -149,5 +171,25 @@ mod tests {
             Refusal::AddressFull
         );
         assert!(gate.admit(ip("2001:db8:1:3::1")).is_ok());
+    }
+
+    #[tokio::test]
+    async fn closed_resolves_when_the_last_connection_ends() {
+        let gate = Gate::new(10, 10);
+        gate.closed().await;
+        let first = gate.admit(ip("10.0.0.1")).unwrap();
+        let second = gate.admit(ip("10.0.0.2")).unwrap();
+        let waiting = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.closed().await }
+        });
+        drop(first);
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "one connection is still open");
+        drop(second);
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+            .await
+            .expect("woken")
+            .unwrap();
     }
 }

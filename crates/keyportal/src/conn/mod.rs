@@ -18,6 +18,7 @@ use axum::response::Response;
 use hyper_util::rt::TokioIo;
 use keyportal_http::fast_verify::{Handover, Timeouts};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::watch;
 use tower::Service;
 
 use activity::{Activity, TrackedBody, Watched, WatchedBody};
@@ -39,6 +40,8 @@ pub struct ConnectionLimits {
     /// Connections open at once, in total and from one address (an IPv6 /64).
     pub max_connections: usize,
     pub max_connections_per_address: usize,
+    /// How long a stopping server waits for requests under way before it closes the rest.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ConnectionLimits {
@@ -47,7 +50,8 @@ impl Default for ConnectionLimits {
     /// 10 s windows: any real client uploads far faster; a trickle is cut within 20 s.
     /// 10,000 connections (a few KiB each idle, tens at most while reading) and 256 per
     /// address: browsers open 6 per host and nginx keeps 16 idle per worker, so a NAT or a
-    /// proxy has ample room, while 40 addresses are needed to fill the server.
+    /// proxy has ample room, while 40 addresses are needed to fill the server. 10 s of
+    /// shutdown grace: far longer than any answer takes, well inside systemd's 90 s stop.
     fn default() -> Self {
         ConnectionLimits {
             idle_timeout: keyportal_http::fast_verify::IDLE_TIMEOUT,
@@ -56,6 +60,7 @@ impl Default for ConnectionLimits {
             body_rate_window: Duration::from_secs(10),
             max_connections: 10_000,
             max_connections_per_address: 256,
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -75,12 +80,14 @@ impl ConnectionLimits {
 const MAX_HEAD_BYTES: usize = 64 * 1024;
 
 /// Serves a connection the front handed over with hyper and the router, cut by the watchdog
-/// when it breaks the limits.
+/// when it breaks the limits. When `draining` turns true, hyper finishes the request under
+/// way (if any) and closes the connection.
 pub async fn serve_with_hyper<I, S>(
     handover: Handover<I>,
     peer: SocketAddr,
     service: S,
     limits: &ConnectionLimits,
+    mut draining: watch::Receiver<bool>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
@@ -110,15 +117,25 @@ pub async fn serve_with_hyper<I, S>(
         .header_read_timeout(None)
         .max_buf_size(MAX_HEAD_BYTES)
         .serve_connection(TokioIo::new(io), hyper_service);
-    tokio::select! {
-        biased;
-        served = connection => {
-            if let Err(error) = served {
-                tracing::debug!(%error, "connection ended with an error");
+    tokio::pin!(connection, watchdog);
+    let mut drain_asked = false;
+    loop {
+        tokio::select! {
+            biased;
+            served = connection.as_mut() => {
+                if let Err(error) = served {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+                return;
             }
-        }
-        reason = watchdog => {
-            tracing::debug!(%peer, reason = reason.describe(), "connection cut");
+            reason = watchdog.as_mut() => {
+                tracing::debug!(%peer, reason = reason.describe(), "connection cut");
+                return;
+            }
+            true = keyportal_http::fast_verify::stopping(&mut draining), if !drain_asked => {
+                drain_asked = true;
+                connection.as_mut().graceful_shutdown();
+            }
         }
     }
 }

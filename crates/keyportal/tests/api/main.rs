@@ -26,6 +26,7 @@ mod raw_conn;
 mod roles;
 mod search;
 mod server;
+mod shutdown;
 mod signin_flood;
 mod slow_clients;
 mod tokens;

@@ -97,6 +97,30 @@ impl Node {
         self.child.wait().expect("reaped");
     }
 
+    /// SIGTERM (returns at once).
+    pub fn signal_term(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill -TERM");
+        assert!(sent.success(), "SIGTERM not delivered");
+    }
+
+    /// Waits for the process to end (at most `within`); its exit status.
+    pub fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let asked = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                asked.elapsed() < within,
+                "keyportal did not stop within {within:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Starts the node again on the same data and database (on a new port).
     pub async fn restart(&mut self) {
         let (child, url) = Self::spawn(&self.data_dir, &self.database, self.secret.as_deref());
