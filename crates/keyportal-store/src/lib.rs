@@ -21,7 +21,7 @@ use keyportal_domain::usage::UsageRow;
 use keyportal_domain::user::User;
 
 pub use error::StoreError;
-pub use sql::{ChangeListener, DatabaseUrl, ListenerWake, SqlStore};
+pub use sql::{ChangeListener, DatabaseUrl, ListenerWake, SqlStore, SCHEMA_VERSION};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

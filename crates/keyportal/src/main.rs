@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use keyportal::cli::{run, Cli};
+use clap::{CommandFactory, FromArgMatches};
+use keyportal::cli::{run, version_text, Cli};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -12,5 +12,9 @@ async fn main() -> ExitCode {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    run(Cli::parse()).await
+    let matches = Cli::command().version(version_text()).get_matches();
+    match Cli::from_arg_matches(&matches) {
+        Ok(cli) => run(cli).await,
+        Err(error) => error.exit(),
+    }
 }

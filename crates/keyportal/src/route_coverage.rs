@@ -43,6 +43,8 @@ const CLI_OPERATIONS: &[(&str, &[K])] = &[
         &[K::ViewOrgUsage, K::ListCredentials, K::ListAllCredentials],
     ),
     ("proxy allow-list", &[K::ManageProxyAllowList]),
+    // Prints a random key; touches no data.
+    ("secret-key generate", &[]),
 ];
 
 fn crate_src(name: &str) -> PathBuf {

@@ -71,6 +71,9 @@ const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The schema version this build migrates to (the last migration's).
+pub const SCHEMA_VERSION: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
+
 /// Arbitrary constant naming keyportal's migration lock among PostgreSQL advisory locks.
 const ADVISORY_LOCK_KEY: i64 = 0x6b70_6d69_6772; // "kpmigr"
 

@@ -33,6 +33,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 use crate::{StoreError, StoreResult};
 
 pub use changes::{ChangeListener, ListenerWake};
+pub use migrate::SCHEMA_VERSION;
 pub use url::DatabaseUrl;
 
 /// SQLite connections per process: readers run in parallel under WAL, writers take turns.

@@ -31,6 +31,16 @@ pub enum Command {
     Usage(UsageArgs),
     /// The service proxy: the allow-list of upstream hosts it may reach.
     Proxy(ProxyArgs),
+    /// The server key that seals client secrets (every node on one database needs the same).
+    #[command(name = "secret-key", subcommand)]
+    SecretKey(SecretKeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretKeyCommand {
+    /// Print a new random key: 32 bytes from the operating system's CSPRNG, base64url without
+    /// padding (43 characters), the form KEYPORTAL_SECRET_KEY and secret_key_file take.
+    Generate,
 }
 
 #[derive(Debug, Args)]

@@ -6,11 +6,21 @@ mod dates;
 mod healthcheck;
 mod legacy;
 mod proxy;
+mod secret_key;
 mod serve;
 mod usage;
 mod user;
 
 pub use args::{Cli, Command};
+
+/// `keyportal --version`: the release and the database schema it migrates to.
+pub fn version_text() -> String {
+    format!(
+        "{} (schema {})",
+        env!("CARGO_PKG_VERSION"),
+        keyportal_store::SCHEMA_VERSION
+    )
+}
 
 use std::process::ExitCode;
 
@@ -24,6 +34,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Legacy(args) => legacy::run(args).await,
         Command::Usage(args) => usage::run(args).await,
         Command::Proxy(args) => proxy::run(args).await,
+        Command::SecretKey(command) => secret_key::run(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -17,6 +17,7 @@ mod items;
 mod legacy;
 mod nodes;
 mod oauth;
+mod operator_cli;
 mod outage;
 mod private_pg;
 mod process;
