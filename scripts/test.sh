@@ -53,5 +53,8 @@ KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/compat/run.sh
 step "nginx auth_request in front of /verify (Debian's nginx)"
 KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/nginx/run.sh
 
+step "deployment files (systemd-analyze verify, nginx -t)"
+KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/deploy/run.sh
+
 step "web portal in headless Chromium"
 KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/web/run.sh
