@@ -5,9 +5,12 @@
 use std::borrow::Cow;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::request_id;
 
 /// What a secret is replaced with in the log.
 pub const REDACTED: &str = "[redacted]";
@@ -15,19 +18,59 @@ pub const REDACTED: &str = "[redacted]";
 /// OAuth codes are 43 characters, API keys 60; ids in paths (items, groups) are 32.
 const SECRET_RUN: usize = 40;
 
-/// Logs each request once it is answered, at `info`.
-pub async fn log_request(request: Request, next: Next) -> Response {
+/// The route template that answered a request (`/sharing/rest/content/items/{id}`), put on
+/// the answer by [`remember_route`] so the log can name it without the raw path's ids.
+#[derive(Clone)]
+pub struct RouteTemplate(MatchedPath);
+
+/// Route layer: copies the matched route's template onto the answer.
+pub async fn remember_route(request: Request, next: Next) -> Response {
+    let template = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(template) = template {
+        response.extensions_mut().insert(RouteTemplate(template));
+    }
+    response
+}
+
+/// Gives each request its id (the client's `X-Request-Id` when sane, else a new one), puts
+/// it on the answer, and logs the request once it is answered, at `info`: id, method, route
+/// template, path (secrets redacted, never the query), status and time.
+pub async fn log_request(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
+    let id: HeaderValue = match request
+        .headers()
+        .get(request_id::HEADER)
+        .and_then(|v| request_id::sane(v.as_bytes()))
+    {
+        Some(given) => HeaderValue::from_str(given).unwrap_or(HeaderValue::from_static("-")),
+        None => {
+            let value = HeaderValue::from_str(request_id::GeneratedId::new().as_str())
+                .unwrap_or(HeaderValue::from_static("-"));
+            // Handlers and upstreams (the proxy) see the id the log names.
+            request
+                .headers_mut()
+                .insert(request_id::HEADER, value.clone());
+            value
+        }
+    };
     let method = request.method().clone();
     let path = loggable_path(request.uri().path()).into_owned();
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
+    let route = response
+        .extensions()
+        .get::<RouteTemplate>()
+        .map(|t| t.0.as_str().to_string());
     tracing::info!(
+        request_id = id.to_str().unwrap_or("-"),
         %method,
+        route = route.as_deref().unwrap_or("-"),
         path = %path,
         status = response.status().as_u16(),
         ms = started.elapsed().as_millis() as u64,
         "request"
     );
+    response.headers_mut().insert(request_id::HEADER, id);
     response
 }
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod conn;
 mod fd_limit;
+pub mod log_format;
 pub mod server;
 pub mod tls;
 

@@ -126,6 +126,9 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         public_url,
     })
     .merge(keyportal_web::router(portal.clone(), https))
+    .route_layer(axum::middleware::from_fn(
+        keyportal_http::request_log::remember_route,
+    ))
     .layer(axum::middleware::from_fn(
         keyportal_http::request_log::log_request,
     ));

@@ -1,5 +1,6 @@
 //! Writing a `/verify` answer as raw HTTP/1.1.
 
+use crate::request_id::GeneratedId;
 use crate::routes::verify::Answer;
 
 use super::head::VerifyHead;
@@ -29,6 +30,11 @@ pub fn write_answer(
         out.extend_from_slice(b"\r\nconnection: close");
     } else if head.http10 {
         out.extend_from_slice(b"\r\nconnection: keep-alive");
+    }
+    out.extend_from_slice(b"\r\nx-request-id: ");
+    match head.headers.request_id {
+        Some(given) => out.extend_from_slice(given.as_bytes()),
+        None => out.extend_from_slice(GeneratedId::new().as_str().as_bytes()),
     }
     out.extend_from_slice(b"\r\ndate: ");
     out.extend_from_slice(date.as_bytes());
@@ -108,12 +114,38 @@ mod tests {
         assert_eq!(get("cache-control"), Some("no-store"));
         assert_eq!(get("content-length"), Some("16"));
         assert_eq!(get("date"), Some(DATE));
+        let made = get("x-request-id").expect("a request id is made");
+        assert_eq!(made.len(), 32, "{made}");
         assert_eq!(
             get("connection"),
             None,
             "HTTP/1.1 keeps the connection by default"
         );
         assert_eq!(&out[len..], body.as_bytes());
+    }
+
+    #[test]
+    fn a_sane_request_id_is_echoed_and_an_insane_one_replaced() {
+        let answer = Answer {
+            status: StatusCode::UNAUTHORIZED,
+            headers: [None, None],
+        };
+        let id_of = |request: &[u8]| {
+            let mut out = Vec::new();
+            write_answer(&mut out, &answer, "{}", &head(request), DATE);
+            let (_, headers, _) = read_back(&out);
+            headers
+                .into_iter()
+                .find(|(n, _)| n == "x-request-id")
+                .map(|(_, v)| v)
+                .expect("x-request-id")
+        };
+        assert_eq!(
+            id_of(b"GET /verify HTTP/1.1\r\nX-Request-Id: nginx-7f3a\r\n\r\n"),
+            "nginx-7f3a"
+        );
+        let replaced = id_of(b"GET /verify HTTP/1.1\r\nX-Request-Id: a b\"c\r\n\r\n");
+        assert_eq!(replaced.len(), 32, "{replaced}");
     }
 
     #[test]

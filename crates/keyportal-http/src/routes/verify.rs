@@ -55,6 +55,8 @@ pub struct VerifyHeaders<'h> {
     pub origin: Option<&'h str>,
     /// nginx's `X-Original-URI`: the request line `auth_request` is deciding about.
     pub original_uri: Option<&'h str>,
+    /// `X-Request-Id`, when sane (echoed in the answer; the front makes one otherwise).
+    pub request_id: Option<&'h str>,
 }
 
 impl<'h> VerifyHeaders<'h> {
@@ -69,6 +71,9 @@ impl<'h> VerifyHeaders<'h> {
             7 if name.eq_ignore_ascii_case(b"referer") => (&mut self.referer, referer_text as _),
             6 if name.eq_ignore_ascii_case(b"origin") => (&mut self.origin, read),
             14 if name.eq_ignore_ascii_case(b"x-original-uri") => (&mut self.original_uri, read),
+            12 if name.eq_ignore_ascii_case(b"x-request-id") => {
+                (&mut self.request_id, crate::request_id::sane as _)
+            }
             _ => return,
         };
         if field.is_none() {
@@ -86,6 +91,9 @@ impl<'h> VerifyHeaders<'h> {
                 .and_then(|v| referer_text(v.as_bytes())),
             origin: text(&ORIGIN),
             original_uri: text(&ORIGINAL_URI_HEADER),
+            request_id: headers
+                .get(crate::request_id::HEADER)
+                .and_then(|v| crate::request_id::sane(v.as_bytes())),
         }
     }
 

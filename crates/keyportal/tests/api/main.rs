@@ -14,6 +14,7 @@ mod groups;
 mod input_headers;
 mod input_text;
 mod items;
+mod json_logs;
 mod legacy;
 mod nodes;
 mod oauth;

@@ -11,9 +11,17 @@ use crate::harness::{keyportal_command, ADMIN_PASSWORD};
 pub struct Node {
     child: Child,
     pub url: String,
+    launch: Launch,
+}
+
+/// How a node is started (again, on restart).
+struct Launch {
     data_dir: PathBuf,
     database: String,
     secret: Option<String>,
+    /// Extra environment, and where standard error goes (`None`: inherited).
+    env: Vec<(String, String)>,
+    log_file: Option<PathBuf>,
 }
 
 fn free_port() -> u16 {
@@ -28,19 +36,38 @@ impl Node {
     /// Starts a node on `database` with its data in `data_dir` (where it creates the secret
     /// key unless `secret` is given) and waits until it answers `/health`.
     pub async fn start(data_dir: &Path, database: &str, secret: Option<&str>) -> Node {
-        let (child, url) = Self::spawn(data_dir, database, secret);
-        let node = Node {
-            child,
-            url,
+        Self::start_with(data_dir, database, secret, &[], None).await
+    }
+
+    /// Like [`Node::start`], with extra environment variables and standard error written to
+    /// `log_file`.
+    pub async fn start_with(
+        data_dir: &Path,
+        database: &str,
+        secret: Option<&str>,
+        env: &[(&str, &str)],
+        log_file: Option<&Path>,
+    ) -> Node {
+        let launch = Launch {
             data_dir: data_dir.to_path_buf(),
             database: database.to_string(),
             secret: secret.map(str::to_string),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            log_file: log_file.map(Path::to_path_buf),
         };
+        let (child, url) = launch.spawn();
+        let node = Node { child, url, launch };
         node.wait_until_ready().await;
         node
     }
+}
 
-    fn spawn(data_dir: &Path, database: &str, secret: Option<&str>) -> (Child, String) {
+impl Launch {
+    fn spawn(&self) -> (Child, String) {
+        let (data_dir, database, secret) = (&self.data_dir, &self.database, self.secret.as_deref());
         let port = free_port();
         let mut command: Command = keyportal_command();
         command
@@ -55,10 +82,21 @@ impl Node {
         if let Some(secret) = secret {
             command.env("KEYPORTAL_SECRET_KEY", secret);
         }
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        if let Some(path) = &self.log_file {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("log file");
+            command.stderr(file);
+        }
         let child = command.spawn().expect("spawn keyportal serve");
         (child, format!("http://127.0.0.1:{port}"))
     }
+}
 
+impl Node {
     async fn wait_until_ready(&self) {
         let client = reqwest::Client::new();
         let started = Instant::now();
@@ -82,9 +120,9 @@ impl Node {
 
     /// The server's secret key, for a second node on the same database.
     pub fn secret_key(&self) -> String {
-        match &self.secret {
+        match &self.launch.secret {
             Some(secret) => secret.clone(),
-            None => std::fs::read_to_string(self.data_dir.join("secret.key"))
+            None => std::fs::read_to_string(self.launch.data_dir.join("secret.key"))
                 .expect("secret key")
                 .trim()
                 .to_string(),
@@ -106,6 +144,12 @@ impl Node {
         assert!(sent.success(), "SIGTERM not delivered");
     }
 
+    /// SIGTERM and wait (at most 20 s).
+    pub fn terminate_and_wait(&mut self) -> std::process::ExitStatus {
+        self.signal_term();
+        self.wait_exit(Duration::from_secs(20))
+    }
+
     /// Waits for the process to end (at most `within`); its exit status.
     pub fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
         let asked = Instant::now();
@@ -123,7 +167,7 @@ impl Node {
 
     /// Starts the node again on the same data and database (on a new port).
     pub async fn restart(&mut self) {
-        let (child, url) = Self::spawn(&self.data_dir, &self.database, self.secret.as_deref());
+        let (child, url) = self.launch.spawn();
         self.child = child;
         self.url = url;
         self.wait_until_ready().await;
