@@ -109,6 +109,8 @@ pub struct Portal {
     org: std::sync::OnceLock<keyportal_domain::org::Org>,
     /// Key uses whose write failed, written with the next batch.
     unwritten_key_uses: Mutex<Vec<keyportal_store::KeyUse>>,
+    /// Set once the key table has been loaded from the database (readiness).
+    key_table_loaded: std::sync::atomic::AtomicBool,
 }
 
 impl Portal {
@@ -136,7 +138,14 @@ impl Portal {
             proxies: proxy::Proxies::default(),
             org: std::sync::OnceLock::new(),
             unwritten_key_uses: Mutex::new(Vec::new()),
+            key_table_loaded: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether the key table has been loaded, so key checks answer from the database's keys.
+    pub fn is_key_table_loaded(&self) -> bool {
+        self.key_table_loaded
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn key_table(&self) -> &Arc<KeyTable> {

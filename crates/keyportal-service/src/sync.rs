@@ -54,6 +54,8 @@ impl Portal {
         }
         staging.set_legacy_retirement(self.stored_legacy_retirement().await?);
         self.key_table.replace_with(staging);
+        self.key_table_loaded
+            .store(true, std::sync::atomic::Ordering::Release);
         drop(serial);
         self.refresh_settings().await?;
         for app in &apps {

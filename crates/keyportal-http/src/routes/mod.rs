@@ -39,6 +39,7 @@ pub fn router() -> Router<AppState> {
     const R: &str = "/sharing/rest";
     Router::new()
         .route("/health", get(health::health))
+        .route("/ready", get(health::ready))
         .route(R, get_or_post(root::root))
         .route(&format!("{R}/info"), get_or_post(root::info))
         .route("/sharing/info", get_or_post(root::info))

@@ -93,6 +93,15 @@ pub async fn verify_status(client: &reqwest::Client, base: &str, key: &str) -> R
         .map_err(|e| e.to_string())
 }
 
+async fn ready_status(client: &reqwest::Client, base: &str) -> u16 {
+    client
+        .get(format!("{base}/ready"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0)
+}
+
 /// Polls `/verify` on `base` until it answers `expected` (a change reaching a node).
 async fn until_verify(s: &TestServer, base: &str, key: &str, expected: u16) {
     let started = Instant::now();
@@ -235,6 +244,10 @@ async fn a_database_restart_under_traffic_is_ridden_out_by_two_nodes() {
     }
     // The refused revocation changed nothing.
     assert_eq!(verify_status(&s.client, &b.url, &doomed).await, Ok(200));
+    // Not ready while the database is away (alive all the same: key checks answer).
+    for base in [&a.url, &b.url] {
+        assert_eq!(ready_status(&s.client, base).await, 503, "{base}/ready");
+    }
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
     tokio::task::block_in_place(|| pg.start_again());
@@ -260,6 +273,9 @@ async fn a_database_restart_under_traffic_is_ridden_out_by_two_nodes() {
     assert_eq!(verify_status(&s.client, &a.url, &doomed).await, Ok(401));
     let fresh = mint(&s, &b.url, &doomed_id, &doomed_secret, "2").await;
     until_verify(&s, &a.url, &fresh, 200).await;
+    for base in [&a.url, &b.url] {
+        assert_eq!(ready_status(&s.client, base).await, 200, "{base}/ready");
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     stop.store(true, Ordering::SeqCst);
