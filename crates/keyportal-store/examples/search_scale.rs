@@ -31,8 +31,13 @@ const RUNS: usize = 21;
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> StoreResult<()> {
     let mut args = std::env::args().skip(1);
-    let path = args.next().unwrap_or_else(|| "/tmp/keyportal-scale.db".into());
-    let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let path = args
+        .next()
+        .unwrap_or_else(|| "/tmp/keyportal-scale.db".into());
+    let n: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let store = SqlStore::connect(&DatabaseUrl::Sqlite(path.clone().into())).await?;
     if store.get_user("admin").await?.is_none() {
         store.create_user(&admin(), "$argon2id$x").await?;
@@ -57,15 +62,35 @@ async fn main() -> StoreResult<()> {
         key_scope: None,
     };
     for (label, q, viewer, start) in [
-        ("search q=title:\"k777\" num=10", "title:\"k777\"", &admin_viewer, 0),
-        ("search q=owner:admin num=10", "owner:admin", &admin_viewer, 0),
-        ("search q=owner:admin start=100000", "owner:admin", &admin_viewer, 99_999),
-        ("search q=* (admin, visibility in SQL)", "*", &admin_viewer, 0),
+        (
+            "search q=title:\"k777\" num=10",
+            "title:\"k777\"",
+            &admin_viewer,
+            0,
+        ),
+        (
+            "search q=owner:admin num=10",
+            "owner:admin",
+            &admin_viewer,
+            0,
+        ),
+        (
+            "search q=owner:admin start=100000",
+            "owner:admin",
+            &admin_viewer,
+            99_999,
+        ),
+        (
+            "search q=* (admin, visibility in SQL)",
+            "*",
+            &admin_viewer,
+            0,
+        ),
         ("search q=k77* (anonymous)", "k77*", &Viewer::anonymous(), 0),
     ] {
-        let plan = parse(q).and_then(|q| q.item_plan()).map_err(|e| {
-            keyportal_store::StoreError::Config(format!("bad query {q}: {e:?}"))
-        })?;
+        let plan = parse(q)
+            .and_then(|q| q.item_plan())
+            .map_err(|e| keyportal_store::StoreError::Config(format!("bad query {q}: {e:?}")))?;
         let visible = VisibleItems::of(viewer);
         let search = ItemSearch {
             plan: &plan,
@@ -74,8 +99,8 @@ async fn main() -> StoreResult<()> {
             offset: start,
             limit: 10,
         };
-        let (times, total) = time(|| async { store.search_items(&search).await.map(|p| p.total) })
-            .await?;
+        let (times, total) =
+            time(|| async { store.search_items(&search).await.map(|p| p.total) }).await?;
         report(label, &times, total);
     }
     for (label, offset) in [
@@ -89,10 +114,8 @@ async fn main() -> StoreResult<()> {
             offset,
             limit: 10,
         };
-        let (times, total) = time(|| async {
-            store.list_items_in_folder(&listing).await.map(|p| p.total)
-        })
-        .await?;
+        let (times, total) =
+            time(|| async { store.list_items_in_folder(&listing).await.map(|p| p.total) }).await?;
         report(label, &times, total);
     }
     println!("RSS after the queries {} MB", rss_mb());
@@ -192,8 +215,9 @@ async fn fill(store: &SqlStore, from: usize, to: usize) -> StoreResult<()> {
         for chunk in items.chunks(ROWS_PER_INSERT) {
             let values: Vec<String> = (0..chunk.len())
                 .map(|r| {
-                    let cells: Vec<String> =
-                        (1..=COLUMNS).map(|c| format!("${}", r * COLUMNS + c)).collect();
+                    let cells: Vec<String> = (1..=COLUMNS)
+                        .map(|c| format!("${}", r * COLUMNS + c))
+                        .collect();
                     format!("({})", cells.join(", "))
                 })
                 .collect();
@@ -240,7 +264,15 @@ async fn fill(store: &SqlStore, from: usize, to: usize) -> StoreResult<()> {
             .collect();
         for chunk in rows.chunks(200) {
             let values: Vec<String> = (0..chunk.len())
-                .map(|r| format!("(${}, ${}, ${}, ${})", 4 * r + 1, 4 * r + 2, 4 * r + 3, 4 * r + 4))
+                .map(|r| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        4 * r + 1,
+                        4 * r + 2,
+                        4 * r + 3,
+                        4 * r + 4
+                    )
+                })
                 .collect();
             let sql = format!(
                 "INSERT INTO item_terms (field, term, item_id, pos) VALUES {}",
@@ -248,7 +280,11 @@ async fn fill(store: &SqlStore, from: usize, to: usize) -> StoreResult<()> {
             );
             let mut query = sqlx::query(&sql);
             for (field, term, id, pos) in chunk {
-                query = query.bind(*field).bind(term.clone()).bind(id.clone()).bind(*pos);
+                query = query
+                    .bind(*field)
+                    .bind(term.clone())
+                    .bind(id.clone())
+                    .bind(*pos);
             }
             query.execute(&mut *tx).await?;
         }

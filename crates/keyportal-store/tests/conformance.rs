@@ -260,4 +260,5 @@ conformance!(
     proxy_settings_need_their_item_and_go_with_it,
     settings_are_replaced_only_from_the_expected_value,
     search_in_the_database_equals_the_in_memory_oracle,
+    concurrent_updates_of_one_item_keep_its_index_exact,
 );

@@ -112,8 +112,14 @@ pub(crate) async fn unindex_item(conn: &mut AnyConnection, stored: &Item) -> Sto
     Ok(())
 }
 
-/// The stored item with this id, read inside the writer's transaction.
+/// The stored item with this id, read inside the writer's transaction after locking its row:
+/// two writers of one item then take turns, and the second reads (and unindexes) what the first
+/// wrote instead of the version both started from.
 pub(crate) async fn stored_item(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<Item>> {
+    sqlx::query("UPDATE items SET modified = modified WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     let sql = format!("SELECT {COLUMNS} FROM items WHERE id = $1");
     let row = sqlx::query(&sql)
         .bind(id)

@@ -510,3 +510,49 @@ pub(crate) async fn search_in_the_database_equals_the_in_memory_oracle(store: &S
         "only {before} + {after} queries compared"
     );
 }
+
+/// Writers of one item take turns: the index ends with the rows of the last write only.
+pub(crate) async fn concurrent_updates_of_one_item_keep_its_index_exact(store: &SqlStore) {
+    add_user(store, "ann").await;
+    let base = item(1, "ann", None, 1);
+    store.insert_item(&base).await.expect("insert");
+    let writers = (0..8u64).map(|k| {
+        let store = store.clone();
+        let mut it = base.clone();
+        it.title = format!("version{k} shared");
+        it.modified = 10 + k as i64;
+        tokio::spawn(async move { store.update_item(&it).await })
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        writer.await.expect("task").expect("concurrent update");
+    }
+    let stored = store
+        .get_item(&base.id)
+        .await
+        .expect("get")
+        .expect("still there");
+    let count = |q: &str| {
+        let plan = parse(q).and_then(|q| q.item_plan()).expect("plan");
+        async move {
+            store
+                .search_items(&ItemSearch {
+                    plan: &plan,
+                    visible: None,
+                    sort: ItemSort::NEWEST_FIRST,
+                    offset: 0,
+                    limit: 10,
+                })
+                .await
+                .expect("search")
+                .total
+        }
+    };
+    assert_eq!(count("title:shared").await, 1);
+    assert_eq!(count("title:version*").await, 1);
+    assert_eq!(count(&format!("title:\"{}\"", stored.item.title)).await, 1);
+    assert_eq!(
+        count("title:item").await,
+        0,
+        "rows of the first version remain"
+    );
+}
