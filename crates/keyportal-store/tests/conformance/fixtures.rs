@@ -17,6 +17,9 @@ pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8];
 /// Takes a database back to before migration 8 (the search index), for upgrade tests.
 pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
     "DROP INDEX items_owner_key",
+    "DROP INDEX items_owner_count",
+    "DROP INDEX items_owner_folder_count",
+    "DROP INDEX items_type_key",
     "DROP INDEX items_created",
     "DROP TABLE item_terms",
     "ALTER TABLE items DROP COLUMN owner_key",
