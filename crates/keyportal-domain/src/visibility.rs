@@ -67,6 +67,44 @@ pub fn can_view_item(viewer: &Viewer, item: &Item, item_groups: &[String]) -> bo
         || item_groups.iter().any(|g| viewer.group_ids.contains(g))
 }
 
+/// The items a viewer may see, as data a store can turn into a query: public items always,
+/// and each `Some` / non-empty part besides. [`can_view_item`] holds for an item exactly when
+/// it satisfies one of the parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VisibleItems {
+    /// Items this member owns.
+    pub owner: Option<String>,
+    /// Every item of this org (administrators who may view all items).
+    pub whole_org: Option<String>,
+    /// Items of this org shared with the org.
+    pub org_shared: Option<String>,
+    /// Items shared with any of these groups.
+    pub groups: Vec<String>,
+    /// An API key's granted items that its owner still owns.
+    pub granted: Option<KeyScope>,
+}
+
+impl VisibleItems {
+    pub fn of(viewer: &Viewer) -> VisibleItems {
+        if let Some(scope) = &viewer.key_scope {
+            return VisibleItems {
+                granted: Some(scope.clone()),
+                ..VisibleItems::default()
+            };
+        }
+        VisibleItems {
+            owner: viewer.username.clone(),
+            whole_org: viewer
+                .org_id
+                .clone()
+                .filter(|_| viewer.has(names::ADMIN_VIEW_ITEMS)),
+            org_shared: viewer.org_id.clone(),
+            groups: viewer.group_ids.iter().cloned().collect(),
+            granted: None,
+        }
+    }
+}
+
 /// Owners with the create privilege, or administrators who may update any item.
 pub fn can_update_item(viewer: &Viewer, item: &Item) -> bool {
     (viewer.is(&item.owner) && viewer.has(names::CREATE_ITEM))

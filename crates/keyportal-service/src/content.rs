@@ -5,6 +5,9 @@ use keyportal_domain::ids::{new_hex_id, parse_hex_id, shorten};
 use keyportal_domain::item::{validate_folder_title, Folder};
 use keyportal_domain::DomainError;
 
+use keyportal_domain::visibility::VisibleItems;
+use keyportal_store::FolderListing;
+
 use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
 use crate::items::ItemView;
@@ -76,31 +79,29 @@ impl Portal {
             Some(id) => self.store.get_folder(owner, id).await?,
             None => None,
         };
-        let items: Vec<ItemView> = self
-            .store
-            .list_items_in_folder(owner, folder_id.as_deref())
-            .await?
-            .into_iter()
-            .filter(|s| {
-                sees_all
-                    || allows(
-                        &viewer,
-                        &Operation::ViewItem {
-                            item: &s.item,
-                            groups: &s.group_ids,
-                        },
-                    )
-            })
-            .map(|s| self.view_item(caller, s))
-            .collect();
         let folders = if sees_all && folder_id.is_none() {
             self.store.list_folders(owner).await?
         } else {
             Vec::new()
         };
-        let total = items.len();
         let (start, num) = (start.max(1), num.clamp(1, 100));
-        let page: Vec<ItemView> = items.into_iter().skip(start - 1).take(num).collect();
+        let visible = VisibleItems::of(&viewer);
+        let found = self
+            .store
+            .list_items_in_folder(&FolderListing {
+                owner,
+                folder_id: folder_id.as_deref(),
+                visible: (!sees_all).then_some(&visible),
+                offset: start - 1,
+                limit: num,
+            })
+            .await?;
+        let total = found.total;
+        let page: Vec<ItemView> = found
+            .items
+            .into_iter()
+            .map(|s| self.view_item(caller, s))
+            .collect();
         let next = start + page.len();
         Ok(ContentPage {
             username: user.username,

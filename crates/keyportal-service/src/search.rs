@@ -1,12 +1,10 @@
 //! Item search: the query language of `search`, visibility, sorting and paging.
 
-use std::borrow::Cow;
-use std::cmp::Ordering;
-
-use keyportal_domain::authz::{allows, Operation};
-use keyportal_domain::search::{parse, Searchable};
+use keyportal_domain::search::items::ItemSort;
+use keyportal_domain::search::parse;
+use keyportal_domain::visibility::VisibleItems;
 use keyportal_domain::DomainError;
-use keyportal_store::SharedItem;
+use keyportal_store::ItemSearch;
 
 use crate::caller::Caller;
 use crate::error::ServiceResult;
@@ -47,6 +45,17 @@ pub(crate) fn paginate<T>(query: &str, all: Vec<T>, start: usize, num: usize) ->
     let start = start.max(1);
     let num = num.min(100);
     let results: Vec<T> = all.into_iter().skip(start - 1).take(num).collect();
+    page_of(query, results, total, start, num)
+}
+
+/// The page `results` (at 1-based `start`, `num` asked for) of `total` results.
+pub(crate) fn page_of<T>(
+    query: &str,
+    results: Vec<T>,
+    total: usize,
+    start: usize,
+    num: usize,
+) -> Page<T> {
     let next = start + results.len();
     Page {
         query: query.to_string(),
@@ -60,83 +69,6 @@ pub(crate) fn paginate<T>(query: &str, all: Vec<T>, start: usize, num: usize) ->
         },
         results,
     }
-}
-
-struct ItemDocument<'a>(&'a SharedItem);
-
-const ITEM_DEFAULT_FIELDS: &[&str] = &[
-    "title",
-    "tags",
-    "description",
-    "snippet",
-    "owner",
-    "type",
-    "typekeywords",
-    "name",
-];
-
-impl Searchable for ItemDocument<'_> {
-    fn field_values(&self, field: &str) -> Vec<Cow<'_, str>> {
-        let item = &self.0.item;
-        let one = |s: &'_ str| vec![Cow::Owned(s.to_string())];
-        match field {
-            "id" => vec![Cow::Borrowed(item.id.as_str())],
-            "owner" => vec![Cow::Borrowed(item.owner.as_str())],
-            "orgid" | "accountid" => vec![Cow::Borrowed(item.org_id.as_str())],
-            "title" => vec![Cow::Borrowed(item.title.as_str())],
-            "type" => vec![Cow::Borrowed(item.item_type.as_str())],
-            "typekeywords" => item
-                .type_keywords
-                .iter()
-                .map(|s| Cow::Borrowed(s.as_str()))
-                .collect(),
-            "tags" => item
-                .tags
-                .iter()
-                .map(|s| Cow::Borrowed(s.as_str()))
-                .collect(),
-            "description" => vec![Cow::Borrowed(item.description.as_str())],
-            "snippet" => vec![Cow::Borrowed(item.snippet.as_str())],
-            "url" => vec![Cow::Borrowed(item.url.as_str())],
-            "group" => self
-                .0
-                .group_ids
-                .iter()
-                .map(|s| Cow::Borrowed(s.as_str()))
-                .collect(),
-            "access" => one(item.access.wire(!self.0.group_ids.is_empty())),
-            "created" => one(&item.created.to_string()),
-            "modified" => one(&item.modified.to_string()),
-            "ownerfolder" => item
-                .folder_id
-                .iter()
-                .map(|s| Cow::Borrowed(s.as_str()))
-                .collect(),
-            "name" => item
-                .extra
-                .get("name")
-                .and_then(|v| v.as_str())
-                .map(|s| vec![Cow::Borrowed(s)])
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        }
-    }
-
-    fn default_fields(&self) -> &'static [&'static str] {
-        ITEM_DEFAULT_FIELDS
-    }
-}
-
-fn compare_items(field: &str, a: &SharedItem, b: &SharedItem) -> Ordering {
-    let (a, b) = (&a.item, &b.item);
-    match field {
-        "title" | "name" => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
-        "owner" => a.owner.cmp(&b.owner),
-        "type" => a.item_type.to_lowercase().cmp(&b.item_type.to_lowercase()),
-        "modified" => a.modified.cmp(&b.modified),
-        _ => a.created.cmp(&b.created),
-    }
-    .then_with(|| a.id.cmp(&b.id))
 }
 
 const SORT_FIELDS: &[&str] = &[
@@ -192,34 +124,25 @@ impl Portal {
             )
             .into());
         }
-        let query = parse(&request.q)?;
-        let sort = sort_key(request.sort_field.as_deref(), SORT_FIELDS)?;
-        let viewer = caller.viewer();
-        let mut matches: Vec<SharedItem> = self
-            .store
-            .list_all_items()
-            .await?
-            .into_iter()
-            .filter(|s| {
-                allows(
-                    &viewer,
-                    &Operation::ViewItem {
-                        item: &s.item,
-                        groups: &s.group_ids,
-                    },
-                )
-            })
-            .filter(|s| query.matches(&ItemDocument(s)))
-            .collect();
-        match sort {
-            Some(ref field) => matches.sort_by(|a, b| compare_items(field, a, b)),
+        let plan = parse(&request.q)?.item_plan()?;
+        let sort = match sort_key(request.sort_field.as_deref(), SORT_FIELDS)? {
+            Some(field) => ItemSort::by_field(&field, request.sort_order == SortOrder::Desc),
             // Without a sort field: newest first, like a relevance-free portal listing.
-            None => matches.sort_by(|a, b| compare_items("created", b, a)),
-        }
-        if sort.is_some() && request.sort_order == SortOrder::Desc {
-            matches.reverse();
-        }
-        let page = paginate(&request.q, matches, request.start, request.num);
+            None => ItemSort::NEWEST_FIRST,
+        };
+        let visible = VisibleItems::of(&caller.viewer());
+        let (start, num) = (request.start.max(1), request.num.min(100));
+        let found = self
+            .store
+            .search_items(&ItemSearch {
+                plan: &plan,
+                visible: (!plan.implies_visible(&visible)).then_some(&visible),
+                sort,
+                offset: start - 1,
+                limit: num,
+            })
+            .await?;
+        let page = page_of(&request.q, found.items, found.total, start, num);
         let mut results = Vec::with_capacity(page.results.len());
         for shared in page.results {
             results.push(self.with_slot_dates(self.view_item(caller, shared)).await?);

@@ -16,9 +16,12 @@ use keyportal_domain::oauth::{AuthorizationCode, RefreshToken};
 use keyportal_domain::org::Org;
 use keyportal_domain::proxy::{ProxySettings, ProxyTarget};
 use keyportal_domain::role::Role;
+use keyportal_domain::search::items::ItemSort;
+use keyportal_domain::search::plan::ItemPlan;
 use keyportal_domain::token::UserToken;
 use keyportal_domain::usage::UsageRow;
 use keyportal_domain::user::User;
+use keyportal_domain::visibility::VisibleItems;
 
 pub use error::StoreError;
 pub use sql::{ChangeListener, DatabaseUrl, ListenerWake, SqlStore, SCHEMA_VERSION};
@@ -30,6 +33,34 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct SharedItem {
     pub item: Item,
     pub group_ids: Vec<String>,
+}
+
+/// An item search: which items (`plan`, and `visible` unless the caller may see them all),
+/// in which order, and which page (`offset` 0-based).
+#[derive(Debug, Clone, Copy)]
+pub struct ItemSearch<'a> {
+    pub plan: &'a ItemPlan,
+    pub visible: Option<&'a VisibleItems>,
+    pub sort: ItemSort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// One page of a member's folder (`folder_id: None` = root), oldest first.
+#[derive(Debug, Clone, Copy)]
+pub struct FolderListing<'a> {
+    pub owner: &'a str,
+    pub folder_id: Option<&'a str>,
+    pub visible: Option<&'a VisibleItems>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A page of items and how many there are in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemPage {
+    pub items: Vec<SharedItem>,
+    pub total: usize,
 }
 
 #[async_trait]
@@ -102,14 +133,11 @@ pub trait ItemStore {
     async fn update_item(&self, item: &Item) -> StoreResult<()>;
     /// Deletes the item and its group shares.
     async fn delete_item(&self, id: &str) -> StoreResult<()>;
-    /// The owner's items in a folder (`None` = root folder), oldest first.
-    async fn list_items_in_folder(
-        &self,
-        owner: &str,
-        folder_id: Option<&str>,
-    ) -> StoreResult<Vec<SharedItem>>;
-    /// Every item of the deployment with its shares (search filters them in the domain).
-    async fn list_all_items(&self) -> StoreResult<Vec<SharedItem>>;
+    /// A page of the items matching a search, with the number matching in all; filtering,
+    /// counting, sorting and paging happen in the database.
+    async fn search_items(&self, search: &ItemSearch<'_>) -> StoreResult<ItemPage>;
+    /// A page of a member's folder, oldest first (ties by id).
+    async fn list_items_in_folder(&self, listing: &FolderListing<'_>) -> StoreResult<ItemPage>;
     async fn count_items_owned_by(&self, owner: &str) -> StoreResult<usize>;
     /// Adds a share (idempotent).
     async fn share_item_with_group(&self, item_id: &str, group_id: &str) -> StoreResult<()>;

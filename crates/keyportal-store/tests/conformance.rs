@@ -34,6 +34,8 @@ mod proxy;
 mod roles;
 #[path = "conformance/schema.rs"]
 mod schema;
+#[path = "conformance/search.rs"]
+mod search;
 #[path = "conformance/tokens.rs"]
 mod tokens;
 #[path = "conformance/usage.rs"]
@@ -50,6 +52,7 @@ use oauth::*;
 use proxy::*;
 use roles::*;
 use schema::*;
+use search::*;
 use tokens::*;
 use usage::*;
 use users::*;
@@ -256,4 +259,6 @@ conformance!(
     proxies_round_trip_replace_and_delete,
     proxy_settings_need_their_item_and_go_with_it,
     settings_are_replaced_only_from_the_expected_value,
+    search_in_the_database_equals_the_in_memory_oracle,
+    concurrent_updates_of_one_item_keep_its_index_exact,
 );

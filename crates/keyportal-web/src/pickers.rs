@@ -232,7 +232,8 @@ pub(crate) struct PickItem {
     pub public: bool,
 }
 
-/// The owner's items, newest first, except `exclude` (the credential itself).
+/// The owner's items, newest first, except `exclude` (the credential itself). Each page is
+/// searched in the database in creation order, which an index serves without sorting.
 pub(crate) async fn own_items(
     portal: &Portal,
     caller: &Caller,
@@ -247,7 +248,7 @@ pub(crate) async fn own_items(
             q: format!("owner:\"{owner}\""),
             start,
             num: 100,
-            sort_field: Some("modified".to_string()),
+            sort_field: Some("created".to_string()),
             sort_order: SortOrder::Desc,
         };
         let page = portal.search_items(caller, &request).await?;

@@ -60,6 +60,11 @@ fn field_matches(doc: &dyn Searchable, field: &str, value: &Value) -> bool {
         .any(|candidate| value_matches(kind, candidate, value))
 }
 
+/// Whether a whole-value field's `candidate` (e.g. an access level) matches `value`.
+pub(super) fn exact_value_matches(candidate: &str, value: &Value) -> bool {
+    value_matches(Kind::Exact, candidate, value)
+}
+
 fn value_matches(kind: Kind, candidate: &str, value: &Value) -> bool {
     match value {
         Value::Any => !candidate.is_empty(),
@@ -150,7 +155,7 @@ fn contains_run(text: &[String], terms: &[String], prefix: bool) -> bool {
 }
 
 /// An integer, leading zeros and sign allowed.
-fn integer(text: &str) -> Option<i128> {
+pub(super) fn integer(text: &str) -> Option<i128> {
     text.trim().parse::<i128>().ok()
 }
 

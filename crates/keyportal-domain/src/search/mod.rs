@@ -46,9 +46,12 @@ use std::borrow::Cow;
 use crate::error::DomainError;
 
 mod ast;
+pub mod items;
 mod lexer;
 mod matcher;
+pub mod oracle;
 mod parser;
+pub mod plan;
 
 #[cfg(test)]
 mod tests;

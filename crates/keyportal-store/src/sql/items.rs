@@ -11,13 +11,15 @@ use super::rows::{
     corrupt, count, int, is_foreign_key_violation, is_unique_violation, json_list, object_json,
     opt_text, parse_json, parse_json_list, require_row, text, to_json,
 };
+use super::search_index::{insert_terms, key_values, stored_item, unindex_item};
 use super::SqlStore;
-use crate::{ItemStore, SharedItem, StoreError, StoreResult};
+use crate::{FolderListing, ItemPage, ItemSearch, ItemStore, SharedItem, StoreError, StoreResult};
 
-const COLUMNS: &str = "id, owner, org_id, folder_id, title, item_type, type_keywords, tags, \
+pub(super) const COLUMNS: &str =
+    "id, owner, org_id, folder_id, title, item_type, type_keywords, tags, \
                        description, snippet, url, access, properties, extra, created, modified";
 
-fn item_from_row(row: &AnyRow) -> StoreResult<Item> {
+pub(super) fn item_from_row(row: &AnyRow) -> StoreResult<Item> {
     let access = text(row, "access")?;
     let properties = match opt_text(row, "properties")? {
         Some(raw) => Some(
@@ -62,7 +64,10 @@ fn json_columns(item: &Item) -> StoreResult<(String, String, Option<String>, Str
 }
 
 /// Pairs items with their shares (`(item_id, group_id)` rows); group ids sorted.
-fn attach_shares(items: Vec<Item>, share_rows: &[AnyRow]) -> StoreResult<Vec<SharedItem>> {
+pub(super) fn attach_shares(
+    items: Vec<Item>,
+    share_rows: &[AnyRow],
+) -> StoreResult<Vec<SharedItem>> {
     let mut groups: HashMap<String, Vec<String>> = HashMap::new();
     for row in share_rows {
         groups
@@ -92,10 +97,13 @@ fn missing_reference(item: &Item) -> StoreError {
 impl ItemStore for SqlStore {
     async fn insert_item(&self, item: &Item) -> StoreResult<()> {
         let (type_keywords, tags, properties, extra) = json_columns(item)?;
+        let [owner_key, org_key, title_key, type_key] = key_values(item);
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO items (id, owner, org_id, folder_id, title, item_type, type_keywords, \
-             tags, description, snippet, url, access, properties, extra, created, modified) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             tags, description, snippet, url, access, properties, extra, created, modified, \
+             owner_key, org_key, title_key, type_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
         )
         .bind(&item.id)
         .bind(&item.owner)
@@ -113,7 +121,11 @@ impl ItemStore for SqlStore {
         .bind(extra)
         .bind(item.created)
         .bind(item.modified)
-        .execute(self.pool())
+        .bind(owner_key)
+        .bind(org_key)
+        .bind(title_key)
+        .bind(type_key)
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_unique_violation(&e) {
@@ -124,6 +136,8 @@ impl ItemStore for SqlStore {
                 e.into()
             }
         })?;
+        insert_terms(&mut tx, std::slice::from_ref(item)).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -145,11 +159,18 @@ impl ItemStore for SqlStore {
 
     async fn update_item(&self, item: &Item) -> StoreResult<()> {
         let (type_keywords, tags, properties, extra) = json_columns(item)?;
+        let [owner_key, org_key, title_key, type_key] = key_values(item);
+        let mut tx = self.begin_write().await?;
+        let Some(stored) = stored_item(&mut tx, &item.id).await? else {
+            return Err(StoreError::NotFound);
+        };
+        unindex_item(&mut tx, &stored).await?;
         let result = sqlx::query(
             "UPDATE items SET owner = $1, org_id = $2, folder_id = $3, title = $4, \
              item_type = $5, type_keywords = $6, tags = $7, description = $8, snippet = $9, \
              url = $10, access = $11, properties = $12, extra = $13, created = $14, \
-             modified = $15 WHERE id = $16",
+             modified = $15, owner_key = $16, org_key = $17, title_key = $18, type_key = $19 \
+             WHERE id = $20",
         )
         .bind(&item.owner)
         .bind(&item.org_id)
@@ -166,8 +187,12 @@ impl ItemStore for SqlStore {
         .bind(extra)
         .bind(item.created)
         .bind(item.modified)
+        .bind(owner_key)
+        .bind(org_key)
+        .bind(title_key)
+        .bind(type_key)
         .bind(&item.id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_foreign_key_violation(&e) {
@@ -176,11 +201,18 @@ impl ItemStore for SqlStore {
                 e.into()
             }
         })?;
-        require_row(result)
+        require_row(result)?;
+        insert_terms(&mut tx, std::slice::from_ref(item)).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn delete_item(&self, id: &str) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
+        let Some(stored) = stored_item(&mut tx, id).await? else {
+            return Err(StoreError::NotFound);
+        };
+        unindex_item(&mut tx, &stored).await?;
         sqlx::query("DELETE FROM shares WHERE item_id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -194,47 +226,12 @@ impl ItemStore for SqlStore {
         Ok(())
     }
 
-    async fn list_items_in_folder(
-        &self,
-        owner: &str,
-        folder_id: Option<&str>,
-    ) -> StoreResult<Vec<SharedItem>> {
-        // `folder_id = NULL` is never true in SQL, so the root folder needs its own filter.
-        let filter = match folder_id {
-            Some(_) => "owner = $1 AND folder_id = $2",
-            None => "owner = $1 AND folder_id IS NULL",
-        };
-        let items_sql = format!("SELECT {COLUMNS} FROM items WHERE {filter} ORDER BY created, id");
-        let shares_sql = format!(
-            "SELECT item_id, group_id FROM shares \
-             WHERE item_id IN (SELECT id FROM items WHERE {filter})"
-        );
-        let mut items_query = sqlx::query(&items_sql).bind(owner);
-        let mut shares_query = sqlx::query(&shares_sql).bind(owner);
-        if let Some(folder) = folder_id {
-            items_query = items_query.bind(folder);
-            shares_query = shares_query.bind(folder);
-        }
-        let rows = items_query.fetch_all(self.pool()).await?;
-        let shares = shares_query.fetch_all(self.pool()).await?;
-        let items = rows
-            .iter()
-            .map(item_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        attach_shares(items, &shares)
+    async fn search_items(&self, search: &ItemSearch<'_>) -> StoreResult<ItemPage> {
+        self.search_items_page(search).await
     }
 
-    async fn list_all_items(&self) -> StoreResult<Vec<SharedItem>> {
-        let sql = format!("SELECT {COLUMNS} FROM items ORDER BY created, id");
-        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
-        let shares = sqlx::query("SELECT item_id, group_id FROM shares")
-            .fetch_all(self.pool())
-            .await?;
-        let items = rows
-            .iter()
-            .map(item_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        attach_shares(items, &shares)
+    async fn list_items_in_folder(&self, listing: &FolderListing<'_>) -> StoreResult<ItemPage> {
+        self.folder_page(listing).await
     }
 
     async fn count_items_owned_by(&self, owner: &str) -> StoreResult<usize> {

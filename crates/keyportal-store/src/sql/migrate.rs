@@ -9,17 +9,37 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::rows::is_unique_violation;
+use super::search_index;
 use super::{now_millis, SqlStore};
 use crate::{StoreError, StoreResult};
 
-/// One schema change. `sql` is portable; `postgres_only` holds the rare statement that only
-/// PostgreSQL needs; `precondition` checks the data the change needs before it runs.
+/// One schema change. `sql` is portable; `postgres_only` and `sqlite_only` hold the rare
+/// statements one backend needs (run after `sql`); `precondition` checks the data the change
+/// needs before it runs; `then` fills what SQL alone cannot, in the same transaction.
 struct Migration {
     version: i64,
     sql: &'static str,
     postgres_only: &'static [&'static str],
+    sqlite_only: &'static [&'static str],
     precondition: Option<Precondition>,
+    then: Option<Fill>,
 }
+
+/// Data a migration computes in the application.
+#[derive(Debug, Clone, Copy)]
+enum Fill {
+    /// The search index and key columns of every existing item.
+    SearchIndex,
+}
+
+/// The search index: one row per word of an item's text fields and per whole value of its
+/// lists (see `search_index.rs`), keyed for lookups by term and for phrases by position.
+const ITEM_TERMS_SQLITE: &str = "CREATE TABLE item_terms (field BIGINT NOT NULL, \
+    term TEXT NOT NULL, item_id TEXT NOT NULL, pos BIGINT NOT NULL, \
+    PRIMARY KEY (field, term, item_id, pos)) WITHOUT ROWID";
+const ITEM_TERMS_POSTGRES: &str = r#"CREATE TABLE item_terms (field BIGINT NOT NULL,
+    term TEXT COLLATE "C" NOT NULL, item_id TEXT NOT NULL, pos BIGINT NOT NULL,
+    PRIMARY KEY (field, term, item_id, pos))"#;
 
 /// What existing data must satisfy before a migration can run.
 #[derive(Debug, Clone, Copy)]
@@ -36,38 +56,67 @@ const MIGRATIONS: &[Migration] = &[
         // SQLite compares text byte by byte; PostgreSQL uses the database's locale, which would
         // order usernames differently (and ignore punctuation). "C" makes list_users agree.
         postgres_only: &[r#"ALTER TABLE users ALTER COLUMN username TYPE TEXT COLLATE "C""#],
+        sqlite_only: &[],
         precondition: None,
+        then: None,
     },
     Migration {
         version: 2,
         sql: include_str!("../../migrations/0002_credentials.sql"),
         postgres_only: &[],
+        sqlite_only: &[],
         precondition: None,
+        then: None,
     },
     Migration {
         version: 3,
         sql: include_str!("../../migrations/0003_oauth.sql"),
         postgres_only: &[],
+        sqlite_only: &[],
         precondition: None,
+        then: None,
     },
     Migration {
         version: 4,
         sql: include_str!("../../migrations/0004_usage.sql"),
         postgres_only: &[],
+        sqlite_only: &[],
         precondition: None,
+        then: None,
     },
     Migration {
         version: 5,
         sql: include_str!("../../migrations/0005_proxy.sql"),
         postgres_only: &[],
+        sqlite_only: &[],
         precondition: None,
+        then: None,
     },
     // Versions need not be contiguous: each missing one is applied, in order.
     Migration {
         version: 7,
         sql: include_str!("../../migrations/0007_usernames_unique_ignoring_case.sql"),
         postgres_only: &[],
+        sqlite_only: &[],
         precondition: Some(Precondition::UsernamesUniqueIgnoringCase),
+        then: None,
+    },
+    Migration {
+        version: 8,
+        sql: include_str!("../../migrations/0008_search_index.sql"),
+        // Sorting and prefix ranges compare bytes, like SQLite and Rust, not the locale.
+        postgres_only: &[
+            ITEM_TERMS_POSTGRES,
+            r#"ALTER TABLE items ALTER COLUMN owner TYPE TEXT COLLATE "C""#,
+            r#"ALTER TABLE items ALTER COLUMN id TYPE TEXT COLLATE "C""#,
+            r#"ALTER TABLE items ALTER COLUMN owner_key TYPE TEXT COLLATE "C""#,
+            r#"ALTER TABLE items ALTER COLUMN org_key TYPE TEXT COLLATE "C""#,
+            r#"ALTER TABLE items ALTER COLUMN title_key TYPE TEXT COLLATE "C""#,
+            r#"ALTER TABLE items ALTER COLUMN type_key TYPE TEXT COLLATE "C""#,
+        ],
+        sqlite_only: &[ITEM_TERMS_SQLITE],
+        precondition: None,
+        then: Some(Fill::SearchIndex),
     },
 ];
 
@@ -134,7 +183,7 @@ async fn apply(store: &SqlStore, migration: &Migration) -> StoreResult<()> {
     let extra = if store.is_postgres() {
         migration.postgres_only
     } else {
-        &[]
+        migration.sqlite_only
     };
     let extra = extra.iter().map(|statement| statement.to_string());
     for statement in statements(migration.sql).chain(extra) {
@@ -147,6 +196,13 @@ async fn apply(store: &SqlStore, migration: &Migration) -> StoreResult<()> {
                     migration.version
                 ))
             })?;
+    }
+    match migration.then {
+        Some(Fill::SearchIndex) => {
+            let items = search_index::rebuild(&mut tx).await?;
+            tracing::info!(items, "search index built");
+        }
+        None => {}
     }
     tx.commit().await?;
     tracing::info!(version = migration.version, "applied schema migration");

@@ -1,7 +1,11 @@
 //! Items and their shares.
 
 use keyportal_domain::item::{Item, ItemAccess};
-use keyportal_store::{FolderStore, GroupStore, ItemStore, SharedItem, SqlStore};
+use keyportal_domain::search::items::ItemSort;
+use keyportal_domain::search::plan::ItemPlan;
+use keyportal_store::{
+    FolderListing, FolderStore, GroupStore, ItemSearch, ItemStore, SharedItem, SqlStore,
+};
 use serde_json::{json, Map, Value};
 
 use crate::fixtures::*;
@@ -94,32 +98,49 @@ pub(crate) async fn items_list_by_folder_oldest_first(store: &SqlStore) {
         .await
         .expect("share");
 
-    let listed = store
-        .list_items_in_folder("jo", Some(&f.id))
-        .await
-        .expect("folder");
+    let listed = folder_page(store, "jo", Some(&f.id)).await;
     let ids: Vec<&str> = listed.iter().map(|s| s.item.id.as_str()).collect();
     assert_eq!(ids, [hex_id(11), hex_id(12), hex_id(10)]);
     assert_eq!(listed[1].group_ids, vec![hex_id(1)]);
     assert!(listed[0].group_ids.is_empty());
 
-    let root = store.list_items_in_folder("jo", None).await.expect("root");
+    let root = folder_page(store, "jo", None).await;
     let ids: Vec<&str> = root.iter().map(|s| s.item.id.as_str()).collect();
     assert_eq!(ids, [hex_id(21), hex_id(20)]);
-    assert!(store
-        .list_items_in_folder("kim", Some(&f.id))
-        .await
-        .expect("other owner")
-        .is_empty());
-    assert!(store
-        .list_items_in_folder("nobody", None)
-        .await
-        .expect("nobody")
-        .is_empty());
+    assert!(folder_page(store, "kim", Some(&f.id)).await.is_empty());
+    assert!(folder_page(store, "nobody", None).await.is_empty());
 
-    let all = store.list_all_items().await.expect("all");
-    assert_eq!(all.len(), 6);
-    let shared: Vec<&SharedItem> = all.iter().filter(|s| !s.group_ids.is_empty()).collect();
+    // A page in the middle, with the total of the whole folder.
+    let middle = store
+        .list_items_in_folder(&FolderListing {
+            owner: "jo",
+            folder_id: Some(&f.id),
+            visible: None,
+            offset: 1,
+            limit: 1,
+        })
+        .await
+        .expect("page");
+    assert_eq!(middle.total, 3);
+    let ids: Vec<&str> = middle.items.iter().map(|s| s.item.id.as_str()).collect();
+    assert_eq!(ids, [hex_id(12)]);
+
+    let all = store
+        .search_items(&ItemSearch {
+            plan: &ItemPlan::True,
+            visible: None,
+            sort: ItemSort::NEWEST_FIRST,
+            offset: 0,
+            limit: 100,
+        })
+        .await
+        .expect("all");
+    assert_eq!(all.total, 6);
+    let shared: Vec<&SharedItem> = all
+        .items
+        .iter()
+        .filter(|s| !s.group_ids.is_empty())
+        .collect();
     assert_eq!(shared.len(), 1);
     assert_eq!(shared[0].item.id, hex_id(12));
     assert_eq!(store.count_items_owned_by("jo").await.expect("count"), 5);
@@ -168,11 +189,7 @@ pub(crate) async fn item_updates_and_conflicts(store: &SqlStore) {
         store.get_item(&it.id).await.expect("get").map(|s| s.item),
         Some(it.clone())
     );
-    assert!(store
-        .list_items_in_folder("lee", Some(&f.id))
-        .await
-        .expect("list")
-        .is_empty());
+    assert!(folder_page(store, "lee", Some(&f.id)).await.is_empty());
 
     // Reassigning to another owner (an admin operation) moves it out of lee's content.
     it.owner = "max".into();
@@ -255,4 +272,20 @@ pub(crate) async fn shares_are_idempotent_and_die_with_the_item(store: &SqlStore
         .expect("item")
         .group_ids
         .is_empty());
+}
+
+/// Every item of a folder (`None` = root), oldest first.
+async fn folder_page(store: &SqlStore, owner: &str, folder_id: Option<&str>) -> Vec<SharedItem> {
+    let page = store
+        .list_items_in_folder(&FolderListing {
+            owner,
+            folder_id,
+            visible: None,
+            offset: 0,
+            limit: 100,
+        })
+        .await
+        .expect("folder page");
+    assert_eq!(page.total, page.items.len());
+    page.items
 }

@@ -1,8 +1,10 @@
 //! Placeholders, migrations and concurrent writers: the machinery under every trait.
 
+use keyportal_domain::search::items::ItemSort;
+use keyportal_domain::search::parse;
 use keyportal_domain::token::TokenBinding;
 use keyportal_store::{
-    AppStore, ChangeFeed, GroupStore, ItemStore, SqlStore, TokenStore, UserStore,
+    AppStore, ChangeFeed, GroupStore, ItemSearch, ItemStore, SqlStore, TokenStore, UserStore,
 };
 use sqlx::Row;
 
@@ -104,7 +106,7 @@ pub(crate) async fn two_stores_on_one_database_write_concurrently(store: &SqlSto
 /// A database at schema version 1 (before credentials) is brought up to date on connect.
 pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &SqlStore) {
     add_items(store, 1).await;
-    for statement in [
+    for statement in UNDO_MIGRATION_8.iter().chain(&[
         "DROP INDEX users_username_lower",
         "DELETE FROM schema_migrations WHERE version = 7",
         "DROP TABLE proxies",
@@ -120,7 +122,7 @@ pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &
         "DROP TABLE settings",
         "DROP TABLE changes",
         "DELETE FROM schema_migrations WHERE version = 2",
-    ] {
+    ]) {
         sqlx::query(statement)
             .execute(store.pool())
             .await
@@ -138,5 +140,18 @@ pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &
         .expect("apps usable");
     assert_eq!(upgraded.publish_change("app:x").await.expect("publish"), 1);
     assert!(store.get_item(&hex_id(1)).await.expect("get").is_some());
+    // Migration 8 indexed the item that was already there.
+    let plan = parse("Item").and_then(|q| q.item_plan()).expect("plan");
+    let found = upgraded
+        .search_items(&ItemSearch {
+            plan: &plan,
+            visible: None,
+            sort: ItemSort::NEWEST_FIRST,
+            offset: 0,
+            limit: 10,
+        })
+        .await
+        .expect("search after upgrade");
+    assert_eq!(found.total, 1);
     upgraded.pool().close().await;
 }
