@@ -174,12 +174,15 @@ impl Portal {
         }
     }
 
-    /// The limits of a credential (its owner and administrators).
+    /// The limits of a credential (its owner and administrators), as stored: a process that
+    /// has not loaded the key table (the CLI) reads the same as a running node.
     pub async fn credential_limits(&self, caller: &Caller, item_id: &str) -> ServiceResult<Limits> {
         let view = self.app_info(caller, item_id).await?;
         Ok(self
-            .limiter
-            .limits_of(&view.app.client_id)
+            .store
+            .get_setting(&setting_name(&view.app.client_id))
+            .await?
+            .and_then(|text| serde_json::from_str::<Limits>(&text).ok())
             .unwrap_or_default())
     }
 

@@ -4,11 +4,19 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use super::credential::CredentialArgs;
+pub use super::item::ItemArgs;
+pub use super::role::RoleArgs;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "keyportal",
     version,
-    about = "A self-hosted portal for developer credentials and API keys, speaking the ArcGIS Sharing REST API."
+    about = "A self-hosted portal for developer credentials and API keys, speaking the ArcGIS Sharing REST API.",
+    after_help = "Exit codes: 0 success; 1 the operation was refused or failed (the reason on \
+                  standard error); 2 bad usage; 3 the credential, role, item or member named \
+                  does not exist.\nWith --json a command prints one JSON document on standard \
+                  output and nothing else there."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -23,8 +31,13 @@ pub enum Command {
     User(UserArgs),
     /// Exit 0 when a keyportal server answers at URL.
     Healthcheck(HealthcheckArgs),
-    /// Show developer credentials and the status of their API key slots.
+    /// Create, change and delete developer credentials; generate, regenerate and invalidate
+    /// their API keys; set their limits.
     Credential(CredentialArgs),
+    /// Custom roles: list, show, create, set privileges, delete.
+    Role(RoleArgs),
+    /// Every item of the organization (administrators): list, show, share.
+    Item(ItemArgs),
     /// Import, list, retire, invalidate and migrate legacy API keys (AAPK…).
     Legacy(LegacyArgs),
     /// Usage of API keys by service, for one credential or the organization.
@@ -34,6 +47,18 @@ pub enum Command {
     /// The server key that seals client secrets (every node on one database needs the same).
     #[command(name = "secret-key", subcommand)]
     SecretKey(SecretKeyCommand),
+    /// Print a shell completion script: keyportal completions bash|zsh|fish.
+    Completions {
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,22 +120,6 @@ pub struct UsageArgs {
     /// Print CSV rows (date, client id, slot, service, count) instead of totals
     #[arg(long)]
     pub csv: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct CredentialArgs {
-    #[command(flatten)]
-    pub storage: StorageArgs,
-    #[command(subcommand)]
-    pub command: CredentialCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CredentialCommand {
-    /// Every credential with its owner and which keys are active.
-    List,
-    /// One credential (by item id or client id): privileges, referrers, both key slots.
-    Show { id: String },
 }
 
 #[derive(Debug, Args)]

@@ -1,17 +1,22 @@
 //! The command line: argument definitions and what each command does.
 
 mod args;
+mod completions;
 mod credential;
 mod dates;
 mod healthcheck;
+mod item;
 mod legacy;
+mod outcome;
 mod proxy;
+mod role;
 mod secret_key;
 mod serve;
 mod usage;
 mod user;
 
 pub use args::{Cli, Command};
+pub use outcome::{EXIT_FAILED, EXIT_NOT_FOUND};
 
 /// `keyportal --version`: the release and the database schema it migrates to.
 pub fn version_text() -> String {
@@ -24,23 +29,31 @@ pub fn version_text() -> String {
 
 use std::process::ExitCode;
 
-/// Runs a parsed command line and returns the process exit code.
+use outcome::Failure;
+
+/// Runs a parsed command line and returns the process exit code (see `outcome`).
 pub async fn run(cli: Cli) -> ExitCode {
-    let result = match cli.command {
-        Command::Serve(args) => serve::run(args).await,
-        Command::User(args) => user::run(args).await,
-        Command::Healthcheck(args) => healthcheck::run(args).await,
+    let result: Result<(), Failure> = match cli.command {
+        Command::Serve(args) => serve::run(args).await.map_err(Failure::from),
+        Command::User(args) => user::run(args).await.map_err(Failure::from),
+        Command::Healthcheck(args) => healthcheck::run(args).await.map_err(Failure::from),
         Command::Credential(args) => credential::run(args).await,
-        Command::Legacy(args) => legacy::run(args).await,
-        Command::Usage(args) => usage::run(args).await,
-        Command::Proxy(args) => proxy::run(args).await,
-        Command::SecretKey(command) => secret_key::run(command),
+        Command::Role(args) => role::run(args).await,
+        Command::Item(args) => item::run(args).await,
+        Command::Legacy(args) => legacy::run(args).await.map_err(Failure::from),
+        Command::Usage(args) => usage::run(args).await.map_err(Failure::from),
+        Command::Proxy(args) => proxy::run(args).await.map_err(Failure::from),
+        Command::SecretKey(command) => secret_key::run(command).map_err(Failure::from),
+        Command::Completions { shell } => {
+            completions::run(shell);
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("keyportal: {message}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("keyportal: {}", failure.message);
+            failure.exit_code()
         }
     }
 }

@@ -21,10 +21,28 @@ pub async fn open_portal(storage: StorageArgs) -> Result<(Portal, Caller), Strin
     let store = SqlStore::connect(&storage.database)
         .await
         .map_err(|e| e.to_string())?;
+    // Keys minted here live as long as the server's would (same setting, same default).
+    let lifetime_days = match std::env::var("KEYPORTAL_DEFAULT_KEY_LIFETIME_DAYS")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(text) => Some(text.trim().parse::<i64>().map_err(|_| {
+            format!("KEYPORTAL_DEFAULT_KEY_LIFETIME_DAYS '{text}' is not a number of days")
+        })?),
+        None => file.default_key_lifetime_days,
+    };
+    let lifetime_days = match lifetime_days {
+        None => 30,
+        Some(days) if (1..=365).contains(&days) => days,
+        Some(days) => return Err(format!("default key lifetime {days} days: use 1 to 365")),
+    };
     let portal = Portal::new(
         Arc::new(store),
         Arc::new(SystemClock),
-        PortalSettings::default(),
+        PortalSettings {
+            default_key_lifetime_ms: lifetime_days * keyportal_domain::time::DAY_MS,
+            ..PortalSettings::default()
+        },
         sealer,
     );
     let admin_password = std::env::var("KEYPORTAL_ADMIN_PASSWORD")
@@ -39,7 +57,8 @@ pub async fn open_portal(storage: StorageArgs) -> Result<(Portal, Caller), Strin
         .await
         .map_err(|e| e.to_string())?
     {
-        println!("Created the organization; administrator 'admin' has password: {password}");
+        // Standard error: standard output carries only the command's own result (`--json`).
+        eprintln!("Created the organization; administrator 'admin' has password: {password}");
     }
     let caller = portal.system_caller().await.map_err(|e| e.to_string())?;
     Ok((portal, caller))

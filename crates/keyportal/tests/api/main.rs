@@ -6,6 +6,8 @@
 mod harness;
 
 mod child_node;
+mod cli_credentials;
+mod cli_roles_items;
 mod crash;
 mod credentials;
 mod escalation;
