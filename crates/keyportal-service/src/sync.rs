@@ -44,9 +44,10 @@ impl Portal {
                 .unwrap_or_default();
             staging.put_app(app, own);
         }
-        for key in self.store.list_legacy_keys().await? {
-            staging.put_legacy(&key);
-        }
+        // Streamed: a million legacy keys never sit in memory as rows, only as grants.
+        self.store
+            .scan_active_legacy_keys(&mut |key| staging.put_legacy_grant(key))
+            .await?;
         let (users, _) = self.store.list_users(0, 1_000_000).await?;
         for user in users {
             let state = self.owner_state(&user).await?;

@@ -81,7 +81,7 @@ impl UsageMeter {
     pub fn record(&self, key: &Resolved, service: &str, now: i64) {
         let probe = CountProbe {
             day: day_of(now),
-            client: &key.grant.usage_key,
+            client: key.grant.usage_key(),
             slot: key.grant.kind.slot_number(),
             service,
         };
@@ -92,7 +92,7 @@ impl UsageMeter {
         }
         let first = CountKey {
             day: probe.day,
-            client: Arc::clone(&key.grant.usage_key),
+            client: Arc::clone(key.grant.usage_key()),
             slot: probe.slot,
             service: self.service(service),
         };

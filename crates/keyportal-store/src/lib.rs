@@ -193,6 +193,25 @@ pub trait LegacyKeyStore {
     /// Replaces every field (matched by item id).
     async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
     async fn delete_legacy_key(&self, item_id: &str) -> StoreResult<()>;
+    /// Shows `visit` every active legacy key as streamed from the database (never all in
+    /// memory at once), in no particular order; returns how many. The entry is reused
+    /// between calls.
+    async fn scan_active_legacy_keys(
+        &self,
+        visit: &mut (dyn for<'e> FnMut(&'e LegacyKeyGrant) + Send),
+    ) -> StoreResult<u64>;
+}
+
+/// What the key table needs of an active legacy key (see `scan_active_legacy_keys`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LegacyKeyGrant {
+    pub item_id: String,
+    /// Hex SHA-256 of the key.
+    pub key_hash: String,
+    pub owner: String,
+    pub privileges: Vec<String>,
+    pub http_referrers: Vec<String>,
+    pub last_used: i64,
 }
 
 /// Organization-wide settings as named text values (e.g. the legacy-key retirement date).
