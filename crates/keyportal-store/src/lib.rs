@@ -17,7 +17,7 @@ use keyportal_domain::org::Org;
 use keyportal_domain::proxy::{ProxySettings, ProxyTarget};
 use keyportal_domain::role::Role;
 use keyportal_domain::token::UserToken;
-use keyportal_domain::usage::UsageRow;
+use keyportal_domain::usage::{UsageRow, UsageRowRef};
 use keyportal_domain::user::User;
 
 pub use error::StoreError;
@@ -262,6 +262,16 @@ pub trait UsageStore {
         first: i64,
         last: i64,
     ) -> StoreResult<Vec<UsageRow>>;
+    /// Shows `visit` every row of the days `first..=last` (one client id or all) as streamed
+    /// from the database, in no particular order: a month of a large organization is a million
+    /// rows, never held as rows here.
+    async fn scan_usage(
+        &self,
+        client_id: Option<&str>,
+        first: i64,
+        last: i64,
+        visit: &mut (dyn for<'r> FnMut(UsageRowRef<'r>) + Send),
+    ) -> StoreResult<u64>;
 }
 
 /// OAuth 2.0 sign-in for applications: authorization codes and refresh tokens, by SHA-256
