@@ -6,7 +6,7 @@
 //!     cargo run --release -p keyportal-service --example usage_scale -- sqlite:/tmp/u.db
 //!     ... -- postgres://postgres@127.0.0.1:5432/usage_scale [seed]
 //!
-//! `seed` fills the usage table first (one INSERT … SELECT, so it takes a minute or two, not
+//! `seed` (or `seed-only`) fills the usage table first (one INSERT … SELECT, so it takes a minute or two, not
 //! the hours of one flush per day); the database must be empty or hold only this data.
 
 use std::sync::Arc;
@@ -36,15 +36,38 @@ fn seed_sql(today: i64) -> String {
     )
 }
 
-fn seconds(since: Instant) -> String {
-    format!("{:.3} s", since.elapsed().as_secs_f64())
+/// CPU seconds this process has used (user + system), from /proc: the machine may be shared,
+/// so wall time alone can mislead.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
+    let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Wall and CPU time since a mark.
+struct Mark(Instant, f64);
+
+fn mark() -> Mark {
+    Mark(Instant::now(), cpu_seconds())
+}
+
+fn seconds(since: Mark) -> String {
+    format!(
+        "{:.3} s (CPU {:.2} s)",
+        since.0.elapsed().as_secs_f64(),
+        cpu_seconds() - since.1
+    )
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let url = args.next().ok_or("usage: usage_scale DATABASE_URL [seed]")?;
-    let seed = args.next().as_deref() == Some("seed");
+    let mode = args.next().unwrap_or_default();
+    let seed = mode.starts_with("seed");
     let store = SqlStore::connect(&DatabaseUrl::parse(&url)?).await?;
     let portal = Portal::new(
         Arc::new(store.clone()),
@@ -59,9 +82,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .as_millis() as i64;
     let today = day_of(now);
     if seed {
-        let started = Instant::now();
-        sqlx::query(&seed_sql(today)).execute(store.pool()).await?;
+        let started = mark();
+        let mut conn = store.pool().acquire().await?;
+        if store.backend_name() == "postgres" {
+            // The store's sessions stop statements after 5 s; this one takes minutes.
+            sqlx::query("SET statement_timeout = 0")
+                .execute(&mut *conn)
+                .await?;
+        }
+        sqlx::query(&seed_sql(today)).execute(&mut *conn).await?;
+        drop(conn);
         println!("seeded {} rows in {}", CREDENTIALS * 3 * DAYS, seconds(started));
+        if mode == "seed-only" {
+            return Ok(());
+        }
     }
     let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM usage")
         .fetch_one(store.pool())
@@ -73,10 +107,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             from: start_of_day(today - 29),
             to: start_of_day(today),
         };
-        let started = Instant::now();
+        let started = mark();
+        let mut rows = 0u64;
+        store
+            .scan_usage(None, today - 29, today, &mut |_| rows += 1)
+            .await?;
+        println!("#{round} scan alone: {rows} rows in {}", seconds(started));
+        if std::env::var_os("PROBE").is_some() {
+            use futures_util::TryStreamExt;
+            for sql in [
+                "SELECT count FROM usage WHERE day >= $1 AND day <= $2",
+                "SELECT day, client_id, slot, service, count FROM usage WHERE day >= $1 AND day <= $2",
+                "SELECT client_id, SUM(count) FROM usage WHERE day >= $1 AND day <= $2 GROUP BY client_id",
+            ] {
+                let started = mark();
+                let mut stream = sqlx::query(sql).bind(today - 29).bind(today).fetch(store.pool());
+                let mut n = 0;
+                while stream.try_next().await?.is_some() {
+                    n += 1;
+                }
+                println!("  probe {n} rows in {}: {sql}", seconds(started));
+            }
+        }
+        let started = mark();
         let report = portal.org_usage(&caller, None, month).await?;
         let report_time = seconds(started);
-        let started = Instant::now();
+        let started = mark();
         let csv = report.csv();
         println!(
             "#{round} organization report, 30 days: {} rows, {} services in {report_time}; \
@@ -86,7 +142,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             csv.len() / 1_000_000,
             seconds(started)
         );
-        let started = Instant::now();
+        let started = mark();
         let one = portal
             .org_usage(&caller, Some("C1000000000004242"), month)
             .await?;
@@ -98,22 +154,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Today's flush: every credential used every service once more (upserts onto the rows
-    // of today), then a day nobody wrote yet (inserts at the end of the date order).
-    for (what, day) in [("existing rows", today), ("new day", today + 1)] {
-        let batch: Vec<UsageRow> = (0..CREDENTIALS)
-            .flat_map(|c| {
-                ["geocode", "basemaps", "portal"].map(|service| UsageRow {
-                    day,
-                    client_id: format!("C{}", 1_000_000_000_000_000 + c),
-                    slot: 1,
-                    service: service.into(),
-                    count: 1,
+    // of today), then a day nobody wrote yet (inserts at the end of the date order); three
+    // times each, the middle figure counts (the machine may be shared).
+    for (what, offset) in [("existing rows", 0), ("new day", 1)] {
+        let mut times = Vec::new();
+        for round in 0..3 {
+            let day = today + offset * (1 + round);
+            let batch: Vec<UsageRow> = (0..CREDENTIALS)
+                .flat_map(|c| {
+                    ["geocode", "basemaps", "portal"].map(|service| UsageRow {
+                        day,
+                        client_id: format!("C{}", 1_000_000_000_000_000 + c),
+                        slot: 1,
+                        service: service.into(),
+                        count: 1,
+                    })
                 })
-            })
-            .collect();
-        let started = Instant::now();
-        store.add_usage(&batch).await?;
-        println!("flush of {} counts ({what}) in {}", batch.len(), seconds(started));
+                .collect();
+            let started = mark();
+            store.add_usage(&batch).await?;
+            times.push(seconds(started));
+        }
+        println!("flush of {} counts ({what}): {}", CREDENTIALS * 3, times.join(", "));
     }
     sqlx::query("DELETE FROM usage WHERE day > $1")
         .bind(today)

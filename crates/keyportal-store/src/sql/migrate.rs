@@ -69,6 +69,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres_only: &[],
         precondition: Some(Precondition::UsernamesUniqueIgnoringCase),
     },
+    Migration {
+        version: 9,
+        sql: include_str!("../../migrations/0009_usage_indexes.sql"),
+        postgres_only: &[],
+        precondition: None,
+    },
 ];
 
 /// Arbitrary constant naming keyportal's migration lock among PostgreSQL advisory locks.

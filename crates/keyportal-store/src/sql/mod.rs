@@ -21,6 +21,7 @@ mod settings;
 mod tokens;
 mod url;
 mod usage;
+mod usage_scan;
 mod users;
 
 use std::borrow::Cow;

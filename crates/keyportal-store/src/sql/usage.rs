@@ -2,11 +2,9 @@
 //! several nodes flushing the same (day, client, slot, service) at once add up exactly.
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use keyportal_domain::text::can_be_stored;
 use keyportal_domain::usage::{UsageRow, UsageRowRef};
 use sqlx::any::AnyRow;
-use sqlx::Row;
 
 use super::rows::{int, text};
 use super::SqlStore;
@@ -18,11 +16,11 @@ const ADD: &str = "INSERT INTO usage (day, client_id, slot, service, count) \
                    ON CONFLICT (day, client_id, slot, service) \
                    DO UPDATE SET count = usage.count + excluded.count";
 
-fn slot_of(slot: i64) -> StoreResult<u8> {
+pub(super) fn slot_of(slot: i64) -> StoreResult<u8> {
     u8::try_from(slot).map_err(|_| StoreError::Backend(format!("usage.slot {slot} out of range")))
 }
 
-fn count_of(count: i64) -> StoreResult<u64> {
+pub(super) fn count_of(count: i64) -> StoreResult<u64> {
     u64::try_from(count).map_err(|_| StoreError::Backend(format!("usage.count {count} negative")))
 }
 
@@ -94,9 +92,6 @@ impl UsageStore for SqlStore {
         rows.iter().map(row_from).collect()
     }
 
-    /// The day range is the leading column of the primary key and of `usage_day_rows`
-    /// (migration 9), which also holds the count: the scan reads one index range, no table
-    /// rows. Columns are read by position, names borrowed from the row.
     async fn scan_usage(
         &self,
         client_id: Option<&str>,
@@ -104,34 +99,6 @@ impl UsageStore for SqlStore {
         last: i64,
         visit: &mut (dyn for<'r> FnMut(UsageRowRef<'r>) + Send),
     ) -> StoreResult<u64> {
-        let query = match client_id {
-            Some(client_id) if !can_be_stored(client_id) => return Ok(0),
-            Some(client_id) => sqlx::query(
-                "SELECT day, client_id, slot, service, count FROM usage \
-                 WHERE client_id = $1 AND day >= $2 AND day <= $3",
-            )
-            .bind(client_id.to_string())
-            .bind(first)
-            .bind(last),
-            None => sqlx::query(
-                "SELECT day, client_id, slot, service, count FROM usage \
-                 WHERE day >= $1 AND day <= $2",
-            )
-            .bind(first)
-            .bind(last),
-        };
-        let mut rows = query.fetch(self.pool());
-        let mut seen = 0u64;
-        while let Some(row) = rows.try_next().await? {
-            visit(UsageRowRef {
-                day: row.try_get(0)?,
-                client_id: row.try_get(1)?,
-                slot: slot_of(row.try_get(2)?)?,
-                service: row.try_get(3)?,
-                count: count_of(row.try_get(4)?)?,
-            });
-            seen += 1;
-        }
-        Ok(seen)
+        super::usage_scan::scan(self, client_id, first, last, visit).await
     }
 }
