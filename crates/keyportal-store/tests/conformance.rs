@@ -252,6 +252,7 @@ conformance!(
     credentials_migration_upgrades_a_version_1_database,
     usage_adds_up_and_reads_by_range,
     concurrent_flushes_add_up_exactly,
+    usage_scans_a_range_of_days_exactly,
     oauth_codes_round_trip_and_are_single_use,
     concurrent_code_redemptions_have_one_winner,
     refresh_tokens_round_trip_replace_once_and_revoke,

@@ -105,6 +105,8 @@ pub(crate) async fn two_stores_on_one_database_write_concurrently(store: &SqlSto
 pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &SqlStore) {
     add_items(store, 1).await;
     for statement in [
+        "DROP INDEX usage_day_rows",
+        "DELETE FROM schema_migrations WHERE version = 9",
         "DROP INDEX users_username_lower",
         "DELETE FROM schema_migrations WHERE version = 7",
         "DROP TABLE proxies",
