@@ -65,11 +65,13 @@ fn credential(n: usize) -> AppRegistration {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let n_legacy: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n_legacy: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let n_apps: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let table = KeyTable::new();
-    for owner in std::iter::once("admin".to_string()).chain((0..100).map(|i| format!("owner{i}")))
-    {
+    for owner in std::iter::once("admin".to_string()).chain((0..100).map(|i| format!("owner{i}"))) {
         table.put_owner(
             &owner,
             Some(OwnerState {

@@ -43,7 +43,12 @@ fn cpu_seconds() -> f64 {
     // Fields after the command name (which is in parentheses): utime is the 12th, stime 13th.
     let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
     let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     (ticks(11) + ticks(12)) / 100.0
 }
 
@@ -65,7 +70,9 @@ fn seconds(since: Mark) -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let url = args.next().ok_or("usage: usage_scale DATABASE_URL [seed]")?;
+    let url = args
+        .next()
+        .ok_or("usage: usage_scale DATABASE_URL [seed]")?;
     let mode = args.next().unwrap_or_default();
     let seed = mode.starts_with("seed");
     let store = SqlStore::connect(&DatabaseUrl::parse(&url)?).await?;
@@ -75,7 +82,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         PortalSettings::default(),
         Sealer::new([7u8; 32]),
     );
-    portal.bootstrap("Usage scale", Some("Scale-1-password".into())).await?;
+    portal
+        .bootstrap("Usage scale", Some("Scale-1-password".into()))
+        .await?;
     let caller = portal.system_caller().await?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
@@ -92,7 +101,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         sqlx::query(&seed_sql(today)).execute(&mut *conn).await?;
         drop(conn);
-        println!("seeded {} rows in {}", CREDENTIALS * 3 * DAYS, seconds(started));
+        println!(
+            "seeded {} rows in {}",
+            CREDENTIALS * 3 * DAYS,
+            seconds(started)
+        );
         if mode == "seed-only" {
             return Ok(());
         }
@@ -175,7 +188,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             store.add_usage(&batch).await?;
             times.push(seconds(started));
         }
-        println!("flush of {} counts ({what}): {}", CREDENTIALS * 3, times.join(", "));
+        println!(
+            "flush of {} counts ({what}): {}",
+            CREDENTIALS * 3,
+            times.join(", ")
+        );
     }
     sqlx::query("DELETE FROM usage WHERE day > $1")
         .bind(today)

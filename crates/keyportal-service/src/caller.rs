@@ -115,9 +115,7 @@ impl Caller {
     pub fn username(&self) -> Option<&str> {
         match self {
             Caller::Member(m) => Some(m.user.username.as_str()),
-            Caller::Key(key) if key_kind(key) == CallerKind::PersonalKey => {
-                Some(key.grant.owner())
-            }
+            Caller::Key(key) if key_kind(key) == CallerKind::PersonalKey => Some(key.grant.owner()),
             _ => None,
         }
     }

@@ -102,7 +102,9 @@ fn legacy_keys_stop_at_retirement_and_with_restricted_referrers() {
         .resolve("AAPKref", Some("https://maps.example.com/"), NOW)
         .is_ok());
     assert_eq!(
-        table.resolve("AAPKref", Some("https://evil.test/"), NOW).err(),
+        table
+            .resolve("AAPKref", Some("https://evil.test/"), NOW)
+            .err(),
         Some(Denial::Referrer)
     );
     table.set_legacy_retirement(Some(NOW));

@@ -156,8 +156,7 @@ async fn org_usage(
     }
     let stype = p.text("stype");
     // Borrowed names: a month of a large organization is a million rows.
-    let mut series: std::collections::BTreeMap<(&str, &str), Vec<(i64, u64)>> =
-        Default::default();
+    let mut series: std::collections::BTreeMap<(&str, &str), Vec<(i64, u64)>> = Default::default();
     for row in report
         .rows()
         .filter(|r| stype.is_none_or(|s| s == r.service))

@@ -246,7 +246,11 @@ mod tests {
     #[test]
     fn a_grant_is_small() {
         // One allocation per key: digest, id, usage key, profile pointer, times, counters.
-        assert!(std::mem::size_of::<Grant>() <= 128, "{}", std::mem::size_of::<Grant>());
+        assert!(
+            std::mem::size_of::<Grant>() <= 128,
+            "{}",
+            std::mem::size_of::<Grant>()
+        );
         assert_eq!(std::mem::size_of::<ByDigest>(), 8);
     }
 }

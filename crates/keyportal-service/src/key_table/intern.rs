@@ -153,7 +153,10 @@ mod tests {
         assert!(Arc::ptr_eq(&a, &b));
         let personal = profiles.intern("ann", &privileges, &[], true);
         assert!(!Arc::ptr_eq(&a, &personal));
-        assert!(Arc::ptr_eq(&a.owner, &personal.owner), "owner names are shared");
+        assert!(
+            Arc::ptr_eq(&a.owner, &personal.owner),
+            "owner names are shared"
+        );
         assert_eq!(profiles.len(), 2);
         drop(personal);
         profiles.prune();

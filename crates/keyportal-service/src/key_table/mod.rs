@@ -20,8 +20,8 @@ use keyportal_domain::privilege::PrivilegeSet;
 use keyportal_domain::referrer::matches_any;
 use keyportal_store::KeyUse;
 
-pub use grant::{CompactId, Grant, GrantKind};
 use grant::{ByDigest, ByItem};
+pub use grant::{CompactId, Grant, GrantKind};
 use intern::Profiles;
 
 /// Keys are SHA-256 digests, already uniform: their first eight bytes are a perfect hash.

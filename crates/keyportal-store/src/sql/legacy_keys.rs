@@ -2,13 +2,11 @@
 //! an error message).
 
 use async_trait::async_trait;
-use futures_util::TryStreamExt;
 use keyportal_domain::legacy_key::LegacyKey;
 use sqlx::any::AnyRow;
-use sqlx::Row;
 
 use super::rows::{
-    conflict_on_unique, corrupt, flag, flag_value, int, is_foreign_key_violation, json_list,
+    conflict_on_unique, flag, flag_value, int, is_foreign_key_violation, json_list,
     parse_json_list, require_row, text,
 };
 use super::SqlStore;
@@ -29,31 +27,6 @@ fn key_from_row(row: &AnyRow) -> StoreResult<LegacyKey> {
         created: int(row, "created")?,
         last_used: int(row, "last_used")?,
     })
-}
-
-/// Copies the row's text column `index` into `into`, reusing its buffer.
-fn text_into(row: &AnyRow, index: usize, into: &mut String) -> StoreResult<()> {
-    let value: &str = row.try_get(index)?;
-    into.clear();
-    into.push_str(value);
-    Ok(())
-}
-
-/// Parses the JSON list in column `index` into `into`, unless the text is the one parsed last
-/// (`raw`): an import gives most keys the same lists, so most rows parse nothing.
-fn list_into(
-    row: &AnyRow,
-    index: usize,
-    raw: &mut String,
-    into: &mut Vec<String>,
-) -> StoreResult<()> {
-    let value: &str = row.try_get(index)?;
-    if value != raw.as_str() {
-        *into = serde_json::from_str(value).map_err(|e| corrupt("legacy_keys", &e.to_string()))?;
-        raw.clear();
-        raw.push_str(value);
-    }
-    Ok(())
 }
 
 /// A unique violation names no column portably, and either one may collide; the message
@@ -110,31 +83,11 @@ impl LegacyKeyStore for SqlStore {
         rows.iter().map(key_from_row).collect()
     }
 
-    /// One pass over the table in storage order (no sort: the key table is a hash set), only
-    /// the columns the key table holds, decoded by position into one reused entry.
     async fn scan_active_legacy_keys(
         &self,
         visit: &mut (dyn for<'e> FnMut(&'e LegacyKeyGrant) + Send),
     ) -> StoreResult<u64> {
-        let mut rows = sqlx::query(
-            "SELECT item_id, key_hash, owner, privileges, http_referrers, last_used \
-             FROM legacy_keys WHERE active <> 0",
-        )
-        .fetch(self.pool());
-        let mut entry = LegacyKeyGrant::default();
-        let (mut raw_privileges, mut raw_referrers) = (String::from("\0"), String::from("\0"));
-        let mut seen = 0u64;
-        while let Some(row) = rows.try_next().await? {
-            text_into(&row, 0, &mut entry.item_id)?;
-            text_into(&row, 1, &mut entry.key_hash)?;
-            text_into(&row, 2, &mut entry.owner)?;
-            list_into(&row, 3, &mut raw_privileges, &mut entry.privileges)?;
-            list_into(&row, 4, &mut raw_referrers, &mut entry.http_referrers)?;
-            entry.last_used = row.try_get(5)?;
-            visit(&entry);
-            seen += 1;
-        }
-        Ok(seen)
+        super::legacy_scan::scan(self, visit).await
     }
 
     /// `NotFound` when the item has no legacy key; `Conflict` when the new hash belongs to

@@ -11,6 +11,7 @@ mod folders;
 mod groups;
 mod items;
 mod legacy_keys;
+mod legacy_scan;
 mod migrate;
 mod oauth;
 mod orgs;

@@ -119,7 +119,10 @@ pub(super) async fn scan(
     }
     drop(days);
     for day in unpackable {
-        tracing::warn!(day, "usage: a stored name holds a separator; day read row by row");
+        tracing::warn!(
+            day,
+            "usage: a stored name holds a separator; day read row by row"
+        );
         seen += scan_rows(store, sqlx::query(ROWS_OF_DAY).bind(day), visit).await?;
     }
     Ok(seen)
@@ -134,10 +137,18 @@ mod tests {
         let packed = "c1\u{1f}1\u{1f}geocode\u{1f}5\u{1e}c2\u{1f}0\u{1f}portal\u{1f}7";
         let rows = unpack(20_000, packed, 2).expect("two records");
         assert_eq!(
-            (rows[1].client_id, rows[1].slot, rows[1].service, rows[1].count),
+            (
+                rows[1].client_id,
+                rows[1].slot,
+                rows[1].service,
+                rows[1].count
+            ),
             ("c2", 0, "portal", 7)
         );
-        assert!(unpack(20_000, packed, 3).is_none(), "a row count that differs");
+        assert!(
+            unpack(20_000, packed, 3).is_none(),
+            "a row count that differs"
+        );
         // A name holding the record separator forges a record: the count gives it away.
         let forged = "a\u{1f}1\u{1f}b\u{1f}9\u{1e}x\u{1f}1\u{1f}geocode\u{1f}5";
         assert!(unpack(20_000, forged, 1).is_none());

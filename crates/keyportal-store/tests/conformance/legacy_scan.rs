@@ -39,7 +39,12 @@ pub(crate) async fn legacy_key_scan_streams_active_keys_with_their_lists(store: 
         key(1, &geocode, &[], true),
         // Same lists as the one before (the scan reuses what it parsed): still its own.
         key(2, &geocode, &[], true),
-        key(3, &["premium:user:basemaps"], &["https://ä.example.com/*"], true),
+        key(
+            3,
+            &["premium:user:basemaps"],
+            &["https://ä.example.com/*"],
+            true,
+        ),
         key(4, &geocode, &["https://x.example/"], false),
         key(5, &[], &[], true),
     ];

@@ -83,7 +83,12 @@ pub(crate) async fn concurrent_flushes_add_up_exactly(store: &SqlStore) {
     );
 }
 
-async fn scanned(store: &SqlStore, client_id: Option<&str>, first: i64, last: i64) -> Vec<UsageRow> {
+async fn scanned(
+    store: &SqlStore,
+    client_id: Option<&str>,
+    first: i64,
+    last: i64,
+) -> Vec<UsageRow> {
     let mut rows = Vec::new();
     let seen = store
         .scan_usage(client_id, first, last, &mut |r| {
