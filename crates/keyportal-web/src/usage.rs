@@ -650,7 +650,7 @@ mod tests {
             first: 20_000,
             last: 20_002,
         };
-        let rows = vec![
+        let rows = [
             UsageRow {
                 day: 20_001,
                 client_id: "c1".into(),
