@@ -44,6 +44,30 @@ pub struct UsageRow {
     pub count: u64,
 }
 
+/// One count as read, borrowing its names (reports read a month of a large organization
+/// without building a string per row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsageRowRef<'a> {
+    pub day: UsageDay,
+    pub client_id: &'a str,
+    /// 1 or 2 for API keys, 0 for app tokens and legacy keys.
+    pub slot: u8,
+    pub service: &'a str,
+    pub count: u64,
+}
+
+impl UsageRow {
+    pub fn borrowed(&self) -> UsageRowRef<'_> {
+        UsageRowRef {
+            day: self.day,
+            client_id: &self.client_id,
+            slot: self.slot,
+            service: &self.service,
+            count: self.count,
+        }
+    }
+}
+
 /// The days a report covers, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DayRange {

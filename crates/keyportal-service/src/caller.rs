@@ -76,13 +76,13 @@ impl Caller {
             Caller::Key(key) => Viewer {
                 kind: key_kind(key),
                 username: (key_kind(key) == CallerKind::PersonalKey)
-                    .then(|| key.grant.owner.clone()),
+                    .then(|| key.grant.owner().to_string()),
                 org_id: Some(key.owner.org_id.clone()),
                 privileges: key.effective_privileges(),
                 group_ids: Default::default(),
                 key_scope: Some(KeyScope {
-                    owner: key.grant.owner.clone(),
-                    items: key.grant.item_access.clone(),
+                    owner: key.grant.owner().to_string(),
+                    items: key.grant.item_access().to_vec(),
                 }),
             },
             Caller::System { org_id } => Viewer {
@@ -115,9 +115,7 @@ impl Caller {
     pub fn username(&self) -> Option<&str> {
         match self {
             Caller::Member(m) => Some(m.user.username.as_str()),
-            Caller::Key(key) if key_kind(key) == CallerKind::PersonalKey => {
-                Some(key.grant.owner.as_str())
-            }
+            Caller::Key(key) if key_kind(key) == CallerKind::PersonalKey => Some(key.grant.owner()),
             _ => None,
         }
     }
@@ -137,7 +135,7 @@ impl Caller {
 /// and legacy keys are applications.
 fn key_kind(key: &Resolved) -> CallerKind {
     match key.grant.kind {
-        GrantKind::ApiKey(_) if key.grant.personal => CallerKind::PersonalKey,
+        GrantKind::ApiKey(_) if key.grant.personal() => CallerKind::PersonalKey,
         GrantKind::ApiKey(_) => CallerKind::AppKey,
         GrantKind::AppToken => CallerKind::AppToken,
         GrantKind::Legacy => CallerKind::LegacyKey,

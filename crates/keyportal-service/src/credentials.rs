@@ -570,7 +570,7 @@ impl Portal {
         };
         // The title is all that is not held in memory: while the database is out of reach the
         // key still describes itself (`portals/self` keeps answering), without its title.
-        let title = match self.store.get_item(&key.grant.item_id).await {
+        let title = match self.store.get_item(&key.grant.item_id()).await {
             Ok(item) => item.map(|s| s.item.title).unwrap_or_default(),
             Err(error) if error.is_unavailable() => String::new(),
             Err(error) => return Err(error.into()),
@@ -578,14 +578,14 @@ impl Portal {
         let mut privileges = key.effective_privileges().to_vec();
         privileges.extend(
             key.grant
-                .item_access
+                .item_access()
                 .iter()
                 .map(|id| format!("portal:app:access:item:{id}")),
         );
         Ok(Some(KeyAppInfo {
-            client_id: key.grant.client_id.clone(),
-            item_id: key.grant.item_id.clone(),
-            owner: key.grant.owner.clone(),
+            client_id: key.grant.client_id().to_string(),
+            item_id: key.grant.item_id(),
+            owner: key.grant.owner().to_string(),
             org_id: key.owner.org_id.clone(),
             title,
             privileges,

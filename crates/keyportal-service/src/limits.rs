@@ -70,14 +70,14 @@ impl Limiter {
 
     /// Decides one request of `key` at `now`; billing cycles start on `billing_start_day`.
     fn check(&self, key: &Resolved, now: i64, billing_start_day: u8) -> Result<(), Limited> {
-        let Some(limits) = self.limits_of(&key.grant.usage_key) else {
+        let Some(limits) = self.limits_of(key.grant.usage_key()) else {
             return Ok(());
         };
         let today = day_of(now);
         let month_first = billing_cycle_first_day(now, billing_start_day);
         let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         let c = counters
-            .entry(Arc::clone(&key.grant.usage_key))
+            .entry(Arc::clone(key.grant.usage_key()))
             .or_insert(Counters {
                 bucket: None,
                 day: today,

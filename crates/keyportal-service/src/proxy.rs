@@ -577,7 +577,7 @@ impl Portal {
             let who = match &caller {
                 Caller::Key(key) => format!(
                     "key:{}:{}",
-                    key.grant.usage_key,
+                    key.grant.usage_key(),
                     key.grant.kind.slot_number()
                 ),
                 Caller::Member(member) => format!("user:{}", member.user.username),

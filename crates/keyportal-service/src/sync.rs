@@ -26,6 +26,7 @@ impl Portal {
     /// older snapshot.
     pub async fn load_key_table(&self) -> ServiceResult<()> {
         let serial = self.refresh_lock.lock().await;
+        let started = std::time::Instant::now();
         let seq = self.store.latest_change().await?;
         let now = self.now();
         let mut tokens: HashMap<String, Vec<AppToken>> = HashMap::new();
@@ -44,19 +45,31 @@ impl Portal {
                 .unwrap_or_default();
             staging.put_app(app, own);
         }
-        for key in self.store.list_legacy_keys().await? {
-            staging.put_legacy(&key);
-        }
+        // Streamed: a million legacy keys never sit in memory as rows, only as grants.
+        let scan_started = std::time::Instant::now();
+        let legacy = self
+            .store
+            .scan_active_legacy_keys(&mut |key| staging.put_legacy_grant(key))
+            .await?;
+        let scan_ms = scan_started.elapsed().as_millis();
         let (users, _) = self.store.list_users(0, 1_000_000).await?;
         for user in users {
             let state = self.owner_state(&user).await?;
             staging.put_owner(&user.username, Some(state));
         }
         staging.set_legacy_retirement(self.stored_legacy_retirement().await?);
+        let keys = staging.len();
         self.key_table.replace_with(staging);
         self.key_table_loaded
             .store(true, std::sync::atomic::Ordering::Release);
         drop(serial);
+        tracing::info!(
+            keys,
+            legacy,
+            legacy_ms = scan_ms,
+            ms = started.elapsed().as_millis(),
+            "key table loaded"
+        );
         self.refresh_settings().await?;
         for app in &apps {
             self.refresh_limits(&app.client_id).await?;

@@ -16,7 +16,7 @@ use keyportal_domain::DomainError;
 use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::{Denial, Resolved};
-use crate::usage_report::UsageReport;
+use crate::usage_report::{ReportBuilder, UsageReport};
 use crate::Portal;
 
 /// The service name of Sharing API calls made with a key.
@@ -81,7 +81,7 @@ impl UsageMeter {
     pub fn record(&self, key: &Resolved, service: &str, now: i64) {
         let probe = CountProbe {
             day: day_of(now),
-            client: &key.grant.usage_key,
+            client: key.grant.usage_key(),
             slot: key.grant.kind.slot_number(),
             service,
         };
@@ -92,7 +92,7 @@ impl UsageMeter {
         }
         let first = CountKey {
             day: probe.day,
-            client: Arc::clone(&key.grant.usage_key),
+            client: Arc::clone(key.grant.usage_key()),
             slot: probe.slot,
             service: self.service(service),
         };
@@ -298,12 +298,16 @@ impl Portal {
         period: ReportPeriod,
     ) -> ServiceResult<UsageReport> {
         let range = period.range(self.now(), self.billing_start_day().await?)?;
-        let mut rows = self
-            .store
-            .usage_between(client_id, range.first, range.last)
+        let mut builder = ReportBuilder::default();
+        self.store
+            .scan_usage(client_id, range.first, range.last, &mut |row| {
+                builder.add(row)
+            })
             .await?;
-        rows.extend(self.usage.pending(client_id, range));
-        Ok(UsageReport::from_rows(range, rows))
+        for row in self.usage.pending(client_id, range) {
+            builder.add(row.borrowed());
+        }
+        Ok(builder.finish(range))
     }
 
     /// Usage of one credential (owner and administrators who may see it).

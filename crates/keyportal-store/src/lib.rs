@@ -19,7 +19,7 @@ use keyportal_domain::role::Role;
 use keyportal_domain::search::items::ItemSort;
 use keyportal_domain::search::plan::ItemPlan;
 use keyportal_domain::token::UserToken;
-use keyportal_domain::usage::UsageRow;
+use keyportal_domain::usage::{UsageRow, UsageRowRef};
 use keyportal_domain::user::User;
 use keyportal_domain::visibility::VisibleItems;
 
@@ -221,6 +221,25 @@ pub trait LegacyKeyStore {
     /// Replaces every field (matched by item id).
     async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
     async fn delete_legacy_key(&self, item_id: &str) -> StoreResult<()>;
+    /// Shows `visit` every active legacy key as streamed from the database (never all in
+    /// memory at once), in no particular order; returns how many. The entry is reused
+    /// between calls.
+    async fn scan_active_legacy_keys(
+        &self,
+        visit: &mut (dyn for<'e> FnMut(&'e LegacyKeyGrant) + Send),
+    ) -> StoreResult<u64>;
+}
+
+/// What the key table needs of an active legacy key (see `scan_active_legacy_keys`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LegacyKeyGrant {
+    pub item_id: String,
+    /// Hex SHA-256 of the key.
+    pub key_hash: String,
+    pub owner: String,
+    pub privileges: Vec<String>,
+    pub http_referrers: Vec<String>,
+    pub last_used: i64,
 }
 
 /// Organization-wide settings as named text values (e.g. the legacy-key retirement date).
@@ -271,6 +290,16 @@ pub trait UsageStore {
         first: i64,
         last: i64,
     ) -> StoreResult<Vec<UsageRow>>;
+    /// Shows `visit` every row of the days `first..=last` (one client id or all) as streamed
+    /// from the database, in no particular order: a month of a large organization is a million
+    /// rows, never held as rows here.
+    async fn scan_usage(
+        &self,
+        client_id: Option<&str>,
+        first: i64,
+        last: i64,
+        visit: &mut (dyn for<'r> FnMut(UsageRowRef<'r>) + Send),
+    ) -> StoreResult<u64>;
 }
 
 /// OAuth 2.0 sign-in for applications: authorization codes and refresh tokens, by SHA-256

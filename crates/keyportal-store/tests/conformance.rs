@@ -26,6 +26,8 @@ mod folders;
 mod groups;
 #[path = "conformance/items.rs"]
 mod items;
+#[path = "conformance/legacy_scan.rs"]
+mod legacy_scan;
 #[path = "conformance/oauth.rs"]
 mod oauth;
 #[path = "conformance/proxy.rs"]
@@ -48,6 +50,7 @@ use credentials::*;
 use folders::*;
 use groups::*;
 use items::*;
+use legacy_scan::*;
 use oauth::*;
 use proxy::*;
 use roles::*;
@@ -244,6 +247,7 @@ conformance!(
     key_uses_only_raise_last_used,
     app_tokens_are_listed_until_they_expire,
     legacy_keys_round_trip_update_and_delete,
+    legacy_key_scan_streams_active_keys_with_their_lists,
     settings_are_set_replaced_and_deleted,
     change_feed_orders_limits_and_prunes,
     change_numbers_are_unique_across_concurrent_publishers,
@@ -251,6 +255,7 @@ conformance!(
     credentials_migration_upgrades_a_version_1_database,
     usage_adds_up_and_reads_by_range,
     concurrent_flushes_add_up_exactly,
+    usage_scans_a_range_of_days_exactly,
     oauth_codes_round_trip_and_are_single_use,
     concurrent_code_redemptions_have_one_winner,
     refresh_tokens_round_trip_replace_once_and_revoke,

@@ -518,9 +518,9 @@ fn number_cell(h: &mut Html, label: &'static str, n: u64) {
 fn by_service(h: &mut Html, report: &UsageReport, heading_is_main: bool) {
     // service → [slot 0, slot 1, slot 2]
     let mut table: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
-    for row in &report.rows {
+    for row in report.rows() {
         let slot = usize::from(row.slot.min(2));
-        table.entry(row.service.as_str()).or_default()[slot] += row.count;
+        table.entry(row.service).or_default()[slot] += row.count;
     }
     let throttled = table.remove(THROTTLED_SERVICE);
     let other = table.values().any(|s| s[0] > 0) || throttled.is_some_and(|s| s[0] > 0);
@@ -582,8 +582,8 @@ fn by_credential(
 ) {
     // client id → (requests, refused)
     let mut per: HashMap<&str, (u64, u64)> = HashMap::new();
-    for row in &report.rows {
-        let entry = per.entry(row.client_id.as_str()).or_default();
+    for row in report.rows() {
+        let entry = per.entry(row.client_id).or_default();
         if row.service == THROTTLED_SERVICE {
             entry.1 += row.count;
         } else {
@@ -650,7 +650,7 @@ mod tests {
             first: 20_000,
             last: 20_002,
         };
-        let rows = vec![
+        let rows = [
             UsageRow {
                 day: 20_001,
                 client_id: "c1".into(),
@@ -673,22 +673,7 @@ mod tests {
                 count: 4,
             },
         ];
-        let mut by_service: BTreeMap<String, BTreeMap<UsageDay, u64>> = BTreeMap::new();
-        let mut totals = BTreeMap::new();
-        for r in &rows {
-            *by_service
-                .entry(r.service.clone())
-                .or_default()
-                .entry(r.day)
-                .or_insert(0) += r.count;
-            *totals.entry(r.service.clone()).or_insert(0) += r.count;
-        }
-        UsageReport {
-            range,
-            by_service,
-            totals,
-            rows,
-        }
+        UsageReport::from_rows(range, rows.iter().map(UsageRow::borrowed))
     }
 
     #[test]

@@ -155,16 +155,13 @@ async fn org_usage(
         return Ok(csv_response(report.csv(), "usage.csv"));
     }
     let stype = p.text("stype");
-    let mut series: std::collections::BTreeMap<(String, String), Vec<(i64, u64)>> =
-        Default::default();
+    // Borrowed names: a month of a large organization is a million rows.
+    let mut series: std::collections::BTreeMap<(&str, &str), Vec<(i64, u64)>> = Default::default();
     for row in report
-        .rows
-        .iter()
+        .rows()
         .filter(|r| stype.is_none_or(|s| s == r.service))
     {
-        let entry = series
-            .entry((row.service.clone(), row.client_id.clone()))
-            .or_default();
+        let entry = series.entry((row.service, row.client_id)).or_default();
         match entry.last_mut() {
             Some((day, n)) if *day == row.day => *n += row.count,
             _ => entry.push((row.day, row.count)),

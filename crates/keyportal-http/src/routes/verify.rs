@@ -211,22 +211,22 @@ pub fn render<'o>(outcome: &'o Outcome, body: &mut String) -> Answer<'o> {
         Ok(Verdict::Allowed(key)) => {
             let grant = &key.grant;
             body.push_str("{\"allowed\":true,\"clientId\":");
-            push_json_string(body, &grant.client_id);
+            push_json_string(body, grant.client_id());
             body.push_str(",\"itemId\":");
-            push_json_string(body, &grant.item_id);
+            push_json_string(body, grant.item().spell(&mut [0u8; 32]));
             body.push_str(",\"owner\":");
-            push_json_string(body, &grant.owner);
+            push_json_string(body, grant.owner());
             let mut number = itoa::Buffer::new();
             body.push_str(",\"slot\":");
             body.push_str(number.format(grant.kind.slot_number()));
             body.push_str(",\"expires\":");
-            body.push_str(number.format(grant.expires));
+            body.push_str(number.format(grant.expires()));
             body.push('}');
             Answer {
                 status: StatusCode::OK,
                 headers: [
-                    Some(("x-keyportal-client-id", header_safe(&grant.client_id))),
-                    Some(("x-keyportal-owner", header_safe(&grant.owner))),
+                    Some(("x-keyportal-client-id", header_safe(grant.client_id()))),
+                    Some(("x-keyportal-owner", header_safe(grant.owner()))),
                 ],
             }
         }

@@ -10,7 +10,7 @@ use super::rows::{
     parse_json_list, require_row, text,
 };
 use super::SqlStore;
-use crate::{LegacyKeyStore, StoreError, StoreResult};
+use crate::{LegacyKeyGrant, LegacyKeyStore, StoreError, StoreResult};
 
 const COLUMNS: &str = "item_id, key_hash, owner, key_hint, privileges, http_referrers, active, \
                        created, last_used";
@@ -81,6 +81,13 @@ impl LegacyKeyStore for SqlStore {
         let sql = format!("SELECT {COLUMNS} FROM legacy_keys ORDER BY created, item_id");
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
         rows.iter().map(key_from_row).collect()
+    }
+
+    async fn scan_active_legacy_keys(
+        &self,
+        visit: &mut (dyn for<'e> FnMut(&'e LegacyKeyGrant) + Send),
+    ) -> StoreResult<u64> {
+        super::legacy_scan::scan(self, visit).await
     }
 
     /// `NotFound` when the item has no legacy key; `Conflict` when the new hash belongs to

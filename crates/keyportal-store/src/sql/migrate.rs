@@ -118,6 +118,14 @@ const MIGRATIONS: &[Migration] = &[
         precondition: None,
         then: Some(Fill::SearchIndex),
     },
+    Migration {
+        version: 9,
+        sql: include_str!("../../migrations/0009_usage_indexes.sql"),
+        postgres_only: &[],
+        sqlite_only: &[],
+        precondition: None,
+        then: None,
+    },
 ];
 
 /// The schema version this build migrates to (the last migration's).

@@ -12,6 +12,7 @@ mod groups;
 mod item_search;
 mod items;
 mod legacy_keys;
+mod legacy_scan;
 mod migrate;
 mod oauth;
 mod orgs;
@@ -24,6 +25,7 @@ mod settings;
 mod tokens;
 mod url;
 mod usage;
+mod usage_scan;
 mod users;
 
 use std::borrow::Cow;

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use keyportal_domain::text::can_be_stored;
-use keyportal_domain::usage::UsageRow;
+use keyportal_domain::usage::{UsageRow, UsageRowRef};
 use sqlx::any::AnyRow;
 
 use super::rows::{int, text};
@@ -16,17 +16,21 @@ const ADD: &str = "INSERT INTO usage (day, client_id, slot, service, count) \
                    ON CONFLICT (day, client_id, slot, service) \
                    DO UPDATE SET count = usage.count + excluded.count";
 
+pub(super) fn slot_of(slot: i64) -> StoreResult<u8> {
+    u8::try_from(slot).map_err(|_| StoreError::Backend(format!("usage.slot {slot} out of range")))
+}
+
+pub(super) fn count_of(count: i64) -> StoreResult<u64> {
+    u64::try_from(count).map_err(|_| StoreError::Backend(format!("usage.count {count} negative")))
+}
+
 fn row_from(row: &AnyRow) -> StoreResult<UsageRow> {
-    let slot = int(row, "slot")?;
-    let count = int(row, "count")?;
     Ok(UsageRow {
         day: int(row, "day")?,
         client_id: text(row, "client_id")?,
-        slot: u8::try_from(slot)
-            .map_err(|_| StoreError::Backend(format!("usage.slot {slot} out of range")))?,
+        slot: slot_of(int(row, "slot")?)?,
         service: text(row, "service")?,
-        count: u64::try_from(count)
-            .map_err(|_| StoreError::Backend(format!("usage.count {count} negative")))?,
+        count: count_of(int(row, "count")?)?,
     })
 }
 
@@ -86,5 +90,15 @@ impl UsageStore for SqlStore {
             }
         };
         rows.iter().map(row_from).collect()
+    }
+
+    async fn scan_usage(
+        &self,
+        client_id: Option<&str>,
+        first: i64,
+        last: i64,
+        visit: &mut (dyn for<'r> FnMut(UsageRowRef<'r>) + Send),
+    ) -> StoreResult<u64> {
+        super::usage_scan::scan(self, client_id, first, last, visit).await
     }
 }

@@ -10,9 +10,9 @@ use keyportal_store::{SqlStore, StoreError, UserStore};
 use serde_json::Map;
 
 /// The schema version a freshly migrated database reports (the last migration).
-pub(crate) const SCHEMA_VERSION: i64 = 8;
+pub(crate) const SCHEMA_VERSION: i64 = 9;
 /// Every migration version, in order (numbers may skip while branches merge).
-pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8];
+pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9];
 
 /// Takes a database back to before migration 8 (the search index), for upgrade tests.
 pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
@@ -27,6 +27,13 @@ pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
     "ALTER TABLE items DROP COLUMN title_key",
     "ALTER TABLE items DROP COLUMN type_key",
     "DELETE FROM schema_migrations WHERE version = 8",
+];
+
+/// Takes a database back to before migration 9 (the usage day index); before
+/// [`UNDO_MIGRATION_8`].
+pub(crate) const UNDO_MIGRATION_9: &[&str] = &[
+    "DROP INDEX usage_day_rows",
+    "DELETE FROM schema_migrations WHERE version = 9",
 ];
 
 pub(crate) fn hex_id(n: u64) -> String {
