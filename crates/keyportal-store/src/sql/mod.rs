@@ -10,6 +10,7 @@ mod changes;
 mod folders;
 mod groups;
 mod items;
+mod items_bulk;
 mod legacy_keys;
 mod migrate;
 mod oauth;

@@ -1,0 +1,162 @@
+//! Bulk writes: many items and legacy keys per statement, all in one transaction (the legacy
+//! import of a million keys). This is the one place items are inserted in bulk, so whatever
+//! must accompany every inserted item (an index row, say) is written from here.
+
+use async_trait::async_trait;
+use keyportal_domain::item::Item;
+use keyportal_domain::legacy_key::LegacyKey;
+use sqlx::{Any, AnyConnection, Transaction};
+
+use super::items::json_columns;
+use super::rows::{flag_value, is_foreign_key_violation, is_unique_violation, json_list};
+use super::SqlStore;
+use crate::{BulkStore, BulkWrite, StoreError, StoreResult};
+
+const ITEM_COLUMNS: &str = "id, owner, org_id, folder_id, title, item_type, type_keywords, tags, \
+                            description, snippet, url, access, properties, extra, created, modified";
+const ITEM_PARAMS: usize = 16;
+const KEY_PARAMS: usize = 9;
+/// Rows per INSERT: 8,000 parameters for items, under SQLite's 32,766 and PostgreSQL's 65,535.
+/// Every full batch has the same text, so each connection prepares it once.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// `INSERT INTO table (columns) VALUES ($1, …), (…), …` for `rows` rows of `params` values.
+fn insert_sql(table: &str, columns: &str, params: usize, rows: usize) -> String {
+    let mut sql = format!("INSERT INTO {table} ({columns}) VALUES ");
+    let mut n = 0;
+    for row in 0..rows {
+        sql.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..params {
+            n += 1;
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&n.to_string());
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Inserts the items in statements of [`ROWS_PER_STATEMENT`] rows on `conn` (a transaction's).
+pub(crate) async fn insert_items_batch(conn: &mut AnyConnection, items: &[Item]) -> StoreResult<()> {
+    for chunk in items.chunks(ROWS_PER_STATEMENT) {
+        let sql = insert_sql("items", ITEM_COLUMNS, ITEM_PARAMS, chunk.len());
+        let mut query = sqlx::query(&sql);
+        for item in chunk {
+            let (type_keywords, tags, properties, extra) = json_columns(item)?;
+            query = query
+                .bind(&item.id)
+                .bind(&item.owner)
+                .bind(&item.org_id)
+                .bind(item.folder_id.as_deref())
+                .bind(&item.title)
+                .bind(&item.item_type)
+                .bind(type_keywords)
+                .bind(tags)
+                .bind(&item.description)
+                .bind(&item.snippet)
+                .bind(&item.url)
+                .bind(item.access.as_str())
+                .bind(properties)
+                .bind(extra)
+                .bind(item.created)
+                .bind(item.modified);
+        }
+        query.execute(&mut *conn).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict("an item with one of these ids already exists".into())
+            } else if is_foreign_key_violation(&e) {
+                StoreError::Conflict("an owner or folder of these items does not exist".into())
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Inserts the legacy keys in statements of [`ROWS_PER_STATEMENT`] rows on `conn`.
+pub(crate) async fn insert_legacy_keys_batch(
+    conn: &mut AnyConnection,
+    keys: &[LegacyKey],
+) -> StoreResult<()> {
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let sql = insert_sql(
+            "legacy_keys",
+            super::legacy_keys::COLUMNS,
+            KEY_PARAMS,
+            chunk.len(),
+        );
+        let mut query = sqlx::query(&sql);
+        for key in chunk {
+            query = query
+                .bind(&key.item_id)
+                .bind(&key.key_hash)
+                .bind(&key.owner)
+                .bind(&key.key_hint)
+                .bind(json_list(&key.privileges)?)
+                .bind(json_list(&key.http_referrers)?)
+                .bind(flag_value(key.active))
+                .bind(key.created)
+                .bind(key.last_used);
+        }
+        // The hash is never named: a message must not help guess which key collided.
+        query.execute(&mut *conn).await.map_err(|e| {
+            if is_unique_violation(&e) {
+                StoreError::Conflict(
+                    "a legacy key with one of these keys or items already exists".into(),
+                )
+            } else if is_foreign_key_violation(&e) {
+                StoreError::Conflict("an item of these legacy keys does not exist".into())
+            } else {
+                e.into()
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// A bulk write in progress: one transaction, rolled back when dropped uncommitted.
+struct SqlBulkWrite {
+    tx: Transaction<'static, Any>,
+}
+
+#[async_trait]
+impl BulkWrite for SqlBulkWrite {
+    async fn insert_items(&mut self, items: &[Item]) -> StoreResult<()> {
+        insert_items_batch(&mut self.tx, items).await
+    }
+
+    async fn insert_legacy_keys(&mut self, keys: &[LegacyKey]) -> StoreResult<()> {
+        insert_legacy_keys_batch(&mut self.tx, keys).await
+    }
+
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl BulkStore for SqlStore {
+    async fn begin_bulk(&self) -> StoreResult<Box<dyn BulkWrite>> {
+        Ok(Box::new(SqlBulkWrite {
+            tx: self.begin_write().await?,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_number_every_value_of_every_row() {
+        assert_eq!(
+            insert_sql("t", "a, b", 2, 2),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+        );
+    }
+}
