@@ -27,7 +27,7 @@ const REFRESH_PAGE: usize = 10_000;
 
 /// One entry as read from an import file: where it starts and its fields, or why they could
 /// not be read (the text becomes one of the problems reported).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ImportEntry {
     pub line: Option<usize>,
     pub read: Result<LegacyImport, String>,

@@ -12,6 +12,8 @@
 use keyportal_store::{DatabaseUrl, SqlStore};
 use sqlx::{Connection, Executor};
 
+#[path = "conformance/bulk.rs"]
+mod bulk;
 #[path = "conformance/changes.rs"]
 mod changes;
 #[path = "conformance/connect.rs"]
@@ -41,6 +43,7 @@ mod usage;
 #[path = "conformance/users.rs"]
 mod users;
 
+use bulk::*;
 use changes::*;
 use credentials::*;
 use folders::*;
@@ -256,4 +259,7 @@ conformance!(
     proxies_round_trip_replace_and_delete,
     proxy_settings_need_their_item_and_go_with_it,
     settings_are_replaced_only_from_the_expected_value,
+    bulk_writes_round_trip_and_show_only_once_committed,
+    a_bulk_write_is_all_or_nothing,
+    legacy_keys_are_found_by_hash_and_by_import_time,
 );
