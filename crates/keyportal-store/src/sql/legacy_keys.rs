@@ -9,6 +9,7 @@ use super::rows::{
     conflict_on_unique, flag, flag_value, int, is_foreign_key_violation, json_list,
     parse_json_list, require_row, text, to_i64,
 };
+use super::items_bulk::placeholders;
 use super::SqlStore;
 use crate::{LegacyKeyStore, StoreError, StoreResult};
 
@@ -120,10 +121,9 @@ impl LegacyKeyStore for SqlStore {
     async fn legacy_hashes_stored(&self, hashes: &[String]) -> StoreResult<Vec<String>> {
         let mut found = Vec::new();
         for chunk in hashes.chunks(HASHES_PER_QUERY) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
             let sql = format!(
                 "SELECT key_hash FROM legacy_keys WHERE key_hash IN ({})",
-                placeholders.join(", ")
+                placeholders(self.is_postgres(), 1, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for hash in chunk {
