@@ -177,7 +177,7 @@ mod tests {
     #[test]
     fn every_problem_of_an_entry_is_named() {
         let mut entry = import("AAPTshort");
-        entry.owner = String::new();
+        entry.owner = "two\nlines".into();
         entry.privileges = vec!["portal:user:fly".into()];
         entry.http_referrers = vec!["not a url at all ::".into()];
         let check = check_entry(&entry);

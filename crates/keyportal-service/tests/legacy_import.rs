@@ -143,7 +143,7 @@ async fn every_problem_is_reported_and_nothing_is_stored() {
     entries[10].read = Err("invalid type: integer `5`, expected a string".into());
     entries[20] = entry(0, "admin");
     entries[4_500] = entry(30, "admin");
-    entries[40] = entry(40, "nobody");
+    entries[40] = entry(9_040, "nobody");
     if let Ok(import) = &mut entries[50].read {
         import.privileges.push("portal:user:fly".into());
         import.key = "AAPTnot-legacy".into();
@@ -158,7 +158,7 @@ async fn every_problem_is_reported_and_nothing_is_stored() {
         [
             "entry 11 (line 12): invalid type: integer `5`, expected a string",
             "entry 21 (line 1): 'key' appears twice, or was imported before.",
-            "entry 41 (line 41): 'owner': no member named 'nobody'.",
+            "entry 41 (line 9041): 'owner': no member named 'nobody'.",
             "entry 51 (line 52): 'key' is not a legacy API key (AAPK, then 32 to 508 letters, digits, '-' or '_').",
             "entry 51 (line 52): 'privileges': 'portal:user:fly' is not a privilege.",
             "entry 4501 (line 31): 'key' appears twice, or was imported before.",
