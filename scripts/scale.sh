@@ -100,7 +100,7 @@ note "import file: $(du -h "$WORK/legacy.json" | cut -f1)"
 
 # ---------------------------------------------------------------------------- helpers
 ROWS=()   # "backend|what|value"
-row() { ROWS+=("$1|$2|$3"); printf '  %-10s %-44s %s\n' "$1" "$2" "$3"; }
+row() { ROWS+=("$1|$2|$3"); printf '  %-10s %-52s %s\n' "$1" "$2" "$3"; }
 
 # timed LOG CMD...: runs CMD under /usr/bin/time -v; sets WALL (s) and PEAK_KB.
 timed() {
@@ -223,9 +223,9 @@ if [ "$NGINX_RATIO" = 1 ]; then
 fi
 
 printf '\n== summary: %s keys (%s)\n' "$NKEYS" "$(date -u '+%Y-%m-%d %H:%M UTC')"
-printf '| %-44s |' measurement
+printf '| %-52s |' measurement
 for backend in $BACKENDS; do printf ' %-16s |' "$backend"; done
-printf '\n|%s|' "$(printf -- '-%.0s' {1..46})"
+printf '\n|%s|' "$(printf -- '-%.0s' {1..54})"
 for _ in $BACKENDS; do printf '%s|' "------------------"; done
 printf '\n'
 printf '%s\n' "${ROWS[@]}" | "$PYTHON" -c '
@@ -239,6 +239,6 @@ for line in sys.stdin.read().splitlines():
         rows[what] = {}
     rows[what][backend] = value
 for what in order:
-    print("| %-44s |" % what + "".join(" %-16s |" % rows[what].get(b, "") for b in backends))
+    print("| %-52s |" % what + "".join(" %-16s |" % rows[what].get(b, "") for b in backends))
 ' "$BACKENDS"
 printf '/verify vs nginx: %s\n' "$RATIO"

@@ -2,7 +2,9 @@
 //! (under the limits the REST API applies to the same fields) and the rows it becomes. Both
 //! run on every core, a batch at a time.
 
-use keyportal_domain::api_key::{is_legacy_key, key_hash, key_hint, LEGACY_KEY_PREFIX, LEGACY_MAX_LEN};
+use keyportal_domain::api_key::{
+    is_legacy_key, key_hash, key_hint, LEGACY_KEY_PREFIX, LEGACY_MAX_LEN,
+};
 use keyportal_domain::credential::{check_referrers, MAX_ITEM_ACCESS};
 use keyportal_domain::ids::{new_hex_id, shorten};
 use keyportal_domain::item::{Item, ItemAccess, ItemChanges};
@@ -150,7 +152,10 @@ mod tests {
             key: key.into(),
             owner: "admin".into(),
             title: String::new(),
-            privileges: vec!["premium:user:basemaps".into(), "premium:user:basemaps".into()],
+            privileges: vec![
+                "premium:user:basemaps".into(),
+                "premium:user:basemaps".into(),
+            ],
             http_referrers: vec![" https://a.example.com ".into()],
             line: Some(1),
         }
@@ -163,7 +168,10 @@ mod tests {
         let entry = import(KEY);
         let check = check_entry(&entry);
         assert_eq!(check.key, Ok(key_hash(KEY)));
-        assert!(check.owner.is_none() && check.fields.is_empty(), "{check:?}");
+        assert!(
+            check.owner.is_none() && check.fields.is_empty(),
+            "{check:?}"
+        );
         let (item, key) = entry_rows(&entry, "org", 7).expect("rows");
         assert_eq!(item.title, "Legacy API key");
         assert_eq!(item.access, ItemAccess::Private);

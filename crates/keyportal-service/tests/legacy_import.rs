@@ -119,9 +119,16 @@ async fn an_import_is_stored_whole_and_every_node_learns_of_it_from_one_notice()
         .await
         .expect("imported");
     assert_eq!(imported, 5_000);
-    assert_eq!(a.list_legacy_keys(&system).await.expect("list").len(), 5_000);
+    assert_eq!(
+        a.list_legacy_keys(&system).await.expect("list").len(),
+        5_000
+    );
     let notices = a.store().changes_since(before, 100).await.expect("notices");
-    assert_eq!(notices.len(), 1, "one notice for the whole import: {notices:?}");
+    assert_eq!(
+        notices.len(),
+        1,
+        "one notice for the whole import: {notices:?}"
+    );
     assert!(!honoured(&b, &key(4_321)));
     b.sync_changes().await.expect("sync b");
     assert!((0..5_000).step_by(97).all(|n| honoured(&b, &key(n))));
@@ -183,7 +190,10 @@ async fn a_file_that_changes_between_the_passes_stores_nothing() {
     assert!(refused.to_string().contains("changed"), "{refused}");
     assert!(a.list_legacy_keys(&system).await.expect("list").is_empty());
     assert_eq!(
-        a.store().count_items_owned_by("admin").await.expect("count"),
+        a.store()
+            .count_items_owned_by("admin")
+            .await
+            .expect("count"),
         0,
         "no item stays behind"
     );

@@ -5,18 +5,19 @@ use async_trait::async_trait;
 use keyportal_domain::legacy_key::LegacyKey;
 use sqlx::any::AnyRow;
 
+use super::items_bulk::placeholders;
 use super::rows::{
     conflict_on_unique, flag, flag_value, int, is_foreign_key_violation, json_list,
     parse_json_list, require_row, text, to_i64,
 };
-use super::items_bulk::placeholders;
 use super::SqlStore;
 use crate::{LegacyKeyStore, StoreError, StoreResult};
 
 /// Hashes looked up per statement (well under every backend's limit on parameters).
 const HASHES_PER_QUERY: usize = 500;
 
-pub(super) const COLUMNS: &str = "item_id, key_hash, owner, key_hint, privileges, http_referrers, active, \
+pub(super) const COLUMNS: &str =
+    "item_id, key_hash, owner, key_hint, privileges, http_referrers, active, \
                        created, last_used";
 
 fn key_from_row(row: &AnyRow) -> StoreResult<LegacyKey> {

@@ -67,9 +67,16 @@ pub(crate) async fn bulk_writes_round_trip_and_show_only_once_committed(store: &
         "nothing is visible before the commit"
     );
     bulk.commit().await.expect("commit");
-    assert_eq!(store.count_items_owned_by(OWNER).await.expect("count"), 1_203);
+    assert_eq!(
+        store.count_items_owned_by(OWNER).await.expect("count"),
+        1_203
+    );
     for n in [1, 2, 500, 501, 1_000, 1_203] {
-        let stored = store.get_item(&hex_id(n)).await.expect("get").expect("item");
+        let stored = store
+            .get_item(&hex_id(n))
+            .await
+            .expect("get")
+            .expect("item");
         assert_eq!(stored.item, bulk_item(n, 700), "item {n}");
         assert_eq!(
             store.get_legacy_key(&hex_id(n)).await.expect("get"),
@@ -96,10 +103,15 @@ pub(crate) async fn a_bulk_write_is_all_or_nothing(store: &SqlStore) {
     drop(bulk);
     assert_eq!(store.get_item(&hex_id(20)).await.expect("get"), None);
     let mut bulk = store.begin_bulk().await.expect("begin");
-    bulk.insert_items(&[bulk_item(30, 800)]).await.expect("item");
+    bulk.insert_items(&[bulk_item(30, 800)])
+        .await
+        .expect("item");
     let mut same_hash = bulk_key(30, 800);
     same_hash.key_hash = bulk_key(1, 700).key_hash;
-    assert_conflict(bulk.insert_legacy_keys(&[same_hash]).await, "already exists");
+    assert_conflict(
+        bulk.insert_legacy_keys(&[same_hash]).await,
+        "already exists",
+    );
     drop(bulk);
     assert_eq!(store.get_item(&hex_id(30)).await.expect("get"), None);
     let mut bulk = store.begin_bulk().await.expect("begin");

@@ -91,7 +91,10 @@ impl LegacyImportSource for ImportFile {
 enum State {
     Start,
     /// Inside the array; `wrapped` for `{"keys": […]}`, `first` before its first entry.
-    Array { wrapped: bool, first: bool },
+    Array {
+        wrapped: bool,
+        first: bool,
+    },
     Done,
 }
 

@@ -74,7 +74,10 @@ fn a_file_that_is_not_a_list_of_entries_is_refused_with_its_line() {
         ("{\"other\": []}", "unknown field `other`"),
         ("{}", "missing field `keys`"),
         ("", "empty"),
-        ("\n\n[{\"key\": \"a\"", "line 3: the file ends inside an entry"),
+        (
+            "\n\n[{\"key\": \"a\"",
+            "line 3: the file ends inside an entry",
+        ),
         ("[{\"key\": \"a\"} {}]", "expected ',' or ']'"),
         ("[{}, ]", "after the last entry"),
         ("[] []", "trailing characters"),

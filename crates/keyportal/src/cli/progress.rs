@@ -197,8 +197,14 @@ mod tests {
     #[test]
     fn a_line_shows_what_is_done_the_rate_and_the_time_left() {
         let text = line(Phase::Storing, 250_000, 0.25, 5.0, true);
-        assert!(text.starts_with("storing  [######------------------]"), "{text}");
-        assert!(text.contains(" 25%  250,000 keys  50,000/s  ETA 0:15"), "{text}");
+        assert!(
+            text.starts_with("storing  [######------------------]"),
+            "{text}"
+        );
+        assert!(
+            text.contains(" 25%  250,000 keys  50,000/s  ETA 0:15"),
+            "{text}"
+        );
         let plain = line(Phase::Checking, 0, 0.0, 0.0, false);
         assert_eq!(plain, "checking   0%  0 entries  0/s  ETA ?");
         assert_eq!(grouped(1_234_567), "1,234,567");
