@@ -19,7 +19,7 @@ fn bulk_item(n: u64, created: i64) -> Item {
     item.tags = vec!["legacy".into(), format!("t{n}")];
     item.snippet = "Imported legacy API key".into();
     item.title = format!("Clé {n} \"quoted\"");
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         item.access = ItemAccess::Org;
         item.properties = Some(json!({"n": n}));
         item.extra.insert("culture".into(), json!("fr"));
@@ -34,7 +34,7 @@ fn bulk_key(n: u64, created: i64) -> LegacyKey {
         key_hash: format!("{n:064x}"),
         key_hint: "AAPKabcd…wxyz".into(),
         privileges: vec!["premium:user:geocode".into()],
-        http_referrers: if n % 3 == 0 {
+        http_referrers: if n.is_multiple_of(3) {
             vec!["https://*.example.com".into()]
         } else {
             vec![]
