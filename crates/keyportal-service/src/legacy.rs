@@ -1,18 +1,13 @@
-//! Legacy API keys (`AAPK…`): imported from a file as hashes, shown as `API Key` items,
-//! invalidated or retired, and migrated to API key credentials. They are never created or
-//! edited over REST.
+//! Legacy API keys (`AAPK…`): imported from a file as hashes (see `legacy_import`), shown as
+//! `API Key` items, invalidated or retired, and migrated to API key credentials. They are
+//! never created or edited over REST.
 
-use keyportal_domain::api_key::{is_legacy_key, KeySlot, LEGACY_KEY_PREFIX, LEGACY_MAX_LEN};
+use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::authz::Operation;
-use keyportal_domain::credential::{
-    check_referrers, hex_hash, MintedKey, APPLICATION_TYPE, MAX_ITEM_ACCESS,
-};
-use keyportal_domain::ids::{new_hex_id, parse_item_id, shorten};
-use keyportal_domain::item::{Item, ItemAccess, ItemChanges};
+use keyportal_domain::credential::{MintedKey, APPLICATION_TYPE};
+use keyportal_domain::ids::parse_item_id;
 use keyportal_domain::legacy_key::LegacyKey;
-use keyportal_domain::privilege::{self, item_access_target};
-use keyportal_domain::text::{self, Lines};
-use keyportal_domain::DomainError;
+use keyportal_domain::privilege::item_access_target;
 
 use crate::caller::Caller;
 use crate::credentials::RegisterApp;
@@ -20,7 +15,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::sync::LEGACY_RETIREMENT_SETTING;
 use crate::Portal;
 
-/// One key of an import file.
+/// One key of an import file, as read (checked by the import before anything is stored).
 #[derive(Debug, Clone)]
 pub struct LegacyImport {
     pub key: String,
@@ -40,149 +35,6 @@ fn legacy_subject(item_id: &str) -> String {
 }
 
 impl Portal {
-    /// Imports legacy keys (system operator only). All are checked before any is stored.
-    pub async fn import_legacy_keys(
-        &self,
-        caller: &Caller,
-        imports: Vec<LegacyImport>,
-    ) -> ServiceResult<Vec<String>> {
-        caller.authorize(&Operation::ImportLegacyKeys)?;
-        let mut problems = Vec::new();
-        // Keys already imported count as seen, so a repeat is refused before anything is stored.
-        let mut hashes: std::collections::HashSet<String> = self
-            .store
-            .list_legacy_keys()
-            .await?
-            .into_iter()
-            .map(|key| key.key_hash)
-            .collect();
-        for (n, import) in imports.iter().enumerate() {
-            let at = match import.line {
-                Some(line) => format!("entry {} (line {line})", n + 1),
-                None => format!("entry {}", n + 1),
-            };
-            let found = self.legacy_import_problems(import, &mut hashes).await?;
-            problems.extend(found.into_iter().map(|p| format!("{at}: {p}")));
-        }
-        if !problems.is_empty() {
-            return Err(DomainError::invalid_with(
-                "The import file has problems; nothing was imported.",
-                problems,
-            )
-            .into());
-        }
-        let now = self.now();
-        let org = self.org().await?;
-        let mut created = Vec::with_capacity(imports.len());
-        for import in imports {
-            let item = Item {
-                id: new_hex_id(),
-                owner: import.owner.clone(),
-                org_id: org.id.clone(),
-                folder_id: None,
-                title: if import.title.trim().is_empty() {
-                    "Legacy API key".into()
-                } else {
-                    import.title.trim().to_string()
-                },
-                item_type: LEGACY_ITEM_TYPE.into(),
-                type_keywords: vec![LEGACY_ITEM_TYPE.into()],
-                tags: vec!["legacy".into()],
-                description: String::new(),
-                snippet: "Imported legacy API key".into(),
-                url: String::new(),
-                access: ItemAccess::Private,
-                properties: None,
-                extra: Default::default(),
-                created: now,
-                modified: now,
-            };
-            let mut privileges = import.privileges.clone();
-            privileges.sort();
-            privileges.dedup();
-            let key = LegacyKey {
-                item_id: item.id.clone(),
-                owner: import.owner,
-                key_hash: hex_hash(&import.key),
-                key_hint: keyportal_domain::api_key::key_hint(&import.key),
-                privileges,
-                http_referrers: check_referrers(&import.http_referrers)?,
-                active: true,
-                created: now,
-                last_used: -1,
-            };
-            self.store.insert_item(&item).await?;
-            if let Err(error) = self.store.insert_legacy_key(&key).await {
-                self.store.delete_item(&item.id).await?;
-                return Err(error.into());
-            }
-            self.refresh_legacy(&item.id).await?;
-            self.store.publish_change(&legacy_subject(&item.id)).await?;
-            created.push(item.id);
-        }
-        Ok(created)
-    }
-
-    /// What is wrong with one entry of an import, field by field, under the limits the REST
-    /// API applies to the same fields (item title, referrers, item access, key shape).
-    async fn legacy_import_problems(
-        &self,
-        import: &LegacyImport,
-        hashes: &mut std::collections::HashSet<String>,
-    ) -> ServiceResult<Vec<String>> {
-        let mut problems = Vec::new();
-        if !is_legacy_key(&import.key) {
-            problems.push(format!(
-                "'key' is not a legacy API key (AAPK, then 32 to {} letters, digits, '-' or '_').",
-                LEGACY_MAX_LEN - LEGACY_KEY_PREFIX.len()
-            ));
-        } else if !hashes.insert(hex_hash(&import.key)) {
-            problems.push("'key' appears twice, or was imported before.".into());
-        }
-        match text::problem("owner", &import.owner, Lines::Single) {
-            Some(problem) => problems.push(problem),
-            None => {
-                if self.store.get_user(&import.owner).await?.is_none() {
-                    problems.push(format!(
-                        "'owner': no member named '{}'.",
-                        shorten(&import.owner)
-                    ));
-                }
-            }
-        }
-        if !import.title.trim().is_empty() {
-            let title = ItemChanges {
-                title: Some(import.title.clone()),
-                ..ItemChanges::default()
-            };
-            if let Err(DomainError::Invalid { details, .. }) = title.validate(false) {
-                problems.extend(details);
-            }
-        }
-        for p in &import.privileges {
-            if !privilege::is_known(p) {
-                problems.push(format!(
-                    "'privileges': '{}' is not a privilege.",
-                    shorten(p)
-                ));
-            }
-        }
-        let item_access = import
-            .privileges
-            .iter()
-            .filter(|p| item_access_target(p).is_some())
-            .count();
-        if item_access > MAX_ITEM_ACCESS {
-            problems.push(format!(
-                "'itemAccess': at most {MAX_ITEM_ACCESS} items, not {item_access}."
-            ));
-        }
-        if let Err(DomainError::Invalid { details, .. }) = check_referrers(&import.http_referrers) {
-            problems.extend(details.into_iter().map(|d| format!("'httpReferrers': {d}")));
-        }
-        Ok(problems)
-    }
-
     async fn manageable_legacy_key(
         &self,
         caller: &Caller,

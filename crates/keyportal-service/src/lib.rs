@@ -15,6 +15,8 @@ mod hashing;
 mod items;
 pub mod key_table;
 mod legacy;
+mod legacy_entries;
+mod legacy_import;
 mod limits;
 pub mod oauth;
 mod org;
@@ -48,6 +50,10 @@ pub use hashing::{HashingLimits, PasswordHashing};
 pub use items::{ItemStatus, ItemView};
 pub use key_table::{Denial, KeyTable, Resolved};
 pub use legacy::{LegacyImport, LEGACY_ITEM_TYPE};
+pub use legacy_entries::parallel_map;
+pub use legacy_import::{
+    ImportEntry, ImportProgress, LegacyImportReader, LegacyImportSource, NoProgress,
+};
 pub use limits::THROTTLED_SERVICE;
 pub use proxy::{ProxyEntry, ProxyRefusal, ProxyView, MANAGE_LOCATION_SERVICES};
 pub use proxy_allow_list::{

@@ -170,6 +170,7 @@ impl Portal {
         match kind {
             "app" => self.refresh_app(name).await?,
             "legacy" => self.refresh_legacy(name).await?,
+            crate::legacy_import::LEGACY_IMPORT_SUBJECT => self.refresh_legacy_import(name).await?,
             "user" => self.refresh_owner(name).await?,
             "roles" => self.refresh_all_owners().await?,
             "settings" => self.refresh_settings().await?,

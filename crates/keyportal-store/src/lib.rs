@@ -228,6 +228,16 @@ pub trait LegacyKeyStore {
         &self,
         visit: &mut (dyn for<'e> FnMut(&'e LegacyKeyGrant) + Send),
     ) -> StoreResult<u64>;
+    /// Which of these hex SHA-256 hashes belong to a stored legacy key (in no order).
+    async fn legacy_hashes_stored(&self, hashes: &[String]) -> StoreResult<Vec<String>>;
+    /// Legacy keys created at exactly `created` whose item id sorts after `after` (`""`: from
+    /// the first), by item id, at most `limit`: a bulk import's keys, page by page.
+    async fn legacy_keys_created_at(
+        &self,
+        created: i64,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<LegacyKey>>;
 }
 
 /// What the key table needs of an active legacy key (see `scan_active_legacy_keys`).
@@ -240,6 +250,28 @@ pub struct LegacyKeyGrant {
     pub privileges: Vec<String>,
     pub http_referrers: Vec<String>,
     pub last_used: i64,
+}
+
+/// Many items (with their legacy keys) written in one transaction: the bulk import.
+#[async_trait]
+pub trait BulkStore {
+    /// Starts a bulk write. Nothing is visible to others until [`BulkWrite::commit`]; dropping
+    /// the writer without committing rolls everything back. On SQLite it holds the database's
+    /// write lock until then.
+    async fn begin_bulk(&self) -> StoreResult<Box<dyn BulkWrite>>;
+}
+
+/// An open bulk write (see [`BulkStore::begin_bulk`]).
+#[async_trait]
+pub trait BulkWrite: Send {
+    /// Inserts the items, many rows per statement. `Conflict` when an id is taken or an owner
+    /// or folder does not exist.
+    async fn insert_items(&mut self, items: &[Item]) -> StoreResult<()>;
+    /// Inserts the legacy keys, many rows per statement. `Conflict` when a hash or item is
+    /// taken or an item does not exist (insert the items first).
+    async fn insert_legacy_keys(&mut self, keys: &[LegacyKey]) -> StoreResult<()>;
+    /// Makes every row written visible at once.
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
 
 /// Organization-wide settings as named text values (e.g. the legacy-key retirement date).
@@ -357,6 +389,7 @@ pub trait Store:
     + GroupStore
     + AppStore
     + LegacyKeyStore
+    + BulkStore
     + SettingsStore
     + ChangeFeed
     + UsageStore
@@ -377,6 +410,7 @@ impl<T> Store for T where
         + GroupStore
         + AppStore
         + LegacyKeyStore
+        + BulkStore
         + SettingsStore
         + ChangeFeed
         + UsageStore

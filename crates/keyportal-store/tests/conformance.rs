@@ -12,6 +12,8 @@
 use keyportal_store::{DatabaseUrl, SqlStore};
 use sqlx::{Connection, Executor};
 
+#[path = "conformance/bulk.rs"]
+mod bulk;
 #[path = "conformance/changes.rs"]
 mod changes;
 #[path = "conformance/connect.rs"]
@@ -45,6 +47,7 @@ mod usage;
 #[path = "conformance/users.rs"]
 mod users;
 
+use bulk::*;
 use changes::*;
 use credentials::*;
 use folders::*;
@@ -266,4 +269,7 @@ conformance!(
     settings_are_replaced_only_from_the_expected_value,
     search_in_the_database_equals_the_in_memory_oracle,
     concurrent_updates_of_one_item_keep_its_index_exact,
+    bulk_writes_round_trip_and_show_only_once_committed,
+    a_bulk_write_is_all_or_nothing,
+    legacy_keys_are_found_by_hash_and_by_import_time,
 );

@@ -54,7 +54,7 @@ pub(super) fn item_from_row(row: &AnyRow) -> StoreResult<Item> {
 }
 
 /// The JSON columns of an item: `(type_keywords, tags, properties, extra)`.
-fn json_columns(item: &Item) -> StoreResult<(String, String, Option<String>, String)> {
+pub(super) fn json_columns(item: &Item) -> StoreResult<(String, String, Option<String>, String)> {
     Ok((
         json_list(&item.type_keywords)?,
         json_list(&item.tags)?,
@@ -86,7 +86,7 @@ pub(super) fn attach_shares(
 }
 
 /// A dangling owner or folder reference, in words.
-fn missing_reference(item: &Item) -> StoreError {
+pub(super) fn missing_reference(item: &Item) -> StoreError {
     StoreError::Conflict(match &item.folder_id {
         Some(folder) => format!("there is no user {} with a folder {folder}", item.owner),
         None => format!("there is no user named {}", item.owner),

@@ -5,14 +5,19 @@ use async_trait::async_trait;
 use keyportal_domain::legacy_key::LegacyKey;
 use sqlx::any::AnyRow;
 
+use super::items_bulk::placeholders;
 use super::rows::{
     conflict_on_unique, flag, flag_value, int, is_foreign_key_violation, json_list,
-    parse_json_list, require_row, text,
+    parse_json_list, require_row, text, to_i64,
 };
 use super::SqlStore;
 use crate::{LegacyKeyGrant, LegacyKeyStore, StoreError, StoreResult};
 
-const COLUMNS: &str = "item_id, key_hash, owner, key_hint, privileges, http_referrers, active, \
+/// Hashes looked up per statement (well under every backend's limit on parameters).
+const HASHES_PER_QUERY: usize = 500;
+
+pub(super) const COLUMNS: &str =
+    "item_id, key_hash, owner, key_hint, privileges, http_referrers, active, \
                        created, last_used";
 
 fn key_from_row(row: &AnyRow) -> StoreResult<LegacyKey> {
@@ -119,5 +124,44 @@ impl LegacyKeyStore for SqlStore {
             .execute(self.pool())
             .await?;
         require_row(result)
+    }
+
+    async fn legacy_hashes_stored(&self, hashes: &[String]) -> StoreResult<Vec<String>> {
+        let mut found = Vec::new();
+        for chunk in hashes.chunks(HASHES_PER_QUERY) {
+            let sql = format!(
+                "SELECT key_hash FROM legacy_keys WHERE key_hash IN ({})",
+                placeholders(self.is_postgres(), 1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for hash in chunk {
+                query = query.bind(hash);
+            }
+            for row in query.fetch_all(self.pool()).await? {
+                found.push(text(&row, "key_hash")?);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Walks the primary key from `after`, so the pages of one import together read the
+    /// table once, without an index on `created`.
+    async fn legacy_keys_created_at(
+        &self,
+        created: i64,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<LegacyKey>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM legacy_keys WHERE item_id > $1 AND created = $2 \
+             ORDER BY item_id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(created)
+            .bind(to_i64(limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(key_from_row).collect()
     }
 }

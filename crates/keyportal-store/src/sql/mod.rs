@@ -11,6 +11,7 @@ mod folders;
 mod groups;
 mod item_search;
 mod items;
+mod items_bulk;
 mod legacy_keys;
 mod legacy_scan;
 mod migrate;
