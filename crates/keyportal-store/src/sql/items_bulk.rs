@@ -7,11 +7,9 @@ use keyportal_domain::item::Item;
 use keyportal_domain::legacy_key::LegacyKey;
 use sqlx::{Any, AnyConnection, Transaction};
 
-use keyportal_domain::search::items::term_rows;
-
 use super::items::json_columns;
 use super::rows::{flag_value, is_foreign_key_violation, is_unique_violation, json_list};
-use super::search_index::key_values;
+use super::search_index::{index_rows, key_values};
 use super::SqlStore;
 use crate::{BulkStore, BulkWrite, StoreError, StoreResult};
 
@@ -126,14 +124,7 @@ async fn insert_terms_batch(
     numbered: bool,
     items: &[Item],
 ) -> StoreResult<()> {
-    let rows: Vec<(i64, String, &str, i64)> = items
-        .iter()
-        .flat_map(|item| {
-            term_rows(item)
-                .into_iter()
-                .map(move |row| (row.field.code(), row.term, item.id.as_str(), row.pos))
-        })
-        .collect();
+    let rows = index_rows(items);
     for chunk in rows.chunks(TERMS_PER_STATEMENT) {
         let sql = insert_sql(
             numbered,

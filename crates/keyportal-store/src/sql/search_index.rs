@@ -47,14 +47,7 @@ pub(crate) async fn index_items(conn: &mut AnyConnection, items: &[Item]) -> Sto
 /// Adds the index rows of items whose key columns were written with them (see
 /// [`key_values`]).
 pub(crate) async fn insert_terms(conn: &mut AnyConnection, items: &[Item]) -> StoreResult<()> {
-    let rows: Vec<(i64, String, &str, i64)> = items
-        .iter()
-        .flat_map(|item| {
-            term_rows(item)
-                .into_iter()
-                .map(move |row| (row.field.code(), row.term, item.id.as_str(), row.pos))
-        })
-        .collect();
+    let rows = index_rows(items);
     for chunk in rows.chunks(INSERT_CHUNK) {
         let placeholders: Vec<String> = (0..chunk.len())
             .map(|k| {
@@ -77,6 +70,18 @@ pub(crate) async fn insert_terms(conn: &mut AnyConnection, items: &[Item]) -> St
         query.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// The `item_terms` rows of the items, as bound: `(field, term, item_id, pos)`.
+pub(crate) fn index_rows(items: &[Item]) -> Vec<(i64, String, &str, i64)> {
+    items
+        .iter()
+        .flat_map(|item| {
+            term_rows(item)
+                .into_iter()
+                .map(move |row| (row.field.code(), row.term, item.id.as_str(), row.pos))
+        })
+        .collect()
 }
 
 /// The key columns of an item, in the order `owner_key, org_key, title_key, type_key`, for

@@ -13,6 +13,7 @@ use crate::harness::{database_args, error_code, TestServer, REFERER};
 use crate::on_both_backends;
 use crate::outage::{credential, verify_status};
 use crate::process::Node;
+use crate::shutdown::counted;
 
 /// Requests acknowledged this long before the kill must all be counted after the restart:
 /// counts are written every second, plus time for the write itself.
@@ -137,19 +138,6 @@ async fn verify_load(
     acked
 }
 
-/// The stored `geocode` count of the credential item `item`.
-async fn counted(s: &TestServer, admin: &str, item: &str) -> u64 {
-    let report = s
-        .get(
-            &format!("content/users/admin/items/{item}/usage"),
-            Some(admin),
-            &[("period", "last30days")],
-        )
-        .await;
-    assert!(report.get("error").is_none(), "{report}");
-    report["totals"]["geocode"].as_u64().unwrap_or(0)
-}
-
 async fn item_of_key(s: &TestServer, key: &str) -> String {
     let me = s.get_with_key("portals/self", key, None).await;
     me["appInfo"]["itemId"]
@@ -236,7 +224,7 @@ on_both_backends!(
             assert_eq!(error_code(&me), 498, "a revoked key stays refused: {me}");
         }
 
-        let stored = counted(&s, &admin, &counted_item).await;
+        let stored = counted(&s, &admin, &counted_item, "geocode").await;
         let total = sent.len() as u64;
         let early = sent
             .iter()
@@ -274,7 +262,7 @@ on_both_backends!(
         node.restart().await;
         s.url = node.url.clone();
         assert_eq!(
-            counted(&s, &admin, &counted_item).await,
+            counted(&s, &admin, &counted_item, "geocode").await,
             stored + after,
             "nothing counted more than {COUNTED_AFTER:?} before a kill is lost"
         );

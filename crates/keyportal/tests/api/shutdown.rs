@@ -36,7 +36,7 @@ async fn load(client: reqwest::Client, base: String, key: String, front: bool) -
 }
 
 /// The stored count of `service` for the credential item `item`.
-async fn counted(s: &TestServer, admin: &str, item: &str, service: &str) -> u64 {
+pub async fn counted(s: &TestServer, admin: &str, item: &str, service: &str) -> u64 {
     let report = s
         .get(
             &format!("content/users/admin/items/{item}/usage"),
