@@ -3,11 +3,36 @@
 //! keeps malformed input away from every store query.
 
 use crate::error::DomainError;
-use crate::secret::{random_alphanumeric, random_hex};
+use crate::secret::{random_alphanumeric, random_bytes, random_hex};
 
 /// A fresh 32-hex identifier (items, groups, folders, users).
 pub fn new_hex_id() -> String {
     random_hex::<16>()
+}
+
+/// 32-hex identifiers for a run of `count` new items that increase along the run: the `k`-th
+/// is `start + k·2⁶⁴ + r` with `start` and every `r` (64 bits) drawn fresh, so each id is as
+/// hard to guess as 64 random bits plus a random start, yet a bulk write of the run appends to
+/// every index keyed by id instead of writing all over it (the idea of UUIDv7 and ULIDs).
+#[derive(Debug, Clone, Copy)]
+pub struct AscendingIds {
+    start: u128,
+}
+
+impl AscendingIds {
+    /// A run of `count` ids, placed at random where all of them fit.
+    pub fn new(count: u64) -> AscendingIds {
+        let span = (u128::from(count) + 1).saturating_mul(1 << 64);
+        let room = u128::MAX.saturating_sub(span).max(1);
+        let start = u128::from_le_bytes(random_bytes::<16>()) % room;
+        AscendingIds { start }
+    }
+
+    /// The `k`-th id of the run (`k` < the run's `count`).
+    pub fn id(&self, k: u64) -> String {
+        let low = u128::from(u64::from_le_bytes(random_bytes::<8>()));
+        format!("{:032x}", self.start + (u128::from(k) << 64) + low)
+    }
 }
 
 /// A fresh 16-character alphanumeric identifier (organizations, custom roles).
@@ -78,6 +103,22 @@ pub fn shorten(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascending_ids_increase_along_a_run_and_differ_between_runs() {
+        for count in [1_u64, 3, 1_000_000, u64::MAX] {
+            let run = AscendingIds::new(count);
+            let ids: Vec<String> = (0..3.min(count)).map(|k| run.id(k)).collect();
+            assert!(ids
+                .iter()
+                .all(|id| is_hex_id(id) && id == &id.to_lowercase()));
+            assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+        }
+        let run = AscendingIds::new(1_000_000);
+        assert!(run.id(999_998) < run.id(999_999));
+        assert_ne!(run.id(0), run.id(0), "the low 64 bits are drawn per id");
+        assert_ne!(AscendingIds::new(10).id(0), AscendingIds::new(10).id(0));
+    }
 
     #[test]
     fn hex_ids_are_32_lower_hex() {

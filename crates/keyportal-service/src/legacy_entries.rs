@@ -6,7 +6,7 @@ use keyportal_domain::api_key::{
     is_legacy_key, key_hash, key_hint, LEGACY_KEY_PREFIX, LEGACY_MAX_LEN,
 };
 use keyportal_domain::credential::{check_referrers, MAX_ITEM_ACCESS};
-use keyportal_domain::ids::{new_hex_id, shorten};
+use keyportal_domain::ids::shorten;
 use keyportal_domain::item::{Item, ItemAccess, ItemChanges};
 use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::privilege::{self, item_access_target};
@@ -74,6 +74,7 @@ pub(crate) fn check_entry(import: &LegacyImport) -> EntryCheck {
 /// entry does not pass the checks (the file changed after it was checked).
 pub(crate) fn entry_rows(
     import: &LegacyImport,
+    id: String,
     org_id: &str,
     now: i64,
 ) -> Result<(Item, LegacyKey), DomainError> {
@@ -81,7 +82,7 @@ pub(crate) fn entry_rows(
         return Err(DomainError::invalid("'key' is not a legacy API key."));
     }
     let item = Item {
-        id: new_hex_id(),
+        id,
         owner: import.owner.clone(),
         org_id: org_id.to_string(),
         folder_id: None,
@@ -172,7 +173,7 @@ mod tests {
             check.owner.is_none() && check.fields.is_empty(),
             "{check:?}"
         );
-        let (item, key) = entry_rows(&entry, "org", 7).expect("rows");
+        let (item, key) = entry_rows(&entry, "a".repeat(32), "org", 7).expect("rows");
         assert_eq!(item.title, "Legacy API key");
         assert_eq!(item.access, ItemAccess::Private);
         assert_eq!(key.item_id, item.id);
@@ -194,7 +195,7 @@ mod tests {
         let fields = check.fields.join(" ");
         assert!(fields.contains("portal:user:fly"), "{fields}");
         assert!(fields.contains("'httpReferrers'"), "{fields}");
-        assert!(entry_rows(&entry, "org", 7).is_err());
+        assert!(entry_rows(&entry, "a".repeat(32), "org", 7).is_err());
     }
 
     #[test]

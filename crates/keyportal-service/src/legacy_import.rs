@@ -7,6 +7,9 @@
 use std::collections::{HashMap, HashSet};
 
 use keyportal_domain::authz::Operation;
+use keyportal_domain::ids::AscendingIds;
+use keyportal_domain::item::Item;
+use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -22,6 +25,8 @@ pub(crate) const LEGACY_IMPORT_SUBJECT: &str = "legacy-import";
 const CHECK_BATCH: usize = 4096;
 /// Entries stored per batch (each batch is a handful of multi-row statements).
 const STORE_BATCH: usize = 2000;
+/// Batches made ahead of the database (each a few MB).
+const BATCHES_AHEAD: usize = 2;
 /// Keys read per page when a node applies an import's notice.
 const REFRESH_PAGE: usize = 10_000;
 
@@ -196,49 +201,38 @@ impl Portal {
     }
 
     /// The second pass: every entry stored in one transaction, committed only when the file
-    /// read is the one checked. Then one notice tells every node (this one included).
+    /// read is the one checked. Then one notice tells every node (this one included). The
+    /// rows of the next batches are made (read, parsed, hashed) on other threads while the
+    /// database writes the current one.
     async fn store_import(
         &self,
         source: &dyn LegacyImportSource,
         checked: &Checked,
         progress: &dyn ImportProgress,
     ) -> ServiceResult<u64> {
-        let changed = || {
-            ServiceError::invalid(
-                "The import file changed while it was imported; nothing was imported.",
-            )
-        };
         let now = self.now();
-        let org = self.org().await?;
-        let mut reader = source.open().map_err(ServiceError::invalid)?;
+        let org_id = self.org().await?.id;
+        let reader = source.open().map_err(ServiceError::invalid)?;
+        let (sender, mut batches) = tokio::sync::mpsc::channel(BATCHES_AHEAD);
+        // Ids that increase through the import: the store appends to its id-keyed indexes.
+        let ids = AscendingIds::new(checked.entries);
+        let making =
+            tokio::task::spawn_blocking(move || make_rows(reader, ids, &org_id, now, sender));
         let mut bulk = self.store.begin_bulk().await?;
         let mut stored = 0_u64;
-        loop {
-            let batch = reader
-                .next_entries(STORE_BATCH)
-                .map_err(ServiceError::invalid)?;
-            if batch.is_empty() {
-                break;
-            }
-            let rows = parallel_map(&batch, |entry| match &entry.read {
-                Ok(import) => entry_rows(import, &org.id, now).ok(),
-                Err(_) => None,
-            });
-            let mut items = Vec::with_capacity(rows.len());
-            let mut keys = Vec::with_capacity(rows.len());
-            for row in rows {
-                let (item, key) = row.ok_or_else(changed)?;
-                items.push(item);
-                keys.push(key);
-            }
+        // Any early return drops `batches`, which stops the maker, and `bulk`, which rolls back.
+        while let Some(rows) = batches.recv().await {
+            let (items, keys) = rows?;
             bulk.insert_items(&items).await?;
             bulk.insert_legacy_keys(&keys).await?;
             stored += keys.len() as u64;
             progress.stored(stored, checked.entries);
         }
-        if stored != checked.entries || reader.fingerprint() != checked.fingerprint {
-            // Dropping the bulk write rolls it back.
-            return Err(changed());
+        let fingerprint = making
+            .await
+            .map_err(|e| ServiceError::Internal(format!("making the import's rows failed: {e}")))?;
+        if stored != checked.entries || fingerprint != checked.fingerprint {
+            return Err(file_changed());
         }
         bulk.commit().await?;
         if stored > 0 {
@@ -272,6 +266,56 @@ impl Portal {
             }
         }
     }
+}
+
+/// One batch of an import's rows, or why the file no longer reads as it did when checked.
+type Rows = ServiceResult<(Vec<Item>, Vec<LegacyKey>)>;
+
+/// Reads the file again and sends its rows a batch at a time, until the end, a problem, or
+/// the writer stopped listening; returns the fingerprint of what it read.
+fn make_rows(
+    mut reader: Box<dyn LegacyImportReader>,
+    ids: AscendingIds,
+    org_id: &str,
+    now: i64,
+    sender: tokio::sync::mpsc::Sender<Rows>,
+) -> u64 {
+    let mut made = 0_u64;
+    loop {
+        let batch = match reader.next_entries(STORE_BATCH) {
+            Ok(batch) if batch.is_empty() => break,
+            Ok(batch) => batch,
+            Err(problem) => {
+                let _ = sender.blocking_send(Err(ServiceError::invalid(problem)));
+                break;
+            }
+        };
+        let first = made;
+        made += batch.len() as u64;
+        let numbered: Vec<(u64, &ImportEntry)> = (first..).zip(&batch).collect();
+        let rows = parallel_map(&numbered, |(k, entry)| match &entry.read {
+            Ok(import) => entry_rows(import, ids.id(*k), org_id, now).ok(),
+            Err(_) => None,
+        });
+        let mut items = Vec::with_capacity(rows.len());
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some((item, key)) = row else {
+                let _ = sender.blocking_send(Err(file_changed()));
+                return reader.fingerprint();
+            };
+            items.push(item);
+            keys.push(key);
+        }
+        if sender.blocking_send(Ok((items, keys))).is_err() {
+            break;
+        }
+    }
+    reader.fingerprint()
+}
+
+fn file_changed() -> ServiceError {
+    ServiceError::invalid("The import file changed while it was imported; nothing was imported.")
 }
 
 fn duplicate() -> String {

@@ -1,16 +1,19 @@
 //! Item search and folder listings, filtered, counted, sorted and paged in the database.
 //!
-//! Each page is two statements: a `COUNT(*)` for the total and the ids of the page
-//! (`ORDER BY … LIMIT … OFFSET …`, which the indexes serve without reading item rows); then
-//! only the page's items are read. Memory does not depend on how many items match.
+//! Each page is two statements: a `COUNT(*)` for the total (or, for a whole owner or folder,
+//! the kept counts of `item_counts.rs`) and the ids of the page (`ORDER BY … LIMIT …
+//! OFFSET …`, which the indexes serve without reading item rows); then only the page's items
+//! are read. Memory does not depend on how many items match.
 
 use std::collections::HashMap;
 
 use keyportal_domain::search::items::ItemSort;
+use keyportal_domain::search::plan::{ItemPlan, KeyColumn};
 use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::Any;
 
+use super::item_counts::{folder_total, owner_total};
 use super::items::{attach_shares, item_from_row, COLUMNS};
 use super::rows::{count, text, to_i64};
 use super::search_sql::{order_by, Arg, Sql};
@@ -34,10 +37,15 @@ impl SqlStore {
     pub(super) async fn search_items_page(&self, search: &ItemSearch<'_>) -> StoreResult<ItemPage> {
         let mut sql = Sql::default();
         let mut conditions = vec![sql.plan(search.plan)];
+        let known = match (search.visible, whole_owner(search.plan)) {
+            (None, Some(owner_key)) => Some(owner_total(self.pool(), owner_key).await?),
+            _ => None,
+        };
         if let Some(visible) = search.visible {
             conditions.push(sql.visible(visible));
         }
-        self.page(sql, &conditions, search.sort, search.offset, search.limit)
+        let window = (search.offset, search.limit);
+        self.page(sql, &conditions, search.sort, window, known)
             .await
     }
 
@@ -50,16 +58,26 @@ impl SqlStore {
             // `folder_id = NULL` is never true in SQL.
             None => "i.folder_id IS NULL".to_string(),
         });
-        if let Some(visible) = listing.visible {
-            conditions.push(sql.visible(visible));
-        }
+        let known = match listing.visible {
+            Some(visible) => {
+                conditions.push(sql.visible(visible));
+                None
+            }
+            None => Some(folder_total(self.pool(), listing.owner, listing.folder_id).await?),
+        };
         // Oldest first.
         let sort = ItemSort {
             descending: false,
             ..ItemSort::NEWEST_FIRST
         };
-        self.page(sql, &conditions, sort, listing.offset, listing.limit)
-            .await
+        self.page(
+            sql,
+            &conditions,
+            sort,
+            (listing.offset, listing.limit),
+            known,
+        )
+        .await
     }
 
     async fn page(
@@ -67,15 +85,20 @@ impl SqlStore {
         mut sql: Sql,
         conditions: &[String],
         sort: ItemSort,
-        offset: usize,
-        limit: usize,
+        (offset, limit): (usize, usize),
+        known_total: Option<usize>,
     ) -> StoreResult<ItemPage> {
         let filter = conditions.join(" AND ");
-        let count_sql = format!("SELECT COUNT(*) AS n FROM items i WHERE {filter}");
-        let row = bind_all(sqlx::query(&count_sql), &sql.args)
-            .fetch_one(self.pool())
-            .await?;
-        let total = count(&row, "n")?;
+        let total = match known_total {
+            Some(total) => total,
+            None => {
+                let count_sql = format!("SELECT COUNT(*) AS n FROM items i WHERE {filter}");
+                let row = bind_all(sqlx::query(&count_sql), &sql.args)
+                    .fetch_one(self.pool())
+                    .await?;
+                count(&row, "n")?
+            }
+        };
         if limit == 0 || offset >= total {
             return Ok(ItemPage {
                 items: Vec::new(),
@@ -126,5 +149,18 @@ impl SqlStore {
             .map(|shared| (shared.item.id.clone(), shared))
             .collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+}
+
+/// The lowered owner of a plan that is exactly `owner:<name>`: all of that member's items,
+/// whose number `item_counts` keeps.
+fn whole_owner(plan: &ItemPlan) -> Option<&str> {
+    match plan {
+        ItemPlan::Column {
+            column: KeyColumn::OwnerKey,
+            text,
+            prefix: false,
+        } => Some(text),
+        _ => None,
     }
 }

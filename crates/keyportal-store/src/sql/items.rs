@@ -7,6 +7,7 @@ use keyportal_domain::item::{Item, ItemAccess};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 
+use super::item_counts::{count_added, count_moved, count_removed};
 use super::rows::{
     corrupt, count, int, is_foreign_key_violation, is_unique_violation, json_list, object_json,
     opt_text, parse_json, parse_json_list, require_row, text, to_json,
@@ -137,6 +138,7 @@ impl ItemStore for SqlStore {
             }
         })?;
         insert_terms(&mut tx, std::slice::from_ref(item)).await?;
+        count_added(&mut tx, item).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -203,6 +205,7 @@ impl ItemStore for SqlStore {
         })?;
         require_row(result)?;
         insert_terms(&mut tx, std::slice::from_ref(item)).await?;
+        count_moved(&mut tx, &stored, item).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -222,6 +225,7 @@ impl ItemStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         require_row(result)?;
+        count_removed(&mut tx, &stored).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -5,8 +5,9 @@
 use async_trait::async_trait;
 use keyportal_domain::item::Item;
 use keyportal_domain::legacy_key::LegacyKey;
-use sqlx::{Any, AnyConnection, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Transaction};
 
+use super::item_counts::count_batch;
 use super::items::json_columns;
 use super::rows::{flag_value, is_foreign_key_violation, is_unique_violation, json_list};
 use super::search_index::{index_rows, key_values};
@@ -68,7 +69,7 @@ fn insert_sql(numbered: bool, table: &str, columns: &str, params: usize, rows: u
 }
 
 /// Inserts the items in statements of [`ROWS_PER_STATEMENT`] rows on `conn` (a transaction's),
-/// and their search index rows into [`STAGED_TERMS`] (moved into `item_terms` at commit).
+/// with their search index rows and counts.
 /// `numbered`: PostgreSQL's `$N` placeholders (see [`placeholders`]).
 async fn insert_items_batch(
     conn: &mut AnyConnection,
@@ -113,22 +114,26 @@ async fn insert_items_batch(
             }
         })?;
     }
-    insert_terms_batch(conn, numbered, items).await
+    insert_terms_batch(conn, numbered, items).await?;
+    count_batch(conn, items).await
 }
 
 /// The items' search index rows (`search_index`), many per statement, with the same
-/// placeholders as the items (anonymous on SQLite: see [`placeholders`]), appended to the
-/// staging table.
+/// placeholders as the items (anonymous on SQLite: see [`placeholders`]). Sorted by the
+/// index's key first: with ids that increase through a bulk write (`AscendingIds`) each term's
+/// rows then go to the end of that term's run of the B-tree, a few hot pages instead of
+/// pages all over a table of millions of rows.
 async fn insert_terms_batch(
     conn: &mut AnyConnection,
     numbered: bool,
     items: &[Item],
 ) -> StoreResult<()> {
-    let rows = index_rows(items);
+    let mut rows = index_rows(items);
+    rows.sort_unstable();
     for chunk in rows.chunks(TERMS_PER_STATEMENT) {
         let sql = insert_sql(
             numbered,
-            STAGED_TERMS,
+            "item_terms",
             "field, term, item_id, pos",
             TERM_PARAMS,
             chunk.len(),
@@ -189,22 +194,15 @@ pub(crate) async fn insert_legacy_keys_batch(
     Ok(())
 }
 
-/// Where a bulk write's search index rows wait until the commit. Inserted in the items' order
-/// they would land all over `item_terms`' B-tree (random terms, random ids): a million items'
-/// 9 million rows took minutes. Appended to this unindexed table and moved over sorted by the
-/// index key, they are written in order.
-const STAGED_TERMS: &str = "bulk_terms";
-const STAGE_SQLITE: &str = "CREATE TEMP TABLE IF NOT EXISTS bulk_terms (field BIGINT NOT NULL, \
-    term TEXT NOT NULL, item_id TEXT NOT NULL, pos BIGINT NOT NULL)";
-/// Dropped with the transaction, committed or not.
-const STAGE_POSTGRES: &str = r#"CREATE TEMP TABLE bulk_terms (field BIGINT NOT NULL,
-    term TEXT COLLATE "C" NOT NULL, item_id TEXT NOT NULL, pos BIGINT NOT NULL) ON COMMIT DROP"#;
-const MOVE_STAGED: &str = "INSERT INTO item_terms (field, term, item_id, pos) \
-    SELECT field, term, item_id, pos FROM bulk_terms ORDER BY field, term, item_id, pos";
+/// After a bulk write PostgreSQL has neither statistics nor a visibility map for the new rows:
+/// it would plan listings blind and read the table for every "index-only" scan (a count or a
+/// deep page over a million items took seconds). VACUUM cannot run inside a transaction.
+const VACUUM_POSTGRES: &str = "VACUUM (ANALYZE) items, item_terms, item_counts, legacy_keys";
 
 /// A bulk write in progress: one transaction, rolled back when dropped uncommitted.
 struct SqlBulkWrite {
     tx: Transaction<'static, Any>,
+    pool: AnyPool,
     sqlite: bool,
 }
 
@@ -219,17 +217,20 @@ impl BulkWrite for SqlBulkWrite {
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {
-        sqlx::query(MOVE_STAGED).execute(&mut *self.tx).await?;
         if self.sqlite {
-            // A temporary table outlives the transaction on SQLite (the connection is pooled).
-            sqlx::query("DROP TABLE temp.bulk_terms")
-                .execute(&mut *self.tx)
-                .await?;
             sqlx::query(SQLITE_DEFAULT_CACHE)
                 .execute(&mut *self.tx)
                 .await?;
         }
         self.tx.commit().await?;
+        if !self.sqlite {
+            let started = std::time::Instant::now();
+            sqlx::query(VACUUM_POSTGRES).execute(&self.pool).await?;
+            tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                "bulk write vacuumed"
+            );
+        }
         Ok(())
     }
 }
@@ -241,15 +242,12 @@ impl BulkStore for SqlStore {
         let sqlite = !self.is_postgres();
         if sqlite {
             sqlx::query(SQLITE_BULK_CACHE).execute(&mut *tx).await?;
-            sqlx::query(STAGE_SQLITE).execute(&mut *tx).await?;
-            // Rows an earlier, failed commit may have left on this connection.
-            sqlx::query("DELETE FROM temp.bulk_terms")
-                .execute(&mut *tx)
-                .await?;
-        } else {
-            sqlx::query(STAGE_POSTGRES).execute(&mut *tx).await?;
         }
-        Ok(Box::new(SqlBulkWrite { tx, sqlite }))
+        Ok(Box::new(SqlBulkWrite {
+            tx,
+            pool: self.pool().clone(),
+            sqlite,
+        }))
     }
 }
 

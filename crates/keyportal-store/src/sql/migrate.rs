@@ -126,6 +126,14 @@ const MIGRATIONS: &[Migration] = &[
         precondition: None,
         then: None,
     },
+    Migration {
+        version: 10,
+        sql: include_str!("../../migrations/0010_item_counts.sql"),
+        postgres_only: &[],
+        sqlite_only: &[],
+        precondition: None,
+        then: None,
+    },
 ];
 
 /// The schema version this build migrates to (the last migration's).

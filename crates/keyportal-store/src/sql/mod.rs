@@ -9,6 +9,7 @@ mod apps;
 mod changes;
 mod folders;
 mod groups;
+mod item_counts;
 mod item_search;
 mod items;
 mod items_bulk;

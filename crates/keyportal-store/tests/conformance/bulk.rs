@@ -95,6 +95,8 @@ pub(crate) async fn bulk_writes_round_trip_and_show_only_once_committed(store: &
             "owner:bulkowner AND type:\"API Key\" AND quoted",
             Vec::new(),
         ),
+        // A whole owner: its total comes from the kept counts.
+        ("owner:BulkOwner", Vec::new()),
     ] {
         let plan = parse(q).expect("query").item_plan().expect("plan");
         let page = store
@@ -158,6 +160,22 @@ pub(crate) async fn a_bulk_write_is_all_or_nothing(store: &SqlStore) {
     // The store still writes after every rollback.
     write(store, 60..61, 800).await;
     assert_eq!(store.list_legacy_keys().await.expect("list").len(), 3);
+    // Rolled-back batches left no count behind.
+    let plan = parse("owner:bulkowner")
+        .expect("query")
+        .item_plan()
+        .expect("plan");
+    let page = store
+        .search_items(&ItemSearch {
+            plan: &plan,
+            visible: None,
+            sort: ItemSort::NEWEST_FIRST,
+            offset: 0,
+            limit: 1,
+        })
+        .await
+        .expect("search");
+    assert_eq!(page.total, 3);
 }
 
 pub(crate) async fn legacy_keys_are_found_by_hash_and_by_import_time(store: &SqlStore) {

@@ -10,9 +10,9 @@ use keyportal_store::{SqlStore, StoreError, UserStore};
 use serde_json::Map;
 
 /// The schema version a freshly migrated database reports (the last migration).
-pub(crate) const SCHEMA_VERSION: i64 = 9;
+pub(crate) const SCHEMA_VERSION: i64 = 10;
 /// Every migration version, in order (numbers may skip while branches merge).
-pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9];
+pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10];
 
 /// Takes a database back to before migration 8 (the search index), for upgrade tests.
 pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
@@ -34,6 +34,15 @@ pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
 pub(crate) const UNDO_MIGRATION_9: &[&str] = &[
     "DROP INDEX usage_day_rows",
     "DELETE FROM schema_migrations WHERE version = 9",
+];
+
+/// Takes a database back to before migration 10 (the item counts); before
+/// [`UNDO_MIGRATION_9`].
+pub(crate) const UNDO_MIGRATION_10: &[&str] = &[
+    "DROP TABLE item_counts",
+    "CREATE INDEX items_owner_count ON items (owner_key)",
+    "CREATE INDEX items_owner_folder_count ON items (owner, folder_id)",
+    "DELETE FROM schema_migrations WHERE version = 10",
 ];
 
 pub(crate) fn hex_id(n: u64) -> String {

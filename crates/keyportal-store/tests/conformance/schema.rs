@@ -4,7 +4,8 @@ use keyportal_domain::search::items::ItemSort;
 use keyportal_domain::search::parse;
 use keyportal_domain::token::TokenBinding;
 use keyportal_store::{
-    AppStore, ChangeFeed, GroupStore, ItemSearch, ItemStore, SqlStore, TokenStore, UserStore,
+    AppStore, ChangeFeed, FolderListing, FolderStore, GroupStore, ItemSearch, ItemStore, SqlStore,
+    TokenStore, UserStore,
 };
 use sqlx::Row;
 
@@ -106,23 +107,28 @@ pub(crate) async fn two_stores_on_one_database_write_concurrently(store: &SqlSto
 /// A database at schema version 1 (before credentials) is brought up to date on connect.
 pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &SqlStore) {
     add_items(store, 1).await;
-    for statement in UNDO_MIGRATION_9.iter().chain(UNDO_MIGRATION_8).chain(&[
-        "DROP INDEX users_username_lower",
-        "DELETE FROM schema_migrations WHERE version = 7",
-        "DROP TABLE proxies",
-        "DELETE FROM schema_migrations WHERE version = 5",
-        "DROP TABLE usage",
-        "DELETE FROM schema_migrations WHERE version = 4",
-        "DROP TABLE oauth_codes",
-        "DROP TABLE oauth_refresh_tokens",
-        "DELETE FROM schema_migrations WHERE version = 3",
-        "DROP TABLE apps",
-        "DROP TABLE app_tokens",
-        "DROP TABLE legacy_keys",
-        "DROP TABLE settings",
-        "DROP TABLE changes",
-        "DELETE FROM schema_migrations WHERE version = 2",
-    ]) {
+    for statement in UNDO_MIGRATION_10
+        .iter()
+        .chain(UNDO_MIGRATION_9)
+        .chain(UNDO_MIGRATION_8)
+        .chain(&[
+            "DROP INDEX users_username_lower",
+            "DELETE FROM schema_migrations WHERE version = 7",
+            "DROP TABLE proxies",
+            "DELETE FROM schema_migrations WHERE version = 5",
+            "DROP TABLE usage",
+            "DELETE FROM schema_migrations WHERE version = 4",
+            "DROP TABLE oauth_codes",
+            "DROP TABLE oauth_refresh_tokens",
+            "DELETE FROM schema_migrations WHERE version = 3",
+            "DROP TABLE apps",
+            "DROP TABLE app_tokens",
+            "DROP TABLE legacy_keys",
+            "DROP TABLE settings",
+            "DROP TABLE changes",
+            "DELETE FROM schema_migrations WHERE version = 2",
+        ])
+    {
         sqlx::query(statement)
             .execute(store.pool())
             .await
@@ -153,5 +159,55 @@ pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &
         .await
         .expect("search after upgrade");
     assert_eq!(found.total, 1);
+    upgraded.pool().close().await;
+}
+
+/// Migration 10 counts the items that exist when it runs, per owner and folder.
+pub(crate) async fn item_counts_migration_counts_existing_items(store: &SqlStore) {
+    add_user(store, "Dana").await;
+    let f = folder(90, "Dana", "Maps", 1);
+    store.create_folder(&f).await.expect("folder");
+    for n in 1..=5u64 {
+        let folder_id = (n > 3).then(|| f.id.clone());
+        store
+            .insert_item(&item(n, "Dana", folder_id, n as i64))
+            .await
+            .expect("item");
+    }
+    for statement in UNDO_MIGRATION_10 {
+        sqlx::query(statement)
+            .execute(store.pool())
+            .await
+            .expect("back to before migration 10");
+    }
+    let upgraded = SqlStore::connect(store.url()).await.expect("upgrade");
+    for (folder_id, expected) in [(None, 3), (Some(f.id.as_str()), 2)] {
+        let page = upgraded
+            .list_items_in_folder(&FolderListing {
+                owner: "Dana",
+                folder_id,
+                visible: None,
+                offset: 0,
+                limit: 1,
+            })
+            .await
+            .expect("folder page");
+        assert_eq!(page.total, expected, "{folder_id:?}");
+    }
+    let plan = parse("owner:dana")
+        .expect("query")
+        .item_plan()
+        .expect("plan");
+    let page = upgraded
+        .search_items(&ItemSearch {
+            plan: &plan,
+            visible: None,
+            sort: ItemSort::NEWEST_FIRST,
+            offset: 0,
+            limit: 1,
+        })
+        .await
+        .expect("search");
+    assert_eq!(page.total, 5);
     upgraded.pool().close().await;
 }

@@ -491,6 +491,67 @@ async fn check_folders(store: &SqlStore, world: &World, rng: &mut StdRng) {
     }
 }
 
+/// Totals the store reads from its kept counts (a whole owner, a whole folder) against the
+/// items: every owner searching `owner:` themself (in another spelling too) and every folder
+/// listed unfiltered.
+async fn check_kept_counts(store: &SqlStore, world: &World) {
+    for owner in OWNERS {
+        let own: Vec<&Item> = world
+            .items
+            .iter()
+            .map(|(it, _)| it)
+            .filter(|it| it.owner == *owner)
+            .collect();
+        let viewer = Viewer {
+            kind: CallerKind::Member,
+            username: Some(owner.to_string()),
+            org_id: Some(ORG.into()),
+            privileges: Default::default(),
+            group_ids: Default::default(),
+            key_scope: None,
+        };
+        let visible = VisibleItems::of(&viewer);
+        let plan = parse(&format!("owner:{}", owner.to_uppercase()))
+            .expect("query")
+            .item_plan()
+            .expect("plan");
+        assert!(plan.implies_visible(&visible), "{plan:?}");
+        let page = store
+            .search_items(&ItemSearch {
+                plan: &plan,
+                visible: None,
+                sort: ItemSort::NEWEST_FIRST,
+                offset: 0,
+                limit: 3,
+            })
+            .await
+            .expect("owner search");
+        assert_eq!(page.total, own.len(), "owner:{owner}");
+        let mut folders: Vec<Option<String>> = vec![None];
+        folders.extend(
+            world
+                .folders
+                .iter()
+                .filter(|(_, o)| o == owner)
+                .map(|(id, _)| Some(id.clone())),
+        );
+        for folder_id in folders {
+            let page = store
+                .list_items_in_folder(&FolderListing {
+                    owner,
+                    folder_id: folder_id.as_deref(),
+                    visible: None,
+                    offset: 0,
+                    limit: 2,
+                })
+                .await
+                .expect("folder page");
+            let expected = own.iter().filter(|it| it.folder_id == folder_id).count();
+            assert_eq!(page.total, expected, "folder {folder_id:?} of {owner}");
+        }
+    }
+}
+
 pub(crate) async fn search_in_the_database_equals_the_in_memory_oracle(store: &SqlStore) {
     let seed = std::env::var("KEYPORTAL_SEARCH_SEED")
         .ok()
@@ -501,9 +562,11 @@ pub(crate) async fn search_in_the_database_equals_the_in_memory_oracle(store: &S
     assert!(store.get_user("ann").await.expect("user").is_some());
     let before = check_queries(store, &world, &mut rng, seed).await;
     check_folders(store, &world, &mut rng).await;
+    check_kept_counts(store, &world).await;
     churn(store, &mut world, &mut rng).await;
     let after = check_queries(store, &world, &mut rng, seed).await;
     check_folders(store, &world, &mut rng).await;
+    check_kept_counts(store, &world).await;
     // Most generated queries are valid; a generator that drifted into errors would test little.
     assert!(
         before + after > QUERIES,

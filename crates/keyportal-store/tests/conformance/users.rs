@@ -152,10 +152,15 @@ pub(crate) async fn usernames_are_unique_ignoring_case(store: &SqlStore) {
 /// with their names, unchanged, until one of each is left.
 pub(crate) async fn migration_7_refuses_case_duplicates_and_names_them(store: &SqlStore) {
     add_user(store, "carol").await;
-    for statement in UNDO_MIGRATION_9.iter().chain(UNDO_MIGRATION_8).chain(&[
-        "DROP INDEX users_username_lower",
-        "DELETE FROM schema_migrations WHERE version = 7",
-    ]) {
+    for statement in UNDO_MIGRATION_10
+        .iter()
+        .chain(UNDO_MIGRATION_9)
+        .chain(UNDO_MIGRATION_8)
+        .chain(&[
+            "DROP INDEX users_username_lower",
+            "DELETE FROM schema_migrations WHERE version = 7",
+        ])
+    {
         sqlx::query(statement)
             .execute(store.pool())
             .await
