@@ -88,7 +88,11 @@ pub fn search_users(
         .filter(|u| can_view_user(viewer, &u.username, &u.org_id) && query.matches(&UserDoc(u)))
         .collect();
     found.sort_by(|a, b| sort.compare(a, b));
-    Ok(page(found.into_iter().map(|u| u.username.clone()), offset, limit))
+    Ok(page(
+        found.into_iter().map(|u| u.username.clone()),
+        offset,
+        limit,
+    ))
 }
 
 fn page(

@@ -108,7 +108,11 @@ pub enum RecordPlan<F> {
     And(Vec<RecordPlan<F>>),
     Or(Vec<RecordPlan<F>>),
     /// A row of `field` whose term equals `term`, or with `prefix` begins with it.
-    Term { field: F, term: String, prefix: bool },
+    Term {
+        field: F,
+        term: String,
+        prefix: bool,
+    },
     /// Rows of `field` at consecutive positions holding `words` (at least two); with `prefix`
     /// the last word need only begin its term.
     Phrase {
@@ -127,7 +131,10 @@ pub enum RecordPlan<F> {
         upper: Option<(i64, bool)>,
     },
     /// The number written in decimal begins with `digits`.
-    NumberPrefix { field: F, digits: String },
+    NumberPrefix {
+        field: F,
+        digits: String,
+    },
 }
 
 impl Query {

@@ -45,8 +45,13 @@ impl RecordField for UserField {
         UserField::Created,
         UserField::Modified,
     ];
-    const DEFAULT_FIELDS: &'static [&'static str] =
-        &["username", "fullname", "firstname", "lastname", "description"];
+    const DEFAULT_FIELDS: &'static [&'static str] = &[
+        "username",
+        "fullname",
+        "firstname",
+        "lastname",
+        "description",
+    ];
 
     fn name(self) -> &'static str {
         match self {

@@ -4,15 +4,16 @@ use async_trait::async_trait;
 use keyportal_domain::group::{Group, GroupAccess, MemberType};
 use sqlx::any::AnyRow;
 
+use super::record_index::{index_group, unindex_group};
 use super::rows::{
     corrupt, count, flag, flag_value, int, is_foreign_key_violation, is_unique_violation,
     json_list, parse_json_list, require_row, text,
 };
-use super::record_index::{index_group, unindex_group};
 use super::SqlStore;
 use crate::{GroupPage, GroupSearch, GroupStore, StoreError, StoreResult};
 
-pub(super) const COLUMNS: &str = "id, owner, org_id, title, access, tags, description, snippet, phone, \
+pub(super) const COLUMNS: &str =
+    "id, owner, org_id, title, access, tags, description, snippet, phone, \
                        sort_field, sort_order, is_invitation_only, is_view_only, auto_join, \
                        created, modified";
 

@@ -9,8 +9,8 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::rows::is_unique_violation;
-use super::{record_index, search_index};
 use super::{now_millis, SqlStore};
+use super::{record_index, search_index};
 use crate::{StoreError, StoreResult};
 
 /// One schema change. `sql` is portable; `postgres_only` and `sqlite_only` hold the rare

@@ -30,7 +30,14 @@ pub(crate) async fn index_group(conn: &mut AnyConnection, group: &Group) -> Stor
         .execute(&mut *conn)
         .await?;
     unindex_group(conn, &group.id).await?;
-    insert_rows(conn, "group_terms", "group_id", &group.id, group_rows(group)).await
+    insert_rows(
+        conn,
+        "group_terms",
+        "group_id",
+        &group.id,
+        group_rows(group),
+    )
+    .await
 }
 
 /// Removes a group's index rows.
@@ -132,9 +139,8 @@ pub(crate) async fn rebuild(conn: &mut AnyConnection) -> StoreResult<(u64, u64)>
         }
         groups += batch.len() as u64;
     }
-    let users_sql = format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE username > $1 ORDER BY username LIMIT $2"
-    );
+    let users_sql =
+        format!("SELECT {USER_COLUMNS} FROM users WHERE username > $1 ORDER BY username LIMIT $2");
     let mut last = String::new();
     let mut users = 0u64;
     loop {

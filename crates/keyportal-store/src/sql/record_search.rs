@@ -4,8 +4,8 @@
 //! (`ORDER BY … LIMIT … OFFSET …`, served by the sort indexes of migration 11). Memory does
 //! not depend on how many groups or members match.
 
-use keyportal_domain::user::User;
 use keyportal_domain::group::Group;
+use keyportal_domain::user::User;
 use sqlx::any::AnyRow;
 
 use super::groups::{group_from_row, COLUMNS as GROUP_COLUMNS};

@@ -6,11 +6,11 @@ use keyportal_domain::user::User;
 use keyportal_domain::user_type::UserType;
 use sqlx::any::AnyRow;
 
+use super::record_index::{index_user, unindex_user};
 use super::rows::{
     corrupt, count, flag, flag_value, int, is_foreign_key_violation, is_unique_violation,
     require_row, text, to_i64,
 };
-use super::record_index::{index_user, unindex_user};
 use super::SqlStore;
 use crate::{StoreError, StoreResult, UserPage, UserSearch, UserStore};
 

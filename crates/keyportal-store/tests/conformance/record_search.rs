@@ -103,9 +103,13 @@ fn random_user(rng: &mut StdRng, username: &str, n: u64) -> User {
     };
     u.description = text(rng, 4);
     u.role_id = pick(rng, ROLES).into();
-    u.user_type = *[UserType::Creator, UserType::Viewer, UserType::ProfessionalAdvanced]
-        .choose(rng)
-        .unwrap_or(&UserType::Creator);
+    u.user_type = *[
+        UserType::Creator,
+        UserType::Viewer,
+        UserType::ProfessionalAdvanced,
+    ]
+    .choose(rng)
+    .unwrap_or(&UserType::Creator);
     u.provider = pick(rng, PROVIDERS).into();
     u.created = rng.gen_range(0..12);
     u.modified = u.created + rng.gen_range(0..5);
@@ -113,7 +117,10 @@ fn random_user(rng: &mut StdRng, username: &str, n: u64) -> User {
 }
 
 fn random_group(rng: &mut StdRng, n: u64, users: &[User]) -> Group {
-    let owner = users.choose(rng).map(|u| u.username.clone()).unwrap_or_default();
+    let owner = users
+        .choose(rng)
+        .map(|u| u.username.clone())
+        .unwrap_or_default();
     let mut g = group(n, &owner, rng.gen_range(0..12));
     if n % 13 == 5 {
         // Ids are lower case in practice; the index must still treat others exactly.
@@ -202,9 +209,16 @@ async fn churn(store: &SqlStore, world: &mut World, rng: &mut StdRng) {
         }
     }
     let owners: Vec<String> = world.groups.iter().map(|g| g.owner.clone()).collect();
-    if let Some(k) = world.users.iter().position(|u| !owners.contains(&u.username)) {
+    if let Some(k) = world
+        .users
+        .iter()
+        .position(|u| !owners.contains(&u.username))
+    {
         let gone = world.users.remove(k);
-        store.delete_user(&gone.username).await.expect("delete user");
+        store
+            .delete_user(&gone.username)
+            .await
+            .expect("delete user");
         world.memberships.retain(|(_, u)| *u != gone.username);
     }
 }
@@ -346,7 +360,10 @@ async fn check_groups(store: &SqlStore, world: &World, rng: &mut StdRng, seed: u
     for _ in 0..QUERIES {
         let q = query(rng, world, GROUP_FIELDS, 3);
         let viewer = viewer(rng, world);
-        let field = GroupSort::FIELDS.choose(rng).copied().filter(|_| rng.gen_bool(0.8));
+        let field = GroupSort::FIELDS
+            .choose(rng)
+            .copied()
+            .filter(|_| rng.gen_bool(0.8));
         let sort = GroupSort::by_field(field, rng.gen_bool(0.5));
         let (offset, limit) = (rng.gen_range(0..8), rng.gen_range(0..12));
         let Ok(parsed) = parse(&q) else {
@@ -390,7 +407,10 @@ async fn check_users(store: &SqlStore, world: &World, rng: &mut StdRng, seed: u6
     for _ in 0..QUERIES {
         let q = query(rng, world, USER_FIELDS, 3);
         let viewer = viewer(rng, world);
-        let field = UserSort::FIELDS.choose(rng).copied().filter(|_| rng.gen_bool(0.8));
+        let field = UserSort::FIELDS
+            .choose(rng)
+            .copied()
+            .filter(|_| rng.gen_bool(0.8));
         let sort = UserSort::by_field(field, rng.gen_bool(0.5));
         let (offset, limit) = (rng.gen_range(0..5), rng.gen_range(0..8));
         let Ok(parsed) = parse(&q) else {

@@ -109,23 +109,25 @@ pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &
     for statement in UNDO_MIGRATION_11
         .iter()
         .chain(UNDO_MIGRATION_9)
-        .chain(UNDO_MIGRATION_8).chain(&[
-        "DROP INDEX users_username_lower",
-        "DELETE FROM schema_migrations WHERE version = 7",
-        "DROP TABLE proxies",
-        "DELETE FROM schema_migrations WHERE version = 5",
-        "DROP TABLE usage",
-        "DELETE FROM schema_migrations WHERE version = 4",
-        "DROP TABLE oauth_codes",
-        "DROP TABLE oauth_refresh_tokens",
-        "DELETE FROM schema_migrations WHERE version = 3",
-        "DROP TABLE apps",
-        "DROP TABLE app_tokens",
-        "DROP TABLE legacy_keys",
-        "DROP TABLE settings",
-        "DROP TABLE changes",
-        "DELETE FROM schema_migrations WHERE version = 2",
-    ]) {
+        .chain(UNDO_MIGRATION_8)
+        .chain(&[
+            "DROP INDEX users_username_lower",
+            "DELETE FROM schema_migrations WHERE version = 7",
+            "DROP TABLE proxies",
+            "DELETE FROM schema_migrations WHERE version = 5",
+            "DROP TABLE usage",
+            "DELETE FROM schema_migrations WHERE version = 4",
+            "DROP TABLE oauth_codes",
+            "DROP TABLE oauth_refresh_tokens",
+            "DELETE FROM schema_migrations WHERE version = 3",
+            "DROP TABLE apps",
+            "DROP TABLE app_tokens",
+            "DROP TABLE legacy_keys",
+            "DROP TABLE settings",
+            "DROP TABLE changes",
+            "DELETE FROM schema_migrations WHERE version = 2",
+        ])
+    {
         sqlx::query(statement)
             .execute(store.pool())
             .await

@@ -155,10 +155,12 @@ pub(crate) async fn migration_7_refuses_case_duplicates_and_names_them(store: &S
     for statement in UNDO_MIGRATION_11
         .iter()
         .chain(UNDO_MIGRATION_9)
-        .chain(UNDO_MIGRATION_8).chain(&[
-        "DROP INDEX users_username_lower",
-        "DELETE FROM schema_migrations WHERE version = 7",
-    ]) {
+        .chain(UNDO_MIGRATION_8)
+        .chain(&[
+            "DROP INDEX users_username_lower",
+            "DELETE FROM schema_migrations WHERE version = 7",
+        ])
+    {
         sqlx::query(statement)
             .execute(store.pool())
             .await
