@@ -270,3 +270,127 @@ fn or<F>(items: Vec<RecordPlan<F>>) -> RecordPlan<F> {
         _ => RecordPlan::Or(kept),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::group::{Group, GroupAccess};
+    use crate::search::groups::{group_rows, GroupField};
+    use crate::search::parse;
+    use crate::search::users::UserField;
+
+    fn plan<F: RecordField>(q: &str) -> RecordPlan<F> {
+        parse(q)
+            .and_then(|q| q.record_plan::<F>())
+            .unwrap_or_else(|e| panic!("{q}: {e:?}"))
+    }
+
+    #[test]
+    fn every_record_field_has_a_storage_and_a_unique_code() {
+        fn check<F: RecordField>() {
+            let mut codes: Vec<i64> = F::ALL.iter().map(|f| f.code()).collect();
+            codes.sort();
+            codes.dedup();
+            assert_eq!(codes.len(), F::ALL.len());
+            for field in F::ALL {
+                assert!(storage(*field).is_some(), "{field:?} has the type kind");
+            }
+            for name in F::DEFAULT_FIELDS {
+                assert!(
+                    named::<F>(name).is_some(),
+                    "default field {name} is unknown"
+                );
+            }
+        }
+        check::<GroupField>();
+        check::<UserField>();
+    }
+
+    #[test]
+    fn rows_hold_lowered_whole_values_and_positioned_words() {
+        let group = Group {
+            id: "ab".into(),
+            owner: "Ann".into(),
+            org_id: "o".into(),
+            title: "Fire-Map team".into(),
+            access: GroupAccess::Org,
+            tags: vec!["Web Map".into(), String::new()],
+            description: String::new(),
+            snippet: "--".into(),
+            phone: String::new(),
+            sort_field: String::new(),
+            sort_order: String::new(),
+            is_invitation_only: false,
+            is_view_only: false,
+            auto_join: false,
+            created: 1,
+            modified: 2,
+        };
+        let rows = group_rows(&group);
+        let of = |field: GroupField| -> Vec<(i64, &str)> {
+            rows.iter()
+                .filter(|r| r.field == field)
+                .map(|r| (r.pos, r.term.as_str()))
+                .collect()
+        };
+        assert_eq!(
+            of(GroupField::Title),
+            [(0, "fire"), (1, "map"), (2, "team")]
+        );
+        assert_eq!(of(GroupField::Owner), [(0, "ann")]);
+        assert_eq!(of(GroupField::Tags), [(0, "web map"), (1, "")]);
+        assert_eq!(of(GroupField::Access), [(0, "org")]);
+        assert!(of(GroupField::Snippet).is_empty(), "no words, no rows");
+        assert!(
+            of(GroupField::Created).is_empty(),
+            "numbers stay in columns"
+        );
+    }
+
+    #[test]
+    fn plans_follow_the_matchers_kinds() {
+        assert_eq!(
+            plan::<GroupField>("owner:ANN*"),
+            RecordPlan::Term {
+                field: GroupField::Owner,
+                term: "ann".into(),
+                prefix: true
+            }
+        );
+        assert_eq!(
+            plan::<GroupField>("title:\"Fire map\""),
+            RecordPlan::Phrase {
+                field: GroupField::Title,
+                words: vec!["fire".into(), "map".into()],
+                prefix: false
+            }
+        );
+        assert_eq!(
+            plan::<UserField>("description:*"),
+            RecordPlan::NonEmpty(UserField::Description)
+        );
+        assert_eq!(plan::<UserField>("fullname:--"), RecordPlan::True);
+        assert_eq!(plan::<UserField>("email:x"), RecordPlan::False);
+        assert_eq!(
+            plan::<GroupField>("-tags:*"),
+            RecordPlan::Not(Box::new(RecordPlan::TermExists(GroupField::Tags)))
+        );
+        assert_eq!(
+            plan::<UserField>("created:[5 TO *}"),
+            RecordPlan::Number {
+                field: UserField::Created,
+                lower: Some((5, true)),
+                upper: None
+            }
+        );
+        let refused = parse("title:[a TO k]").and_then(|q| q.record_plan::<GroupField>());
+        assert!(
+            refused.is_err(),
+            "text ranges are refused as in item search"
+        );
+        match plan::<GroupField>("map") {
+            RecordPlan::Or(parts) => assert_eq!(parts.len(), GroupField::DEFAULT_FIELDS.len()),
+            other => panic!("an unqualified term searches the default fields: {other:?}"),
+        }
+    }
+}
