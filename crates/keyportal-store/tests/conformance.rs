@@ -36,6 +36,8 @@ mod oauth;
 mod proxy;
 #[path = "conformance/record_search.rs"]
 mod record_search;
+#[path = "conformance/record_world.rs"]
+mod record_world;
 #[path = "conformance/roles.rs"]
 mod roles;
 #[path = "conformance/schema.rs"]
