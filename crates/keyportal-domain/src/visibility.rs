@@ -151,6 +151,64 @@ pub fn can_view_group(viewer: &Viewer, group: &Group) -> bool {
             && (group.access == GroupAccess::Org || viewer.has(names::ADMIN_VIEW_GROUPS)))
 }
 
+/// The groups a viewer may see, as data a store can turn into a query: public groups always,
+/// and each `Some` / non-empty part besides. [`can_view_group`] holds for a group exactly when
+/// it satisfies one of the parts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VisibleGroups {
+    /// Groups the viewer belongs to (never for keys).
+    pub member_of: Vec<String>,
+    /// Every group of this org (administrators who may view groups).
+    pub whole_org: Option<String>,
+    /// The org-access groups of this org.
+    pub org_shared: Option<String>,
+}
+
+impl VisibleGroups {
+    pub fn of(viewer: &Viewer) -> VisibleGroups {
+        let org = |privilege: Option<&str>| {
+            viewer
+                .org_id
+                .clone()
+                .filter(|_| privilege.is_none_or(|p| viewer.has(p)))
+        };
+        if viewer.kind.is_key() {
+            return VisibleGroups {
+                member_of: Vec::new(),
+                whole_org: org(Some(names::ADMIN_VIEW_GROUPS)),
+                org_shared: org(Some(names::VIEW_ORG_GROUPS)),
+            };
+        }
+        VisibleGroups {
+            member_of: viewer.group_ids.iter().cloned().collect(),
+            whole_org: org(Some(names::ADMIN_VIEW_GROUPS)),
+            org_shared: org(None),
+        }
+    }
+}
+
+/// The members a viewer may see, as data a store can turn into a query: [`can_view_user`]
+/// holds for a member exactly when they satisfy one of the parts. There are no public
+/// profiles, so an anonymous viewer sees nobody.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VisibleUsers {
+    /// The viewer's own account (a member, or the owner a personal key acts as).
+    pub myself: Option<String>,
+    /// Every member of this org (callers who may view org users).
+    pub org: Option<String>,
+}
+
+impl VisibleUsers {
+    pub fn of(viewer: &Viewer) -> VisibleUsers {
+        VisibleUsers {
+            myself: viewer.username.clone(),
+            org: viewer.org_id.clone().filter(|_| {
+                viewer.has(names::VIEW_ORG_USERS) || viewer.has(names::ADMIN_VIEW_USERS)
+            }),
+        }
+    }
+}
+
 /// Members see each other's profiles when they may view org users; admins see everyone.
 pub fn can_view_user(viewer: &Viewer, username: &str, user_org: &str) -> bool {
     viewer.is(username)

@@ -1,16 +1,12 @@
-//! Groups: create, search, read, update, delete, membership.
-
-use std::borrow::Cow;
+//! Groups: create, read, update, delete, membership (search and content: `group_search.rs`).
 
 use keyportal_domain::authz::{allows, authorize, Denial, Operation};
 use keyportal_domain::group::{Group, GroupAccess, GroupChanges, MemberType};
 use keyportal_domain::ids::{new_hex_id, parse_hex_id, shorten};
-use keyportal_domain::search::{parse, Searchable};
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
-use crate::search::{paginate, sort_key, Page, SearchRequest, SortOrder};
 use crate::Portal;
 
 /// A group as a caller sees it, with the caller's membership.
@@ -28,39 +24,12 @@ pub struct NewGroupMembers {
     pub not_done: Vec<String>,
 }
 
-fn group_not_found() -> ServiceError {
+pub(crate) fn group_not_found() -> ServiceError {
     ServiceError::not_found("Group does not exist or is inaccessible.")
 }
 
-struct GroupDocument<'a>(&'a Group);
-
-impl Searchable for GroupDocument<'_> {
-    fn field_values(&self, field: &str) -> Vec<Cow<'_, str>> {
-        let g = self.0;
-        match field {
-            "id" => vec![Cow::Borrowed(g.id.as_str())],
-            "title" => vec![Cow::Borrowed(g.title.as_str())],
-            "owner" => vec![Cow::Borrowed(g.owner.as_str())],
-            "orgid" => vec![Cow::Borrowed(g.org_id.as_str())],
-            "access" => vec![Cow::Borrowed(g.access.as_str())],
-            "tags" => g.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
-            "description" => vec![Cow::Borrowed(g.description.as_str())],
-            "snippet" => vec![Cow::Borrowed(g.snippet.as_str())],
-            "created" => vec![Cow::Owned(g.created.to_string())],
-            "modified" => vec![Cow::Owned(g.modified.to_string())],
-            _ => Vec::new(),
-        }
-    }
-
-    fn default_fields(&self) -> &'static [&'static str] {
-        &["title", "tags", "description", "snippet", "owner"]
-    }
-}
-
-const GROUP_SORT_FIELDS: &[&str] = &["title", "owner", "created", "modified"];
-
 impl Portal {
-    fn view_group(&self, caller: &Caller, group: Group) -> GroupView {
+    pub(crate) fn view_group(&self, caller: &Caller, group: Group) -> GroupView {
         let caller_membership = caller.member().and_then(|m| m.membership(&group.id));
         GroupView {
             group,
@@ -109,7 +78,7 @@ impl Portal {
         })
     }
 
-    async fn visible_group(&self, caller: &Caller, id: &str) -> ServiceResult<Group> {
+    pub(crate) async fn visible_group(&self, caller: &Caller, id: &str) -> ServiceResult<Group> {
         let id = parse_hex_id(id, "group").map_err(|_| group_not_found())?;
         let group = self
             .store
@@ -148,60 +117,6 @@ impl Portal {
     pub async fn get_group(&self, caller: &Caller, id: &str) -> ServiceResult<GroupView> {
         let group = self.visible_group(caller, id).await?;
         Ok(self.view_group(caller, group))
-    }
-
-    /// `community/groups`: groups matching `q` that the caller may see.
-    pub async fn search_groups(
-        &self,
-        caller: &Caller,
-        request: &SearchRequest,
-    ) -> ServiceResult<Page<GroupView>> {
-        if request.q.trim().is_empty() {
-            return Err(DomainError::invalid_with(
-                "Invalid query.",
-                vec!["'q' is required.".into()],
-            )
-            .into());
-        }
-        let query = parse(&request.q)?;
-        let sort = sort_key(request.sort_field.as_deref(), GROUP_SORT_FIELDS)?;
-        let viewer = caller.viewer();
-        let mut groups: Vec<Group> = self
-            .store
-            .list_groups()
-            .await?
-            .into_iter()
-            .filter(|g| {
-                allows(&viewer, &Operation::ViewGroup { group: g })
-                    && query.matches(&GroupDocument(g))
-            })
-            .collect();
-        let field = sort.unwrap_or_else(|| "title".to_string());
-        groups.sort_by(|a, b| {
-            match field.as_str() {
-                "owner" => a.owner.cmp(&b.owner),
-                "created" => a.created.cmp(&b.created),
-                "modified" => a.modified.cmp(&b.modified),
-                _ => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
-            }
-            .then_with(|| a.id.cmp(&b.id))
-        });
-        if request.sort_order == SortOrder::Desc {
-            groups.reverse();
-        }
-        let page = paginate(&request.q, groups, request.start, request.num);
-        Ok(Page {
-            query: page.query,
-            total: page.total,
-            start: page.start,
-            num: page.num,
-            next_start: page.next_start,
-            results: page
-                .results
-                .into_iter()
-                .map(|g| self.view_group(caller, g))
-                .collect(),
-        })
     }
 
     pub async fn update_group(

@@ -10,6 +10,7 @@ mod clock;
 mod content;
 mod credentials;
 mod error;
+mod group_search;
 mod groups;
 mod hashing;
 mod items;
@@ -30,6 +31,7 @@ mod sync;
 mod tokens;
 mod usage;
 mod usage_report;
+mod user_search;
 mod users;
 
 use std::sync::atomic::AtomicI64;

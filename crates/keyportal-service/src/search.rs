@@ -1,7 +1,7 @@
 //! Item search: the query language of `search`, visibility, sorting and paging.
 
 use keyportal_domain::search::items::ItemSort;
-use keyportal_domain::search::parse;
+use keyportal_domain::search::{parse, Query};
 use keyportal_domain::visibility::VisibleItems;
 use keyportal_domain::DomainError;
 use keyportal_store::ItemSearch;
@@ -39,13 +39,19 @@ pub struct Page<T> {
     pub results: Vec<T>,
 }
 
-/// Cuts a sorted result list into the requested page.
-pub(crate) fn paginate<T>(query: &str, all: Vec<T>, start: usize, num: usize) -> Page<T> {
-    let total = all.len();
-    let start = start.max(1);
-    let num = num.min(100);
-    let results: Vec<T> = all.into_iter().skip(start - 1).take(num).collect();
-    page_of(query, results, total, start, num)
+/// The parsed `q` of a search; an empty `q` is refused ("'q' is required.").
+pub(crate) fn required_query(q: &str) -> ServiceResult<Query> {
+    if q.trim().is_empty() {
+        return Err(
+            DomainError::invalid_with("Invalid query.", vec!["'q' is required.".into()]).into(),
+        );
+    }
+    Ok(parse(q)?)
+}
+
+/// The 1-based `start` and the `num` (at most 100) a request asks for.
+pub(crate) fn paging(request: &SearchRequest) -> (usize, usize) {
+    (request.start.max(1), request.num.min(100))
 }
 
 /// The page `results` (at 1-based `start`, `num` asked for) of `total` results.
@@ -117,21 +123,14 @@ impl Portal {
         caller: &Caller,
         request: &SearchRequest,
     ) -> ServiceResult<Page<ItemView>> {
-        if request.q.trim().is_empty() {
-            return Err(DomainError::invalid_with(
-                "Invalid query.",
-                vec!["'q' is required.".into()],
-            )
-            .into());
-        }
-        let plan = parse(&request.q)?.item_plan()?;
+        let plan = required_query(&request.q)?.item_plan()?;
         let sort = match sort_key(request.sort_field.as_deref(), SORT_FIELDS)? {
             Some(field) => ItemSort::by_field(&field, request.sort_order == SortOrder::Desc),
             // Without a sort field: newest first, like a relevance-free portal listing.
             None => ItemSort::NEWEST_FIRST,
         };
         let visible = VisibleItems::of(&caller.viewer());
-        let (start, num) = (request.start.max(1), request.num.min(100));
+        let (start, num) = paging(request);
         let found = self
             .store
             .search_items(&ItemSearch {
@@ -164,18 +163,17 @@ mod tests {
 
     #[test]
     fn pages_report_next_start() {
-        let page = paginate("q", (1..=25).collect(), 1, 10);
+        let page = page_of("q", (1..=10).collect(), 25, 1, 10);
         assert_eq!(
             (page.total, page.next_start, page.results.len()),
             (25, 11, 10)
         );
-        let last = paginate("q", (1..=25).collect(), 21, 10);
-        assert_eq!(
-            (last.next_start, last.results),
-            (-1, vec![21, 22, 23, 24, 25])
-        );
-        let beyond = paginate("q", (1..=5).collect::<Vec<i32>>(), 10, 10);
+        let last = page_of("q", vec![21, 22, 23, 24, 25], 25, 21, 10);
+        assert_eq!(last.next_start, -1);
+        let beyond = page_of("q", Vec::<i32>::new(), 5, 10, 10);
         assert_eq!((beyond.next_start, beyond.results.len()), (-1, 0));
+        let none_asked = page_of("q", Vec::<i32>::new(), 5, 1, 0);
+        assert_eq!(none_asked.next_start, -1);
     }
 
     #[test]

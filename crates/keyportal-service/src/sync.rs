@@ -6,11 +6,23 @@ use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use keyportal_domain::credential::AppToken;
+use keyportal_domain::role::Role;
 use keyportal_domain::user::{effective_privileges, User};
 
 use crate::error::ServiceResult;
 use crate::key_table::{KeyTable, OwnerState};
 use crate::Portal;
+
+fn owner_state_with(user: &User, role: &Role) -> OwnerState {
+    OwnerState {
+        org_id: user.org_id.clone(),
+        privileges: effective_privileges(role, user.user_type, user.disabled),
+        disabled: user.disabled,
+    }
+}
+
+/// Members read per query when the key table loads its owners.
+const MEMBER_PAGE: usize = 1_000;
 
 /// Setting that holds the legacy-key retirement date (epoch ms).
 pub const LEGACY_RETIREMENT_SETTING: &str = "legacy_key_retirement";
@@ -52,11 +64,8 @@ impl Portal {
             .scan_active_legacy_keys(&mut |key| staging.put_legacy_grant(key))
             .await?;
         let scan_ms = scan_started.elapsed().as_millis();
-        let (users, _) = self.store.list_users(0, 1_000_000).await?;
-        for user in users {
-            let state = self.owner_state(&user).await?;
-            staging.put_owner(&user.username, Some(state));
-        }
+        self.each_member(|username, state| staging.put_owner(username, Some(state)))
+            .await?;
         staging.set_legacy_retirement(self.stored_legacy_retirement().await?);
         let keys = staging.len();
         self.key_table.replace_with(staging);
@@ -87,11 +96,7 @@ impl Portal {
 
     async fn owner_state(&self, user: &User) -> ServiceResult<OwnerState> {
         let role = self.role_by_id(&user.role_id).await?;
-        Ok(OwnerState {
-            org_id: user.org_id.clone(),
-            privileges: effective_privileges(&role, user.user_type, user.disabled),
-            disabled: user.disabled,
-        })
+        Ok(owner_state_with(user, &role))
     }
 
     /// Re-reads one member's privileges and state (after a role, type or status change).
@@ -139,12 +144,32 @@ impl Portal {
     /// Re-reads every member (after a custom role's privileges change).
     pub async fn refresh_all_owners(&self) -> ServiceResult<()> {
         let _serial = self.refresh_lock.lock().await;
-        let (users, _) = self.store.list_users(0, 1_000_000).await?;
-        for user in users {
-            let state = self.owner_state(&user).await?;
-            self.key_table.put_owner(&user.username, Some(state));
+        self.each_member(|username, state| self.key_table.put_owner(username, Some(state)))
+            .await
+    }
+
+    /// Shows `put` every member's current state, reading the members a page at a time by
+    /// username (the key table keeps one small entry per member; the rows are not kept).
+    /// Each role is read once, however many members hold it.
+    async fn each_member(&self, mut put: impl FnMut(&str, OwnerState)) -> ServiceResult<()> {
+        let mut roles: HashMap<String, Role> = HashMap::new();
+        let mut after = String::new();
+        loop {
+            let page = self.store.users_after(&after, MEMBER_PAGE).await?;
+            let Some(last) = page.last() else {
+                return Ok(());
+            };
+            after = last.username.clone();
+            for user in &page {
+                if !roles.contains_key(&user.role_id) {
+                    let role = self.role_by_id(&user.role_id).await?;
+                    roles.insert(user.role_id.clone(), role);
+                }
+                if let Some(role) = roles.get(&user.role_id) {
+                    put(&user.username, owner_state_with(user, role));
+                }
+            }
         }
-        Ok(())
     }
 
     async fn stored_legacy_retirement(&self) -> ServiceResult<Option<i64>> {

@@ -4,9 +4,9 @@ use keyportal_domain::authz::Operation;
 use keyportal_domain::ids::{new_hex_id, shorten, validate_username};
 use keyportal_domain::password::validate_new_password;
 use keyportal_domain::privilege::{names, PrivilegeSet};
-use keyportal_domain::role::{built_in_role, Role};
+use keyportal_domain::role::{built_in_role, built_in_roles, Role};
 use keyportal_domain::user::{check_role_fits_user_type, effective_privileges, User, UserProfile};
-use keyportal_domain::user_type::UserType;
+use keyportal_domain::user_type::{UserType, ALL_USER_TYPES};
 use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
@@ -102,7 +102,7 @@ impl Portal {
         Ok(self.view_of(user, role, true, Vec::new()))
     }
 
-    fn view_of(
+    pub(crate) fn view_of(
         &self,
         user: User,
         role: Role,
@@ -210,17 +210,28 @@ impl Portal {
         if !was_admin || still_admin {
             return Ok(());
         }
-        let (users, _) = self.store.list_users(0, 1_000_000).await?;
-        for other in users
+        // The roles are few; the members many: ask the database for one other enabled member
+        // whose role and user type together hold the privilege.
+        let mut roles = built_in_roles();
+        roles.extend(self.store.list_roles().await?);
+        let pairs: Vec<(String, String)> = roles
             .iter()
-            .filter(|u| u.username != changing.username && !u.disabled)
+            .flat_map(|role| {
+                ALL_USER_TYPES
+                    .iter()
+                    .filter(|user_type| {
+                        effective_privileges(role, **user_type, false)
+                            .contains(names::ADMIN_MANAGE_ROLES)
+                    })
+                    .map(|user_type| (role.id.clone(), user_type.id().to_string()))
+            })
+            .collect();
+        if self
+            .store
+            .enabled_user_holds(&pairs, &changing.username)
+            .await?
         {
-            let role = self.role_by_id(&other.role_id).await?;
-            if effective_privileges(&role, other.user_type, false)
-                .contains(names::ADMIN_MANAGE_ROLES)
-            {
-                return Ok(());
-            }
+            return Ok(());
         }
         Err(DomainError::Conflict(
             "The organization needs at least one enabled administrator.".into(),

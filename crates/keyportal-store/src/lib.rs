@@ -16,12 +16,15 @@ use keyportal_domain::oauth::{AuthorizationCode, RefreshToken};
 use keyportal_domain::org::Org;
 use keyportal_domain::proxy::{ProxySettings, ProxyTarget};
 use keyportal_domain::role::Role;
+use keyportal_domain::search::groups::{GroupField, GroupSort};
 use keyportal_domain::search::items::ItemSort;
 use keyportal_domain::search::plan::ItemPlan;
+use keyportal_domain::search::records::RecordPlan;
+use keyportal_domain::search::users::{UserField, UserSort};
 use keyportal_domain::token::UserToken;
 use keyportal_domain::usage::{UsageRow, UsageRowRef};
 use keyportal_domain::user::User;
-use keyportal_domain::visibility::VisibleItems;
+use keyportal_domain::visibility::{VisibleGroups, VisibleItems, VisibleUsers};
 
 pub use error::StoreError;
 pub use sql::{ChangeListener, DatabaseUrl, ListenerWake, SqlStore, SCHEMA_VERSION};
@@ -63,6 +66,41 @@ pub struct ItemPage {
     pub total: usize,
 }
 
+/// A group search: which groups (`plan`, and `visible` unless the caller may see them all),
+/// in which order, and which page (`offset` 0-based).
+#[derive(Debug, Clone, Copy)]
+pub struct GroupSearch<'a> {
+    pub plan: &'a RecordPlan<GroupField>,
+    pub visible: Option<&'a VisibleGroups>,
+    pub sort: GroupSort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A page of groups and how many match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupPage {
+    pub groups: Vec<Group>,
+    pub total: usize,
+}
+
+/// A member search, like [`GroupSearch`].
+#[derive(Debug, Clone, Copy)]
+pub struct UserSearch<'a> {
+    pub plan: &'a RecordPlan<UserField>,
+    pub visible: Option<&'a VisibleUsers>,
+    pub sort: UserSort,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+/// A page of members and how many match in all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserPage {
+    pub users: Vec<User>,
+    pub total: usize,
+}
+
 #[async_trait]
 pub trait OrgStore {
     /// The deployment's organization, if it has been created.
@@ -83,6 +121,19 @@ pub trait UserStore {
     async fn get_password_hash(&self, username: &str) -> StoreResult<Option<String>>;
     /// Members ordered by username; `start` is 0-based. Returns the page and the total.
     async fn list_users(&self, start: usize, num: usize) -> StoreResult<(Vec<User>, usize)>;
+    /// At most `limit` members whose username sorts after `after` (`""`: from the first), by
+    /// username: every member, a page at a time, however the table changes meanwhile.
+    async fn users_after(&self, after: &str, limit: usize) -> StoreResult<Vec<User>>;
+    /// A page of the members matching a search, with the number matching in all; filtering,
+    /// counting, sorting and paging happen in the database.
+    async fn search_users(&self, search: &UserSearch<'_>) -> StoreResult<UserPage>;
+    /// Whether an enabled member other than `except` has one of these (role id, user type id)
+    /// pairs.
+    async fn enabled_user_holds(
+        &self,
+        pairs: &[(String, String)],
+        except: &str,
+    ) -> StoreResult<bool>;
     /// Replaces every field of the stored user with `user`'s (matched by username).
     async fn update_user(&self, user: &User) -> StoreResult<()>;
     async fn set_password_hash(&self, username: &str, password_hash: &str) -> StoreResult<()>;
@@ -154,6 +205,9 @@ pub trait GroupStore {
     /// Deletes the group, its memberships and its item shares.
     async fn delete_group(&self, id: &str) -> StoreResult<()>;
     async fn list_groups(&self) -> StoreResult<Vec<Group>>;
+    /// A page of the groups matching a search, with the number matching in all; filtering,
+    /// counting, sorting and paging happen in the database.
+    async fn search_groups(&self, search: &GroupSearch<'_>) -> StoreResult<GroupPage>;
     async fn count_groups_owned_by(&self, owner: &str) -> StoreResult<usize>;
     /// `(group id, member type)` for every group the user belongs to.
     async fn memberships_of(&self, username: &str) -> StoreResult<Vec<(String, MemberType)>>;

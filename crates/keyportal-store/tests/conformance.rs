@@ -34,6 +34,10 @@ mod legacy_scan;
 mod oauth;
 #[path = "conformance/proxy.rs"]
 mod proxy;
+#[path = "conformance/record_search.rs"]
+mod record_search;
+#[path = "conformance/record_world.rs"]
+mod record_world;
 #[path = "conformance/roles.rs"]
 mod roles;
 #[path = "conformance/schema.rs"]
@@ -56,6 +60,7 @@ use items::*;
 use legacy_scan::*;
 use oauth::*;
 use proxy::*;
+use record_search::*;
 use roles::*;
 use schema::*;
 use search::*;
@@ -273,4 +278,6 @@ conformance!(
     a_bulk_write_is_all_or_nothing,
     legacy_keys_are_found_by_hash_and_by_import_time,
     item_counts_migration_counts_existing_items,
+    group_and_member_search_equals_the_in_memory_oracle,
+    members_are_read_by_username_pages_and_holders_found,
 );

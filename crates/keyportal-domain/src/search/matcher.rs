@@ -7,7 +7,7 @@ use super::Searchable;
 
 /// How a field's values are compared with a term.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     /// Whole-value equality against each value (ids, names, keywords, tags).
     Exact,
     /// Equality, or for a bare word one of the type's words.
@@ -18,7 +18,7 @@ enum Kind {
     Text,
 }
 
-fn kind(field: &str) -> Kind {
+pub(super) fn kind(field: &str) -> Kind {
     match field {
         "id" | "owner" | "orgid" | "group" | "access" | "username" | "tags" | "typekeywords"
         | "categories" => Kind::Exact,

@@ -46,12 +46,16 @@ use std::borrow::Cow;
 use crate::error::DomainError;
 
 mod ast;
+pub mod groups;
 pub mod items;
 mod lexer;
 mod matcher;
+mod numbers;
 pub mod oracle;
 mod parser;
 pub mod plan;
+pub mod records;
+pub mod users;
 
 #[cfg(test)]
 mod tests;

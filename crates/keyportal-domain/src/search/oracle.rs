@@ -1,13 +1,17 @@
-//! Item search done in memory: the matcher over every item, the visibility rule, the sort and
-//! the page. The store answers searches in SQL; this is the reference its answers are tested
-//! against (the differential test in the store's conformance suite), and how search worked
-//! before it moved into the database.
+//! Searches done in memory: the matcher over every document, the visibility rule, the sort and
+//! the page. The store answers searches in SQL; these are the references its answers are
+//! tested against (the differential tests in the store's conformance suite), and how search
+//! worked before it moved into the database.
 
+use super::groups::{GroupDoc, GroupField, GroupSort};
 use super::items::{ItemDoc, ItemSort};
+use super::users::{UserDoc, UserField, UserSort};
 use super::Query;
 use crate::error::DomainError;
+use crate::group::Group;
 use crate::item::Item;
-use crate::visibility::{can_view_item, Viewer};
+use crate::user::User;
+use crate::visibility::{can_view_group, can_view_item, can_view_user, Viewer};
 
 /// An item with the groups it is shared with.
 #[derive(Debug, Clone, Copy)]
@@ -47,4 +51,55 @@ pub fn search_items(
         .map(|item| item.id.clone())
         .collect();
     Ok((page, total))
+}
+
+/// The ids of one page of the groups matching `query` that `viewer` may see, and how many
+/// match in all. Refuses what group search refuses ([`Query::record_plan`]).
+pub fn search_groups(
+    query: &Query,
+    viewer: &Viewer,
+    groups: &[Group],
+    sort: GroupSort,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<String>, usize), DomainError> {
+    query.record_plan::<GroupField>()?;
+    let mut found: Vec<&Group> = groups
+        .iter()
+        .filter(|g| can_view_group(viewer, g) && query.matches(&GroupDoc(g)))
+        .collect();
+    found.sort_by(|a, b| sort.compare(a, b));
+    Ok(page(found.into_iter().map(|g| g.id.clone()), offset, limit))
+}
+
+/// The usernames of one page of the members matching `query` that `viewer` may see, and how
+/// many match in all. Refuses what member search refuses ([`Query::record_plan`]).
+pub fn search_users(
+    query: &Query,
+    viewer: &Viewer,
+    users: &[User],
+    sort: UserSort,
+    offset: usize,
+    limit: usize,
+) -> Result<(Vec<String>, usize), DomainError> {
+    query.record_plan::<UserField>()?;
+    let mut found: Vec<&User> = users
+        .iter()
+        .filter(|u| can_view_user(viewer, &u.username, &u.org_id) && query.matches(&UserDoc(u)))
+        .collect();
+    found.sort_by(|a, b| sort.compare(a, b));
+    Ok(page(
+        found.into_iter().map(|u| u.username.clone()),
+        offset,
+        limit,
+    ))
+}
+
+fn page(
+    sorted: impl ExactSizeIterator<Item = String>,
+    offset: usize,
+    limit: usize,
+) -> (Vec<String>, usize) {
+    let total = sorted.len();
+    (sorted.skip(offset).take(limit).collect(), total)
 }

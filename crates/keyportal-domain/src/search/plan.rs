@@ -10,8 +10,9 @@
 
 use super::ast::{Bound, Node, Value};
 use super::items::{TermField, ITEM_DEFAULT_FIELDS};
-use super::matcher::{exact_value_matches, integer, lower};
-use super::{invalid, quote, Query};
+use super::matcher::{exact_value_matches, lower};
+use super::numbers::{number_range, number_term, range_refused, NumberTest};
+use super::Query;
 use crate::error::DomainError;
 use crate::visibility::VisibleItems;
 
@@ -356,79 +357,29 @@ fn access(value: &Value) -> ItemPlan {
 
 /// `created` / `modified` terms: numeric equality, or a prefix of the decimal digits.
 fn number(field: NumberField, value: &Value) -> ItemPlan {
-    let (text, prefix) = match value {
-        Value::Any => return ItemPlan::True,
-        Value::Word { text, prefix, .. } => (text, *prefix),
-        Value::Phrase { text, .. } => (text, false),
-    };
-    if prefix {
-        // A stored number is written as `-?[0-9]+`; other characters never begin it.
-        return if text.chars().all(|c| c.is_ascii_digit() || c == '-') {
-            ItemPlan::NumberPrefix {
-                field,
-                digits: text.clone(),
-            }
-        } else {
-            ItemPlan::False
-        };
-    }
-    match integer(text).map(i64::try_from) {
-        Some(Ok(n)) => ItemPlan::Number {
-            field,
-            lower: Some((n, true)),
-            upper: Some((n, true)),
-        },
-        // Not a number, or beyond what a stored number can be.
-        _ => ItemPlan::False,
-    }
+    number_plan(field, number_term(value))
 }
 
 fn range(field: &str, lower: &Bound, upper: &Bound) -> Result<ItemPlan, DomainError> {
     let field_code = match field {
         "created" => NumberField::Created,
         "modified" => NumberField::Modified,
-        _ => {
-            return Err(invalid(format!(
-                "Ranges are supported on created and modified only, not on '{}'.",
-                quote(field)
-            )))
-        }
+        _ => return Err(range_refused(field)),
     };
-    let bound = |b: &Bound| -> Result<Option<i128>, DomainError> {
-        match &b.value {
-            None => Ok(None),
-            Some(text) => integer(text).map(Some).ok_or_else(|| {
-                invalid(format!(
-                    "The bounds of a range on '{field}' must be whole numbers (epoch \
-                     milliseconds) or '*', not '{}'.",
-                    quote(text)
-                ))
-            }),
-        }
-    };
-    let (low, high) = (bound(lower)?, bound(upper)?);
-    // Bounds beyond the stored numbers' range are folded: either every value passes the bound
-    // or none does.
-    let low = match low {
-        None => None,
-        Some(n) if n > i128::from(i64::MAX) => return Ok(ItemPlan::False),
-        Some(n) if n < i128::from(i64::MIN) => None,
-        Some(n) => i64::try_from(n).ok().map(|n| (n, lower.inclusive)),
-    };
-    let high = match high {
-        None => None,
-        Some(n) if n < i128::from(i64::MIN) => return Ok(ItemPlan::False),
-        Some(n) if n > i128::from(i64::MAX) => None,
-        Some(n) => i64::try_from(n).ok().map(|n| (n, upper.inclusive)),
-    };
-    Ok(match (low, high) {
-        (None, None) => ItemPlan::True,
-        (lower, upper) => ItemPlan::Number {
-            field: field_code,
+    Ok(number_plan(field_code, number_range(field, lower, upper)?))
+}
+
+fn number_plan(field: NumberField, test: NumberTest) -> ItemPlan {
+    match test {
+        NumberTest::All => ItemPlan::True,
+        NumberTest::Never => ItemPlan::False,
+        NumberTest::Between { lower, upper } => ItemPlan::Number {
+            field,
             lower,
             upper,
         },
-    })
+        NumberTest::Prefix(digits) => ItemPlan::NumberPrefix { field, digits },
+    }
 }
 
 fn not(plan: ItemPlan) -> ItemPlan {

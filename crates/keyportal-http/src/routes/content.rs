@@ -1,4 +1,5 @@
-//! A member's content: `content/users/{u}[/{folder}]`, `createFolder`, folder `delete`.
+//! A member's content: `content/users/{u}[/{folder}]`, `createFolder`, folder `delete`; a
+//! group's content: `content/groups/{id}`.
 
 use axum::extract::State;
 use axum::Router;
@@ -20,6 +21,29 @@ pub fn routes(r: &str) -> Router<AppState> {
             &format!("{user}/{{folder}}/delete"),
             get_or_post(delete_folder),
         )
+        .route(
+            &format!("{r}/content/groups/{{id}}"),
+            get_or_post(group_content),
+        )
+}
+
+/// The answer of `getGroupContent` in ArcGIS REST JS: `{total, start, num, nextStart, items}`.
+async fn group_content(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: ArcgisRequest,
+) -> ApiResult {
+    let caller = authenticate(&state, &request).await?;
+    let start = request.params.count("start", 1, usize::MAX)?;
+    let num = request.params.count("num", 10, 100)?;
+    let page = state.portal.group_content(&caller, &id, start, num).await?;
+    Ok(request.reply(json!({
+        "total": page.total,
+        "start": page.start,
+        "num": page.num,
+        "nextStart": page.next_start,
+        "items": page.results.iter().map(item_json).collect::<Vec<_>>(),
+    })))
 }
 
 async fn list(

@@ -22,6 +22,7 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     ("apps::unregister_app", &[K::ViewItem, K::ManageCredential]),
     ("apps::update_app", &[K::ViewItem, K::ManageCredential]),
     ("content::create_folder", &[K::ManageFolders]),
+    ("content::group_content", &[K::ViewGroup, K::ViewItem]),
     ("content::delete_folder", &[K::ManageFolders]),
     (
         "content::list_folder",
@@ -172,6 +173,7 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
         "users::get_user",
         &[K::ViewMember, K::ViewMemberDetails, K::ViewGroup],
     ),
+    ("users::search_users", &[K::Search, K::ViewMember]),
     ("users::update_user_role", &[K::ChangeMemberRole]),
     ("users::update_user_type", &[K::ChangeMemberUserType]),
     ("verify::verify_get", &[K::SignIn]),

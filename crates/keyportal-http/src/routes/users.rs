@@ -1,4 +1,4 @@
-//! Members over REST: profiles, role and user type changes, disable/enable/delete.
+//! Members over REST: search, profiles, role and user type changes, disable/enable/delete.
 
 use axum::extract::State;
 use axum::Router;
@@ -6,12 +6,14 @@ use serde_json::json;
 
 use super::get_or_post;
 use super::portal::authenticate;
+use super::search::search_request;
 use crate::views::user::user_json;
 use crate::wire::{ApiResult, ArcgisRequest, Path};
 use crate::AppState;
 
 pub fn routes(r: &str) -> Router<AppState> {
     Router::new()
+        .route(&format!("{r}/community/users"), get_or_post(search_users))
         .route(
             &format!("{r}/community/users/{{username}}"),
             get_or_post(get_user),
@@ -44,6 +46,21 @@ pub fn routes(r: &str) -> Router<AppState> {
             &format!("{r}/portals/self/updateuserlicensetype"),
             get_or_post(update_user_type),
         )
+}
+
+/// `community/users`: the envelope of `search`, members in `results`.
+async fn search_users(State(state): State<AppState>, request: ArcgisRequest) -> ApiResult {
+    let caller = authenticate(&state, &request).await?;
+    let search = search_request(&request.params)?;
+    let page = state.portal.search_users(&caller, &search).await?;
+    Ok(request.reply(json!({
+        "query": page.query,
+        "total": page.total,
+        "start": page.start,
+        "num": page.num,
+        "nextStart": page.next_start,
+        "results": page.results.iter().map(user_json).collect::<Vec<_>>(),
+    })))
 }
 
 async fn get_user(

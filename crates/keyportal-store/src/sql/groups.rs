@@ -4,18 +4,20 @@ use async_trait::async_trait;
 use keyportal_domain::group::{Group, GroupAccess, MemberType};
 use sqlx::any::AnyRow;
 
+use super::record_index::{index_group, unindex_group};
 use super::rows::{
     corrupt, count, flag, flag_value, int, is_foreign_key_violation, is_unique_violation,
     json_list, parse_json_list, require_row, text,
 };
 use super::SqlStore;
-use crate::{GroupStore, StoreError, StoreResult};
+use crate::{GroupPage, GroupSearch, GroupStore, StoreError, StoreResult};
 
-const COLUMNS: &str = "id, owner, org_id, title, access, tags, description, snippet, phone, \
+pub(super) const COLUMNS: &str =
+    "id, owner, org_id, title, access, tags, description, snippet, phone, \
                        sort_field, sort_order, is_invitation_only, is_view_only, auto_join, \
                        created, modified";
 
-fn group_from_row(row: &AnyRow) -> StoreResult<Group> {
+pub(super) fn group_from_row(row: &AnyRow) -> StoreResult<Group> {
     let access = text(row, "access")?;
     Ok(Group {
         id: text(row, "id")?,
@@ -89,6 +91,7 @@ impl GroupStore for SqlStore {
         .bind(MemberType::Owner.as_str())
         .execute(&mut *tx)
         .await?;
+        index_group(&mut tx, group).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -105,6 +108,7 @@ impl GroupStore for SqlStore {
     /// Replaces every field (matched by id). Memberships are not touched: a change of owner
     /// is recorded with `set_membership` by the caller.
     async fn update_group(&self, group: &Group) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE groups SET owner = $1, org_id = $2, title = $3, access = $4, tags = $5, \
              description = $6, snippet = $7, phone = $8, sort_field = $9, sort_order = $10, \
@@ -127,7 +131,7 @@ impl GroupStore for SqlStore {
         .bind(group.created)
         .bind(group.modified)
         .bind(&group.id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|e| {
             if is_foreign_key_violation(&e) {
@@ -136,7 +140,10 @@ impl GroupStore for SqlStore {
                 e.into()
             }
         })?;
-        require_row(result)
+        require_row(result)?;
+        index_group(&mut tx, group).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn delete_group(&self, id: &str) -> StoreResult<()> {
@@ -147,6 +154,7 @@ impl GroupStore for SqlStore {
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }
+        unindex_group(&mut tx, id).await?;
         let result = sqlx::query("DELETE FROM groups WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -166,6 +174,10 @@ impl GroupStore for SqlStore {
             .collect::<StoreResult<Vec<_>>>()?;
         groups.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
         Ok(groups)
+    }
+
+    async fn search_groups(&self, search: &GroupSearch<'_>) -> StoreResult<GroupPage> {
+        self.search_groups_page(search).await
     }
 
     async fn count_groups_owned_by(&self, owner: &str) -> StoreResult<usize> {

@@ -20,7 +20,7 @@ use super::search_sql::{order_by, Arg, Sql};
 use super::SqlStore;
 use crate::{FolderListing, ItemPage, ItemSearch, SharedItem, StoreResult};
 
-fn bind_all<'q>(
+pub(super) fn bind_all<'q>(
     mut query: Query<'q, Any, AnyArguments<'q>>,
     args: &'q [Arg],
 ) -> Query<'q, Any, AnyArguments<'q>> {

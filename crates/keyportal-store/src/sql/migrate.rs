@@ -9,8 +9,8 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::rows::is_unique_violation;
-use super::search_index;
 use super::{now_millis, SqlStore};
+use super::{record_index, search_index};
 use crate::{StoreError, StoreResult};
 
 /// One schema change. `sql` is portable; `postgres_only` and `sqlite_only` hold the rare
@@ -30,6 +30,8 @@ struct Migration {
 enum Fill {
     /// The search index and key columns of every existing item.
     SearchIndex,
+    /// The search indexes and key columns of every existing group and member.
+    RecordIndex,
 }
 
 /// The search index: one row per word of an item's text fields and per whole value of its
@@ -40,6 +42,35 @@ const ITEM_TERMS_SQLITE: &str = "CREATE TABLE item_terms (field BIGINT NOT NULL,
 const ITEM_TERMS_POSTGRES: &str = r#"CREATE TABLE item_terms (field BIGINT NOT NULL,
     term TEXT COLLATE "C" NOT NULL, item_id TEXT NOT NULL, pos BIGINT NOT NULL,
     PRIMARY KEY (field, term, item_id, pos))"#;
+
+/// The group and member search indexes (see `record_index.rs`), like `item_terms`; each also
+/// has an index by group or username, so that a record's rows are deleted without recomputing
+/// them (groups and members are few next to items).
+const RECORD_TERMS_SQLITE: &[&str] = &[
+    "CREATE TABLE group_terms (field BIGINT NOT NULL, term TEXT NOT NULL, \
+     group_id TEXT NOT NULL, pos BIGINT NOT NULL, \
+     PRIMARY KEY (field, term, group_id, pos)) WITHOUT ROWID",
+    "CREATE INDEX group_terms_group ON group_terms (group_id)",
+    "CREATE TABLE user_terms (field BIGINT NOT NULL, term TEXT NOT NULL, \
+     username TEXT NOT NULL, pos BIGINT NOT NULL, \
+     PRIMARY KEY (field, term, username, pos)) WITHOUT ROWID",
+    "CREATE INDEX user_terms_user ON user_terms (username)",
+];
+const RECORD_TERMS_POSTGRES: &[&str] = &[
+    r#"CREATE TABLE group_terms (field BIGINT NOT NULL, term TEXT COLLATE "C" NOT NULL,
+    group_id TEXT COLLATE "C" NOT NULL, pos BIGINT NOT NULL,
+    PRIMARY KEY (field, term, group_id, pos))"#,
+    "CREATE INDEX group_terms_group ON group_terms (group_id)",
+    r#"CREATE TABLE user_terms (field BIGINT NOT NULL, term TEXT COLLATE "C" NOT NULL,
+    username TEXT COLLATE "C" NOT NULL, pos BIGINT NOT NULL,
+    PRIMARY KEY (field, term, username, pos))"#,
+    "CREATE INDEX user_terms_user ON user_terms (username)",
+    // Sorting compares bytes, like SQLite and Rust, not the locale.
+    r#"ALTER TABLE groups ALTER COLUMN id TYPE TEXT COLLATE "C""#,
+    r#"ALTER TABLE groups ALTER COLUMN owner TYPE TEXT COLLATE "C""#,
+    r#"ALTER TABLE groups ALTER COLUMN title_key TYPE TEXT COLLATE "C""#,
+    r#"ALTER TABLE users ALTER COLUMN full_name_key TYPE TEXT COLLATE "C""#,
+];
 
 /// What existing data must satisfy before a migration can run.
 #[derive(Debug, Clone, Copy)]
@@ -134,6 +165,14 @@ const MIGRATIONS: &[Migration] = &[
         precondition: None,
         then: None,
     },
+    Migration {
+        version: 11,
+        sql: include_str!("../../migrations/0011_record_search.sql"),
+        postgres_only: RECORD_TERMS_POSTGRES,
+        sqlite_only: RECORD_TERMS_SQLITE,
+        precondition: None,
+        then: Some(Fill::RecordIndex),
+    },
 ];
 
 /// The schema version this build migrates to (the last migration's).
@@ -217,6 +256,10 @@ async fn apply(store: &SqlStore, migration: &Migration) -> StoreResult<()> {
         Some(Fill::SearchIndex) => {
             let items = search_index::rebuild(&mut tx).await?;
             tracing::info!(items, "search index built");
+        }
+        Some(Fill::RecordIndex) => {
+            let (groups, users) = record_index::rebuild(&mut tx).await?;
+            tracing::info!(groups, users, "group and member search indexes built");
         }
         None => {}
     }

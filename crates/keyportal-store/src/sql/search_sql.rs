@@ -22,8 +22,8 @@ pub(super) struct Sql {
     pub(super) args: Vec<Arg>,
 }
 
-const TRUE: &str = "1 = 1";
-const FALSE: &str = "1 = 0";
+pub(super) const TRUE: &str = "1 = 1";
+pub(super) const FALSE: &str = "1 = 0";
 
 impl Sql {
     /// Adds a parameter; returns its placeholder.
@@ -32,12 +32,12 @@ impl Sql {
         format!("${}", self.args.len())
     }
 
-    fn text(&mut self, text: &str) -> String {
+    pub(super) fn text(&mut self, text: &str) -> String {
         self.arg(Arg::Text(text.to_string()))
     }
 
     /// `column = text`, or with `prefix` `column` in `[text, next(text))`.
-    fn compare(&mut self, column: &str, text: &str, prefix: bool) -> String {
+    pub(super) fn compare(&mut self, column: &str, text: &str, prefix: bool) -> String {
         if !prefix {
             return format!("{column} = {}", self.text(text));
         }
@@ -49,7 +49,7 @@ impl Sql {
     }
 
     /// `column` begins with `text`, by its first characters (columns not kept in byte order).
-    fn starts_with(&mut self, column: &str, text: &str) -> String {
+    pub(super) fn starts_with(&mut self, column: &str, text: &str) -> String {
         let length = text.chars().count();
         format!("substr({column}, 1, {length}) = {}", self.text(text))
     }

@@ -6,18 +6,19 @@ use keyportal_domain::user::User;
 use keyportal_domain::user_type::UserType;
 use sqlx::any::AnyRow;
 
+use super::record_index::{index_user, unindex_user};
 use super::rows::{
     corrupt, count, flag, flag_value, int, is_foreign_key_violation, is_unique_violation,
     require_row, text, to_i64,
 };
 use super::SqlStore;
-use crate::{StoreError, StoreResult, UserStore};
+use crate::{StoreError, StoreResult, UserPage, UserSearch, UserStore};
 
-const COLUMNS: &str = "id, username, org_id, full_name, first_name, last_name, email, \
+pub(super) const COLUMNS: &str = "id, username, org_id, full_name, first_name, last_name, email, \
                        description, user_type, role_id, disabled, provider, created, modified, \
                        last_login";
 
-fn user_from_row(row: &AnyRow) -> StoreResult<User> {
+pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let user_type = text(row, "user_type")?;
     Ok(User {
         id: text(row, "id")?,
@@ -42,6 +43,7 @@ fn user_from_row(row: &AnyRow) -> StoreResult<User> {
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO users (id, username, org_id, full_name, first_name, last_name, email, \
              description, user_type, role_id, disabled, provider, password_hash, created, \
@@ -64,11 +66,17 @@ impl UserStore for SqlStore {
         .bind(user.created)
         .bind(user.modified)
         .bind(user.last_login)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                index_user(&mut tx, user).await?;
+                tx.commit().await?;
+                Ok(())
+            }
             Err(e) if is_unique_violation(&e) => {
+                // The lookup below must not wait for this transaction's write lock.
+                tx.rollback().await?;
                 // Say which rule was broken: the backends name constraints differently.
                 let taken = self.find_username_ignoring_case(&user.username).await?;
                 Err(StoreError::Conflict(match taken {
@@ -132,8 +140,46 @@ impl UserStore for SqlStore {
         Ok((users, count(&total, "n")?))
     }
 
+    async fn users_after(&self, after: &str, limit: usize) -> StoreResult<Vec<User>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM users WHERE username > $1 ORDER BY username LIMIT $2");
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(to_i64(limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    async fn search_users(&self, search: &UserSearch<'_>) -> StoreResult<UserPage> {
+        self.search_users_page(search).await
+    }
+
+    async fn enabled_user_holds(
+        &self,
+        pairs: &[(String, String)],
+        except: &str,
+    ) -> StoreResult<bool> {
+        if pairs.is_empty() {
+            return Ok(false);
+        }
+        let held: Vec<String> = (0..pairs.len())
+            .map(|k| format!("(role_id = ${} AND user_type = ${})", 2 * k + 2, 2 * k + 3))
+            .collect();
+        let sql = format!(
+            "SELECT username FROM users WHERE disabled = 0 AND username <> $1 AND ({}) LIMIT 1",
+            held.join(" OR ")
+        );
+        let mut query = sqlx::query(&sql).bind(except);
+        for (role_id, user_type) in pairs {
+            query = query.bind(role_id.as_str()).bind(user_type.as_str());
+        }
+        Ok(query.fetch_optional(self.pool()).await?.is_some())
+    }
+
     async fn update_user(&self, user: &User) -> StoreResult<()> {
         // The id is stable for the life of the account, so it is not rewritten.
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE users SET org_id = $1, full_name = $2, first_name = $3, last_name = $4, \
              email = $5, description = $6, user_type = $7, role_id = $8, disabled = $9, \
@@ -154,9 +200,12 @@ impl UserStore for SqlStore {
         .bind(user.modified)
         .bind(user.last_login)
         .bind(&user.username)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        require_row(result)
+        require_row(result)?;
+        index_user(&mut tx, user).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn set_password_hash(&self, username: &str, password_hash: &str) -> StoreResult<()> {
@@ -190,6 +239,7 @@ impl UserStore for SqlStore {
                 .await
                 .map_err(|e| still_owns(e, username))?;
         }
+        unindex_user(&mut tx, username).await?;
         let result = sqlx::query("DELETE FROM users WHERE username = $1")
             .bind(username)
             .execute(&mut *tx)

@@ -10,9 +10,9 @@ use keyportal_store::{SqlStore, StoreError, UserStore};
 use serde_json::Map;
 
 /// The schema version a freshly migrated database reports (the last migration).
-pub(crate) const SCHEMA_VERSION: i64 = 10;
+pub(crate) const SCHEMA_VERSION: i64 = 11;
 /// Every migration version, in order (numbers may skip while branches merge).
-pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10];
+pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11];
 
 /// Takes a database back to before migration 8 (the search index), for upgrade tests.
 pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
@@ -27,6 +27,25 @@ pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
     "ALTER TABLE items DROP COLUMN title_key",
     "ALTER TABLE items DROP COLUMN type_key",
     "DELETE FROM schema_migrations WHERE version = 8",
+];
+
+/// Takes a database back to before migration 11 (group and member search); before
+/// [`UNDO_MIGRATION_9`]. The store writes users and groups only with it in place.
+pub(crate) const UNDO_MIGRATION_11: &[&str] = &[
+    "DROP INDEX groups_title_key",
+    "DROP INDEX groups_owner_id",
+    "DROP INDEX groups_created",
+    "DROP INDEX groups_modified",
+    "DROP INDEX groups_org_access",
+    "DROP INDEX users_full_name_key",
+    "DROP INDEX users_created",
+    "DROP INDEX users_modified",
+    "DROP INDEX users_org_id",
+    "DROP TABLE group_terms",
+    "DROP TABLE user_terms",
+    "ALTER TABLE groups DROP COLUMN title_key",
+    "ALTER TABLE users DROP COLUMN full_name_key",
+    "DELETE FROM schema_migrations WHERE version = 11",
 ];
 
 /// Takes a database back to before migration 9 (the usage day index); before

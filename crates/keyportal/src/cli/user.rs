@@ -140,27 +140,24 @@ pub async fn run(args: UserArgs) -> Result<(), String> {
             }
         }
         UserCommand::List => {
-            let (users, total) = portal
-                .list_users(&caller, 0, 100_000)
-                .await
-                .map_err(failed)?;
             println!(
                 "{:<24} {:<24} {:<24} {:<8}",
                 "USERNAME", "ROLE", "USER TYPE", "STATE"
             );
-            for view in &users {
-                println!(
-                    "{:<24} {:<24} {:<24} {:<8}",
-                    view.user.username,
-                    view.role.name,
-                    view.user.user_type.id(),
-                    if view.user.disabled {
-                        "disabled"
-                    } else {
-                        "enabled"
-                    }
-                );
-            }
+            // A page at a time, printed as read: the member list may be long.
+            const PAGE: usize = 500;
+            let mut start = 0;
+            let total = loop {
+                let (users, total) = portal
+                    .list_users(&caller, start, PAGE)
+                    .await
+                    .map_err(failed)?;
+                print_members(&users);
+                start += users.len();
+                if users.len() < PAGE {
+                    break total;
+                }
+            };
             println!("{total} member(s)");
         }
         UserCommand::SetRole { username, role } => {
@@ -196,4 +193,20 @@ pub async fn run(args: UserArgs) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn print_members(users: &[keyportal_service::UserView]) {
+    for view in users {
+        println!(
+            "{:<24} {:<24} {:<24} {:<8}",
+            view.user.username,
+            view.role.name,
+            view.user.user_type.id(),
+            if view.user.disabled {
+                "disabled"
+            } else {
+                "enabled"
+            }
+        );
+    }
 }
