@@ -11,13 +11,13 @@ use super::rows::{
     require_row, text, to_i64,
 };
 use super::SqlStore;
-use crate::{StoreError, StoreResult, UserStore};
+use crate::{MemberFilter, StoreError, StoreResult, UserStore};
 
-const COLUMNS: &str = "id, username, org_id, full_name, first_name, last_name, email, \
+pub(super) const COLUMNS: &str = "id, username, org_id, full_name, first_name, last_name, email, \
                        description, user_type, role_id, disabled, provider, created, modified, \
                        last_login";
 
-fn user_from_row(row: &AnyRow) -> StoreResult<User> {
+pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     let user_type = text(row, "user_type")?;
     Ok(User {
         id: text(row, "id")?,
@@ -206,6 +206,19 @@ impl UserStore for SqlStore {
             .fetch_one(self.pool())
             .await?;
         count(&row, "n")
+    }
+
+    async fn list_members(
+        &self,
+        filter: &MemberFilter<'_>,
+        start: usize,
+        num: usize,
+    ) -> StoreResult<(Vec<User>, usize)> {
+        self.members_page(filter, start, num).await
+    }
+
+    async fn count_users_by_role(&self) -> StoreResult<Vec<(String, usize)>> {
+        self.role_counts().await
     }
 }
 
