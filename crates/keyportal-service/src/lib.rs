@@ -18,6 +18,7 @@ mod legacy;
 mod legacy_entries;
 mod legacy_import;
 mod limits;
+mod members;
 pub mod oauth;
 mod org;
 mod proxy;
@@ -55,6 +56,7 @@ pub use legacy_import::{
     ImportEntry, ImportProgress, LegacyImportReader, LegacyImportSource, NoProgress,
 };
 pub use limits::THROTTLED_SERVICE;
+pub use members::{MemberPage, MemberQuery};
 pub use proxy::{ProxyEntry, ProxyRefusal, ProxyView, MANAGE_LOCATION_SERVICES};
 pub use proxy_allow_list::{
     AllowListView, RefusedUpstream, MANAGE_PROXY_ALLOW_LIST, PROXY_ALLOW_LIST_SETTING,
