@@ -15,6 +15,7 @@ mod oauth_credentials;
 mod oauth_settings;
 pub mod operations;
 mod org;
+mod paging;
 mod pickers;
 mod request;
 mod session;
