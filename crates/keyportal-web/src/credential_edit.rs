@@ -1,7 +1,8 @@
 //! Editing a credential from its item page: privileges and item access (which invalidate
 //! its API keys, and say so first) and HTTP referrers. Every change goes through
 //! `Portal::update_app`, the rules of `oauth2/apps/{client_id}/update`: a changed privilege set
-//! (item access included) deactivates both keys; a referrer change keeps them.
+//! (item access included) deactivates both keys; a referrer change keeps them. The item picker
+//! reads one page of the owner's items and the selected ones by id (`item_picker.rs`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,10 +15,15 @@ use keyportal_service::{AppChanges, AppView, ItemView};
 
 use crate::html::{url_encode, Html};
 use crate::item::slot_status;
+use crate::item_picker::{
+    asked_page, check_item_choice, item_picker, items_by_id, search_page, Owner, PickItem,
+    PickerView,
+};
 use crate::layout::{hidden_csrf, notice};
+use crate::paging::Pager;
 use crate::pickers::{
-    catalog_privileges, check_item_choice, check_privilege_choice, item_ids, item_picker,
-    own_items, privilege_picker, referrer_help, split_referrers, FormList, PickItem,
+    catalog_privileges, check_privilege_choice, item_ids, privilege_picker, referrer_help,
+    split_referrers, FormList,
 };
 use crate::request::{
     credential_or_404, error_page, forbidden_csrf, message, page, redirect, Session,
@@ -149,12 +155,20 @@ fn hidden_list(h: &mut Html, name: &'static str, values: &[String]) {
     }
 }
 
+/// What the item picker shows and knows: the selected (and current) items found by id, and the
+/// page of search results.
+struct Items {
+    known: Vec<PickItem>,
+    results: Vec<PickItem>,
+    pager: Pager,
+}
+
 /// The edit form of privileges or item access.
 fn picker_form(
     c: &Credential,
     edit: Edit,
     selected: &[String],
-    items: &[PickItem],
+    items: &Items,
     q: &str,
     problems: &[String],
     info: Option<&str>,
@@ -175,7 +189,16 @@ fn picker_form(
         }
         _ => {
             h.raw("<p>Choose the items the credential's API keys may read: at most 100 of the owner's items shared privately, with groups or with the organization. Select none to remove all item access.</p>");
-            item_picker(&mut h, items, selected, q);
+            item_picker(
+                &mut h,
+                &PickerView {
+                    results: &items.results,
+                    pager: items.pager,
+                    selected,
+                    known: &items.known,
+                    q,
+                },
+            );
         }
     }
     h.raw("<div class=\"wizard-nav\"><button type=\"submit\" name=\"go\" value=\"review\" class=\"button\">Review changes</button><a class=\"cancel\" href=\"")
@@ -317,18 +340,53 @@ fn current(app: &AppView, edit: Edit) -> Vec<String> {
     }
 }
 
-async fn picker_items(web: &Web, c: &Credential, edit: Edit) -> Result<Vec<PickItem>, Response> {
-    if edit == Edit::Privileges {
-        return Ok(Vec::new());
+/// The owner's items the credential may be granted (never the credential itself).
+fn owner_of(c: &Credential) -> Owner<'_> {
+    Owner {
+        username: &c.app.app.owner,
+        exclude: Some(&c.item.item.id),
     }
-    own_items(
-        &web.portal,
-        &c.session.caller,
-        &c.app.app.owner,
-        Some(&c.item.item.id),
-    )
-    .await
-    .map_err(|e| error_page(Some(&c.session), StatusCode::BAD_REQUEST, &message(&e)))
+}
+
+/// Finds the given items by id (for privileges, nothing to find).
+async fn known_items(
+    web: &Web,
+    c: &Credential,
+    edit: Edit,
+    ids: &[String],
+) -> Result<Items, Response> {
+    let known = if edit == Edit::Privileges {
+        Vec::new()
+    } else {
+        items_by_id(&web.portal, &c.session.caller, &owner_of(c), ids)
+            .await
+            .map_err(|e| error_page(Some(&c.session), StatusCode::BAD_REQUEST, &message(&e)))?
+    };
+    Ok(Items {
+        known,
+        results: Vec::new(),
+        pager: asked_page(None),
+    })
+}
+
+/// Reads the page of the owner's items the picker shows.
+async fn with_results(
+    web: &Web,
+    c: &Credential,
+    edit: Edit,
+    mut items: Items,
+    q: &str,
+    pager: Pager,
+) -> Result<Items, Response> {
+    if edit == Edit::Privileges {
+        return Ok(items);
+    }
+    let (results, pager) = search_page(&web.portal, &c.session.caller, &owner_of(c), q, pager)
+        .await
+        .map_err(|e| error_page(Some(&c.session), StatusCode::BAD_REQUEST, &message(&e)))?;
+    items.results = results;
+    items.pager = pager;
+    Ok(items)
 }
 
 async fn edit_get(web: &Web, session: Session, id: &str, edit: Edit) -> Response {
@@ -336,11 +394,15 @@ async fn edit_get(web: &Web, session: Session, id: &str, edit: Edit) -> Response
         Ok(c) => c,
         Err(response) => return response,
     };
-    let items = match picker_items(web, &c, edit).await {
+    let selected = current(&c.app, edit);
+    let items = match known_items(web, &c, edit, &selected).await {
+        Ok(items) => with_results(web, &c, edit, items, "", asked_page(None)).await,
+        Err(response) => Err(response),
+    };
+    let items = match items {
         Ok(items) => items,
         Err(response) => return response,
     };
-    let selected = current(&c.app, edit);
     let body = picker_form(&c, edit, &selected, &items, "", &[], None);
     show(&c, StatusCode::OK, edit, body)
 }
@@ -363,10 +425,6 @@ async fn edit_post(web: &Web, session: Session, id: &str, edit: Edit, body: &[u8
     if !csrf_ok(&c.session.csrf, form.get("csrf")) {
         return forbidden_csrf(Some(&c.session));
     }
-    let items = match picker_items(web, &c, edit).await {
-        Ok(items) => items,
-        Err(response) => return response,
-    };
     let selected: Vec<String> = match edit {
         Edit::Privileges => form.all("priv"),
         _ => form
@@ -376,34 +434,63 @@ async fn edit_post(web: &Web, session: Session, id: &str, edit: Edit, body: &[u8
             .collect(),
     };
     let before = current(&c.app, edit);
+    // The selection and the current access, to check the one and name both on the
+    // confirmation.
+    let mut wanted = selected.clone();
+    wanted.extend(before.iter().filter(|b| !selected.contains(b)).cloned());
+    let items = match known_items(web, &c, edit, &wanted).await {
+        Ok(items) => items,
+        Err(response) => return response,
+    };
     let q = form.text("q");
     let problems = match edit {
         Edit::Privileges => check_privilege_choice(&selected, &c.held),
-        _ => check_item_choice(&selected, &items),
+        _ => check_item_choice(&selected, &items.known),
     };
     let go = form.text("go");
-    if go == "search" || go == "edit" {
-        let body = picker_form(&c, edit, &selected, &items, &q, &[], None);
-        return show(&c, StatusCode::OK, edit, body);
+    // The picker again: a search (first page), a page button, Back to editing, or a refusal.
+    let picker = |items: Items, pager: Pager, problems: Vec<String>, info: Option<&'static str>| {
+        let q = q.clone();
+        let selected = selected.clone();
+        let c = &c;
+        async move {
+            match with_results(web, c, edit, items, &q, pager).await {
+                Ok(items) => {
+                    let status = if problems.is_empty() {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    };
+                    let body = picker_form(c, edit, &selected, &items, &q, &problems, info);
+                    show(c, status, edit, body)
+                }
+                Err(response) => response,
+            }
+        }
+    };
+    let page_asked = form.get("item_page");
+    if go == "search" || go == "edit" || page_asked.is_some() {
+        let pager = if go == "search" {
+            asked_page(None)
+        } else {
+            asked_page(page_asked)
+        };
+        return picker(items, pager, Vec::new(), None).await;
     }
     if !problems.is_empty() {
-        let body = picker_form(&c, edit, &selected, &items, &q, &problems, None);
-        return show(&c, StatusCode::BAD_REQUEST, edit, body);
+        return picker(items, asked_page(None), problems, None).await;
     }
     if same_set(&selected, &before) {
-        let body = picker_form(
-            &c,
-            edit,
-            &selected,
-            &items,
-            &q,
-            &[],
+        return picker(
+            items,
+            asked_page(None),
+            Vec::new(),
             Some("Nothing to save: the selection is the same as now. The API keys are unchanged."),
-        );
-        return show(&c, StatusCode::OK, edit, body);
+        )
+        .await;
     }
     if go != "save" {
-        let body = confirm_page(&c, edit, &selected, &before, &items);
+        let body = confirm_page(&c, edit, &selected, &before, &items.known);
         return show(&c, StatusCode::OK, edit, body);
     }
     // The other half of the privilege list stays as it is.
@@ -439,10 +526,7 @@ async fn edit_post(web: &Web, session: Session, id: &str, edit: Edit, body: &[u8
                 _ => "Item access saved. Both API keys were invalidated: generate new keys in Settings.",
             })
         )),
-        Err(e) => {
-            let body = picker_form(&c, edit, &selected, &items, &q, &[message(&e)], None);
-            show(&c, StatusCode::BAD_REQUEST, edit, body)
-        }
+        Err(e) => picker(items, asked_page(None), vec![message(&e)], None).await,
     }
 }
 

@@ -8,6 +8,7 @@ mod credential_edit;
 mod html;
 mod item;
 mod item_delete;
+mod item_picker;
 mod keys;
 mod layout;
 mod new_item;

@@ -8,16 +8,16 @@ use keyportal_domain::authz::OperationKind as K;
 pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     (
         "content::content",
-        &[K::ListContent, K::ViewAllContent, K::ViewItem],
+        &[K::ListContent, K::ViewAllContent, K::Search, K::ViewItem],
     ),
     ("content::create_folder", &[K::ManageFolders]),
     (
         "credential_edit::items_get",
-        &[K::ViewItem, K::ManageCredential, K::ListContent],
+        &[K::ViewItem, K::ManageCredential, K::Search],
     ),
     (
         "credential_edit::items_post",
-        &[K::ViewItem, K::ManageCredential],
+        &[K::ViewItem, K::ManageCredential, K::Search],
     ),
     (
         "credential_edit::privileges_get",
@@ -101,9 +101,18 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
         &[K::ViewOrgUsage, K::ListCredentials, K::ListAllCredentials],
     ),
     ("usage::org_usage_csv", &[K::ViewOrgUsage]),
-    ("wizard::start", &[K::DescribePortal]),
+    (
+        "wizard::start",
+        &[K::DescribePortal, K::ListContent, K::Search],
+    ),
     (
         "wizard::step_post",
-        &[K::AddItem, K::RegisterApp, K::ManageCredential],
+        &[
+            K::ListContent,
+            K::Search,
+            K::AddItem,
+            K::RegisterApp,
+            K::ManageCredential,
+        ],
     ),
 ];
