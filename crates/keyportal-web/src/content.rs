@@ -267,7 +267,7 @@ pub(crate) fn content_body(
         .text(&view.q)
         .raw("\"><button type=\"submit\" class=\"button secondary\">Search</button></form>");
     sort_bar(&mut h, view);
-    h.raw("<p class=\"hint\" role=\"status\" data-total>")
+    h.raw("<p class=\"hint\" data-total>")
         .text(&match listing.pager.total {
             1 => "1 item".to_string(),
             n => format!("{n} items"),
