@@ -50,7 +50,7 @@ pub use groups::{GroupView, NewGroupMembers};
 pub use hashing::{HashingLimits, PasswordHashing};
 pub use items::{ItemStatus, ItemView};
 pub use key_table::{Denial, KeyTable, Resolved};
-pub use legacy::{LegacyImport, LEGACY_ITEM_TYPE};
+pub use legacy::{LegacyImport, LegacyKeyPage, LEGACY_ITEM_TYPE};
 pub use legacy_entries::parallel_map;
 pub use legacy_import::{
     ImportEntry, ImportProgress, LegacyImportReader, LegacyImportSource, NoProgress,

@@ -240,6 +240,13 @@ pub trait LegacyKeyStore {
     async fn insert_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
     async fn get_legacy_key(&self, item_id: &str) -> StoreResult<Option<LegacyKey>>;
     async fn list_legacy_keys(&self) -> StoreResult<Vec<LegacyKey>>;
+    /// At most `limit` legacy keys whose item id sorts after `after` (`""`: from the first), by
+    /// item id: the whole table page by page along its primary key.
+    async fn list_legacy_keys_after(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<LegacyKey>>;
     /// Replaces every field (matched by item id).
     async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
     async fn delete_legacy_key(&self, item_id: &str) -> StoreResult<()>;

@@ -277,4 +277,5 @@ conformance!(
     bulk_writes_round_trip_and_show_only_once_committed,
     a_bulk_write_is_all_or_nothing,
     legacy_keys_are_found_by_hash_and_by_import_time,
+    legacy_keys_are_listed_page_by_page,
 );
