@@ -9,7 +9,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use keyportal_domain::item::Folder;
-use keyportal_service::{ItemView, SearchRequest, SortOrder};
+use keyportal_domain::search::parse;
+use keyportal_service::{ItemView, SearchRequest, ServiceError, SortOrder};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{date, hidden_csrf, notice};
@@ -60,9 +61,18 @@ async fn content(
         .and_then(|id| folders.iter().find(|f| &f.id == id));
     let mut pager = view.pager;
     let mut items = Vec::new();
+    // The typed query must stand on its own, so it cannot close the parentheses around it and
+    // reach beyond the member's items.
+    let typed = if view.q.is_empty() {
+        Ok(())
+    } else {
+        parse(&view.q).map(|_| ())
+    };
     if view.folder.is_some() && current.is_none() {
         error
             .get_or_insert_with(|| "This folder does not exist (it may have been deleted).".into());
+    } else if let Err(e) = typed {
+        error = Some(message(&ServiceError::Domain(e)));
     } else if error.is_none() {
         // Filtered, sorted and paged by the database: the page is all that is read.
         let request = SearchRequest {

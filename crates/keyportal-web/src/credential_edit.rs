@@ -1,8 +1,9 @@
-//! Editing a credential from its item page: privileges and item access (which invalidate
-//! its API keys, and say so first) and HTTP referrers. Every change goes through
-//! `Portal::update_app`, the rules of `oauth2/apps/{client_id}/update`: a changed privilege set
-//! (item access included) deactivates both keys; a referrer change keeps them. The item picker
-//! reads one page of the owner's items and the selected ones by id (`item_picker.rs`).
+//! Editing a credential from its item page: privileges and item access, which invalidate its
+//! API keys (and say so first); HTTP referrers are in `credential_referrers.rs`. Every change
+//! goes through `Portal::update_app`, the rules of `oauth2/apps/{client_id}/update`: a changed
+//! privilege set (item access included) deactivates both keys; a referrer change keeps them. The
+//! item picker reads one page of the owner's items and the selected ones by id
+//! (`item_picker.rs`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -22,8 +23,7 @@ use crate::item_picker::{
 use crate::layout::{hidden_csrf, notice};
 use crate::paging::Pager;
 use crate::pickers::{
-    catalog_privileges, check_privilege_choice, item_ids, privilege_picker, referrer_help,
-    split_referrers, FormList,
+    catalog_privileges, check_privilege_choice, item_ids, privilege_picker, FormList,
 };
 use crate::request::{
     credential_or_404, error_page, forbidden_csrf, message, page, redirect, Session,
@@ -41,21 +41,17 @@ pub(crate) fn routes() -> Routes {
             "/home/item/{id}/edit/item-access",
             get(items_get).post(items_post),
         )
-        .route(
-            "/home/item/{id}/edit/referrers",
-            get(referrers_get).post(referrers_post),
-        )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Edit {
+pub(crate) enum Edit {
     Privileges,
     ItemAccess,
     Referrers,
 }
 
 impl Edit {
-    fn slug(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             Edit::Privileges => "privileges",
             Edit::ItemAccess => "item-access",
@@ -63,7 +59,7 @@ impl Edit {
         }
     }
 
-    fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Edit::Privileges => "Edit privileges",
             Edit::ItemAccess => "Edit item access",
@@ -74,14 +70,14 @@ impl Edit {
 
 /// A credential as an edit page needs it: the item, the registration and what its owner
 /// holds (the rules are the owner's, even when an administrator edits).
-struct Credential {
-    session: Session,
-    item: ItemView,
-    app: AppView,
-    held: PrivilegeSet,
+pub(crate) struct Credential {
+    pub session: Session,
+    pub item: ItemView,
+    pub app: AppView,
+    pub held: PrivilegeSet,
 }
 
-async fn load(web: &Web, session: Session, id: &str) -> Result<Credential, Response> {
+pub(crate) async fn load(web: &Web, session: Session, id: &str) -> Result<Credential, Response> {
     let (item, app) = credential_or_404(web, &session, id).await?;
     let held = match web.portal.load_member(&app.app.owner).await {
         Ok(Some(owner)) => owner.privileges,
@@ -102,7 +98,7 @@ async fn load(web: &Web, session: Session, id: &str) -> Result<Credential, Respo
     })
 }
 
-fn head(h: &mut Html, item: &ItemView, edit: Edit) {
+pub(crate) fn head(h: &mut Html, item: &ItemView, edit: Edit) {
     h.raw("<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"/home/content\">My content</a> › <a href=\"/home/item/")
         .text(&url_encode(&item.item.id))
         .raw("\">")
@@ -112,11 +108,11 @@ fn head(h: &mut Html, item: &ItemView, edit: Edit) {
         .raw("</span></nav>");
 }
 
-fn item_url(item: &ItemView) -> String {
+pub(crate) fn item_url(item: &ItemView) -> String {
     format!("/home/item/{}", url_encode(&item.item.id))
 }
 
-fn form_start(h: &mut Html, c: &Credential, edit: Edit) {
+pub(crate) fn form_start(h: &mut Html, c: &Credential, edit: Edit) {
     h.raw("<form method=\"post\" action=\"")
         .text(&format!("{}/edit/{}", item_url(&c.item), edit.slug()))
         .raw("\" class=\"card wizard\" aria-labelledby=\"edit-title\">");
@@ -299,7 +295,7 @@ fn confirm_page(
     h
 }
 
-fn show(c: &Credential, status: StatusCode, edit: Edit, body: Html) -> Response {
+pub(crate) fn show(c: &Credential, status: StatusCode, edit: Edit, body: Html) -> Response {
     page(status, c.session.layout(edit.title()).render(body))
 }
 
@@ -527,78 +523,6 @@ async fn edit_post(web: &Web, session: Session, id: &str, edit: Edit, body: &[u8
             })
         )),
         Err(e) => picker(items, asked_page(None), vec![message(&e)], None).await,
-    }
-}
-
-fn referrers_form(c: &Credential, text: &str, error: Option<&str>) -> Html {
-    let mut h = Html::new();
-    head(&mut h, &c.item, Edit::Referrers);
-    form_start(&mut h, c, Edit::Referrers);
-    h.raw("<h1 id=\"edit-title\">Edit referrers</h1><p>Referrers restrict where the credential's API keys can be used from. Changing them keeps both keys working; from now on, requests must come from a matching address.</p>");
-    notice(&mut h, error, "error");
-    h.raw("<label for=\"referrers\">Referrers</label><textarea id=\"referrers\" name=\"referrers\" rows=\"5\" spellcheck=\"false\" autocomplete=\"off\" placeholder=\"https://*.example.com\" aria-describedby=\"referrers-hint\"")
-        .raw(if error.is_some() {
-            " aria-invalid=\"true\""
-        } else {
-            ""
-        })
-        .raw(">")
-        .text(text)
-        .raw("</textarea>");
-    referrer_help(&mut h);
-    h.raw("<div class=\"wizard-nav\"><button type=\"submit\" name=\"go\" value=\"save\" class=\"button\">Save referrers</button><a class=\"cancel\" href=\"")
-        .text(&item_url(&c.item))
-        .raw("\">Cancel</a></div></form>");
-    h
-}
-
-async fn referrers_get(State(web): St, session: Session, Path(id): Path<String>) -> Response {
-    let c = match load(&web, session, &id).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let text = c.app.app.http_referrers.join("\n");
-    let body = referrers_form(&c, &text, None);
-    show(&c, StatusCode::OK, Edit::Referrers, body)
-}
-
-async fn referrers_post(
-    State(web): St,
-    session: Session,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let c = match load(&web, session, &id).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let form = FormList::parse(&body);
-    if !csrf_ok(&c.session.csrf, form.get("csrf")) {
-        return forbidden_csrf(Some(&c.session));
-    }
-    let text = form.text("referrers");
-    let changes = AppChanges {
-        http_referrers: Some(split_referrers(&text)),
-        ..AppChanges::default()
-    };
-    match web
-        .portal
-        .update_app(&c.session.caller, &c.app.app.client_id, changes)
-        .await
-    {
-        Ok(view) => redirect(&format!(
-            "{}?notice={}",
-            item_url(&c.item),
-            url_encode(if view.app.http_referrers.is_empty() {
-                "Referrers saved: the API keys work from anywhere. The keys were not changed."
-            } else {
-                "Referrers saved. The API keys keep working from the addresses you listed."
-            })
-        )),
-        Err(e) => {
-            let body = referrers_form(&c, &text, Some(&message(&e)));
-            show(&c, StatusCode::BAD_REQUEST, Edit::Referrers, body)
-        }
     }
 }
 

@@ -5,6 +5,7 @@
 
 mod content;
 mod credential_edit;
+mod credential_referrers;
 mod html;
 mod item;
 mod item_delete;
@@ -82,6 +83,7 @@ pub fn router(portal: Arc<Portal>, https: bool) -> Router {
         .merge(new_item::routes())
         .merge(wizard::routes())
         .merge(credential_edit::routes())
+        .merge(credential_referrers::routes())
         .merge(oauth_credentials::routes())
         .merge(oauth_settings::routes())
         .merge(usage::routes())

@@ -28,11 +28,11 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
         &[K::ViewItem, K::ManageCredential],
     ),
     (
-        "credential_edit::referrers_get",
+        "credential_referrers::referrers_get",
         &[K::ViewItem, K::ManageCredential],
     ),
     (
-        "credential_edit::referrers_post",
+        "credential_referrers::referrers_post",
         &[K::ViewItem, K::ManageCredential],
     ),
     ("item::item_page", &[K::ViewItem, K::ManageCredential]),

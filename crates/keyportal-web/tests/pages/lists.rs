@@ -119,6 +119,10 @@ async fn my_content_sorts_and_pages_in_the_database() {
     assert!(found.contains("q=type%3A%22Web+Map%22&amp;sort=title&amp;order=asc&amp;page=2"));
     let broken = page("/home/content?q=%28unbalanced").await;
     assert!(broken.contains("class=\"notice error\""));
+    // A typed query cannot close the parentheses around it to reach other members' items.
+    let escape = page("/home/content?q=map%29+OR+%28owner%3Aother").await;
+    assert!(escape.contains("class=\"notice error\""));
+    assert!(titles(&escape).is_empty());
 
     // A folder lists its own items; an unknown folder says so.
     let created = send(
