@@ -15,6 +15,13 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::sync::LEGACY_RETIREMENT_SETTING;
 use crate::Portal;
 
+/// A page of legacy keys and where the next one starts (`None`: this was the last).
+#[derive(Debug, Clone)]
+pub struct LegacyKeyPage {
+    pub keys: Vec<LegacyKey>,
+    pub next: Option<String>,
+}
+
 /// One key of an import file, as read (checked by the import before anything is stored).
 #[derive(Debug, Clone)]
 pub struct LegacyImport {
@@ -58,6 +65,30 @@ impl Portal {
             .into_iter()
             .filter(|k| admin || caller.username() == Some(k.owner.as_str()))
             .collect())
+    }
+
+    /// One page of the legacy keys the caller may list, by item id after `after` (`""`: from the
+    /// first), so a listing of a million imported keys holds one page at a time.
+    pub async fn legacy_keys_page(
+        &self,
+        caller: &Caller,
+        after: &str,
+        limit: usize,
+    ) -> ServiceResult<LegacyKeyPage> {
+        caller.authorize(&Operation::ListCredentials)?;
+        let limit = limit.clamp(1, 10_000);
+        let page = self.store.list_legacy_keys_after(after, limit).await?;
+        // The next page starts after this page's last key, even one the caller may not see.
+        let next = match page.last() {
+            Some(last) if page.len() == limit => Some(last.item_id.clone()),
+            _ => None,
+        };
+        let admin = caller.allows(&Operation::ListAllLegacyKeys);
+        let keys = page
+            .into_iter()
+            .filter(|k| admin || caller.username() == Some(k.owner.as_str()))
+            .collect();
+        Ok(LegacyKeyPage { keys, next })
     }
 
     /// Stops a legacy key at once (it cannot be re-enabled, as in ArcGIS).

@@ -19,6 +19,7 @@ mod legacy;
 mod legacy_entries;
 mod legacy_import;
 mod limits;
+mod members;
 pub mod oauth;
 mod org;
 mod proxy;
@@ -51,12 +52,13 @@ pub use groups::{GroupView, NewGroupMembers};
 pub use hashing::{HashingLimits, PasswordHashing};
 pub use items::{ItemStatus, ItemView};
 pub use key_table::{Denial, KeyTable, Resolved};
-pub use legacy::{LegacyImport, LEGACY_ITEM_TYPE};
+pub use legacy::{LegacyImport, LegacyKeyPage, LEGACY_ITEM_TYPE};
 pub use legacy_entries::parallel_map;
 pub use legacy_import::{
     ImportEntry, ImportProgress, LegacyImportReader, LegacyImportSource, NoProgress,
 };
 pub use limits::THROTTLED_SERVICE;
+pub use members::{MemberPage, MemberQuery};
 pub use proxy::{ProxyEntry, ProxyRefusal, ProxyView, MANAGE_LOCATION_SERVICES};
 pub use proxy_allow_list::{
     AllowListView, RefusedUpstream, MANAGE_PROXY_ALLOW_LIST, PROXY_ALLOW_LIST_SETTING,

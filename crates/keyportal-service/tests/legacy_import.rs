@@ -198,3 +198,77 @@ async fn a_file_that_changes_between_the_passes_stores_nothing() {
         "no item stays behind"
     );
 }
+
+#[tokio::test]
+async fn legacy_keys_are_listed_a_page_at_a_time_and_members_see_their_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(START));
+    let a = node(dir.path(), &clock).await;
+    let system = a.system_caller().await.expect("system");
+    a.create_user(
+        &system,
+        keyportal_service::NewUser {
+            username: "pat".into(),
+            password: "pat-pass-1234".into(),
+            profile: Default::default(),
+            role: Some("org_user".into()),
+            user_type: Some("creatorUT".into()),
+        },
+    )
+    .await
+    .expect("member");
+    let entries: Vec<ImportEntry> = (0..40)
+        .map(|n| entry(n, if n % 4 == 0 { "pat" } else { "admin" }))
+        .collect();
+    a.import_legacy_keys(&system, &Source::new(entries), &NoProgress)
+        .await
+        .expect("imported");
+
+    let walk = |caller: keyportal_service::Caller| {
+        let a = &a;
+        async move {
+            let mut ids = Vec::new();
+            let mut after = String::new();
+            loop {
+                let page = a.legacy_keys_page(&caller, &after, 7).await.expect("page");
+                assert!(page.keys.len() <= 7);
+                ids.extend(page.keys.into_iter().map(|k| (k.item_id, k.owner)));
+                match page.next {
+                    Some(next) => after = next,
+                    None => return ids,
+                }
+            }
+        }
+    };
+    let everything = walk(system.clone()).await;
+    let mut expected: Vec<(String, String)> = a
+        .list_legacy_keys(&system)
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|k| (k.item_id, k.owner))
+        .collect();
+    expected.sort();
+    assert_eq!(everything, expected, "every key once, by item id");
+
+    let token = a
+        .generate_token(
+            "pat",
+            "pat-pass-1234",
+            keyportal_service::TokenClient::RequestIp,
+            Some(60),
+            &keyportal_service::RequestFacts::default(),
+        )
+        .await
+        .expect("token");
+    let pat = a
+        .authenticate(
+            Some(token.token.expose()),
+            &keyportal_service::RequestFacts::default(),
+        )
+        .await
+        .expect("pat");
+    let own = walk(pat).await;
+    assert_eq!(own.len(), 10);
+    assert!(own.iter().all(|(_, owner)| owner == "pat"));
+}

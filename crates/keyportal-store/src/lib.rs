@@ -24,6 +24,7 @@ use keyportal_domain::search::users::{UserField, UserSort};
 use keyportal_domain::token::UserToken;
 use keyportal_domain::usage::{UsageRow, UsageRowRef};
 use keyportal_domain::user::User;
+use keyportal_domain::user_type::UserType;
 use keyportal_domain::visibility::{VisibleGroups, VisibleItems, VisibleUsers};
 
 pub use error::StoreError;
@@ -57,6 +58,17 @@ pub struct FolderListing<'a> {
     pub visible: Option<&'a VisibleItems>,
     pub offset: usize,
     pub limit: usize,
+}
+
+/// Which members a listing shows: every condition given must hold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemberFilter<'a> {
+    /// Part of the username, full name or email (`%` and `_` are plain characters), compared
+    /// after `lower()`: ASCII letters ignore case on both backends.
+    pub text: Option<&'a str>,
+    pub role_id: Option<&'a str>,
+    pub user_type: Option<UserType>,
+    pub disabled: Option<bool>,
 }
 
 /// A page of items and how many there are in all.
@@ -142,6 +154,16 @@ pub trait UserStore {
     /// sure they own no items or groups.
     async fn delete_user(&self, username: &str) -> StoreResult<()>;
     async fn count_users_with_role(&self, role_id: &str) -> StoreResult<usize>;
+    /// Members matching `filter`, ordered by username; `start` is 0-based. Returns the page and
+    /// how many match in all.
+    async fn list_members(
+        &self,
+        filter: &MemberFilter<'_>,
+        start: usize,
+        num: usize,
+    ) -> StoreResult<(Vec<User>, usize)>;
+    /// `(role id, members holding it)` for every role at least one member holds, by role id.
+    async fn count_users_by_role(&self) -> StoreResult<Vec<(String, usize)>>;
 }
 
 #[async_trait]
@@ -272,6 +294,13 @@ pub trait LegacyKeyStore {
     async fn insert_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
     async fn get_legacy_key(&self, item_id: &str) -> StoreResult<Option<LegacyKey>>;
     async fn list_legacy_keys(&self) -> StoreResult<Vec<LegacyKey>>;
+    /// At most `limit` legacy keys whose item id sorts after `after` (`""`: from the first), by
+    /// item id: the whole table page by page along its primary key.
+    async fn list_legacy_keys_after(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<LegacyKey>>;
     /// Replaces every field (matched by item id).
     async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
     async fn delete_legacy_key(&self, item_id: &str) -> StoreResult<()>;

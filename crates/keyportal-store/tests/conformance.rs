@@ -30,6 +30,8 @@ mod groups;
 mod items;
 #[path = "conformance/legacy_scan.rs"]
 mod legacy_scan;
+#[path = "conformance/members.rs"]
+mod members;
 #[path = "conformance/oauth.rs"]
 mod oauth;
 #[path = "conformance/proxy.rs"]
@@ -58,6 +60,7 @@ use folders::*;
 use groups::*;
 use items::*;
 use legacy_scan::*;
+use members::*;
 use oauth::*;
 use proxy::*;
 use record_search::*;
@@ -232,6 +235,8 @@ conformance!(
     user_updates_and_missing_users,
     list_users_pages_in_byte_order_with_total,
     users_are_counted_by_role,
+    members_are_filtered_and_paged_in_the_database,
+    members_are_counted_per_role_in_one_query,
     delete_user_removes_tokens_folders_and_memberships,
     delete_user_refuses_while_they_own_content,
     roles_round_trip_and_names_are_unique_ignoring_case,
@@ -280,4 +285,5 @@ conformance!(
     item_counts_migration_counts_existing_items,
     group_and_member_search_equals_the_in_memory_oracle,
     members_are_read_by_username_pages_and_holders_found,
+    legacy_keys_are_listed_page_by_page,
 );

@@ -1,4 +1,5 @@
-//! My content: the member's items and folders, search, sort, and creating folders.
+//! My content: the member's items and folders, search, sort and pages, and creating folders.
+//! The database filters, sorts and pages (`Portal::search_items`): a page reads one page.
 
 use std::collections::HashMap;
 
@@ -8,10 +9,12 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use keyportal_domain::item::Folder;
-use keyportal_service::ItemView;
+use keyportal_domain::search::parse;
+use keyportal_service::{ItemView, SearchRequest, ServiceError, SortOrder};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{date, hidden_csrf, notice};
+use crate::paging::{pager_links, Pager};
 use crate::request::{forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St};
@@ -22,89 +25,82 @@ pub(crate) fn routes() -> Routes {
         .route("/home/folders", post(create_folder))
 }
 
+/// Items on one page of My content.
+pub(crate) const CONTENT_PER_PAGE: usize = 20;
+
+/// What My content can be sorted by: (query value, label, `sortField`, newest or Z first by
+/// default).
+const SORTS: [(&str, &str, &str, bool); 4] = [
+    ("title", "Title", "title", false),
+    ("type", "Type", "type", false),
+    ("created", "Date created", "created", true),
+    ("modified", "Date modified", "modified", true),
+];
+
 async fn content(
     State(web): St,
     session: Session,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let view = ContentQuery {
-        folder: query.get("folder").cloned().filter(|f| !f.is_empty()),
-        q: query
-            .get("q")
-            .map(|q| q.trim().to_string())
-            .unwrap_or_default(),
-        sort: match query.get("sort").map(String::as_str) {
-            Some("title") => "title",
-            Some("type") => "type",
-            _ => "modified",
-        },
-        notice: query.get("notice").cloned(),
+    let view = ContentQuery::from_query(&query);
+    let portal = &web.portal;
+    let mut error = None;
+    let folders = match portal
+        .list_content(&session.caller, &session.username, None, 1, 1)
+        .await
+    {
+        Ok(listing) => listing.folders,
+        Err(e) => {
+            error = Some(message(&e));
+            Vec::new()
+        }
     };
-    let listing = web
-        .portal
-        .list_content(
-            &session.caller,
-            &session.username,
-            view.folder.as_deref(),
-            1,
-            100,
-        )
-        .await;
-    let (folders, current, mut items, mut error) = match listing {
-        Ok(page) => (page.folders, page.current_folder, page.items, None),
-        Err(e) => (Vec::new(), None, Vec::new(), Some(message(&e))),
-    };
-    // The root listing gives the folders; inside a folder, list them for navigation too.
-    let folders = if folders.is_empty() {
-        web.portal
-            .list_content(&session.caller, &session.username, None, 1, 1)
-            .await
-            .map(|p| p.folders)
-            .unwrap_or_default()
+    let current = view
+        .folder
+        .as_ref()
+        .and_then(|id| folders.iter().find(|f| &f.id == id));
+    let mut pager = view.pager;
+    let mut items = Vec::new();
+    // The typed query must stand on its own, so it cannot close the parentheses around it and
+    // reach beyond the member's items.
+    let typed = if view.q.is_empty() {
+        Ok(())
     } else {
-        folders
+        parse(&view.q).map(|_| ())
     };
-    if !view.q.is_empty() {
-        let request = keyportal_service::SearchRequest {
-            q: format!("owner:\"{}\" AND ({})", session.username, view.q),
-            start: 1,
-            num: 100,
-            sort_field: None,
-            sort_order: keyportal_service::SortOrder::Asc,
+    if view.folder.is_some() && current.is_none() {
+        error
+            .get_or_insert_with(|| "This folder does not exist (it may have been deleted).".into());
+    } else if let Err(e) = typed {
+        error = Some(message(&ServiceError::Domain(e)));
+    } else if error.is_none() {
+        // Filtered, sorted and paged by the database: the page is all that is read.
+        let request = SearchRequest {
+            q: view.search_query(&session.username),
+            start: pager.offset() + 1,
+            num: CONTENT_PER_PAGE,
+            sort_field: Some(view.sort_field().to_string()),
+            sort_order: if view.descending {
+                SortOrder::Desc
+            } else {
+                SortOrder::Asc
+            },
         };
-        match web.portal.search_items(&session.caller, &request).await {
+        match portal.search_items(&session.caller, &request).await {
             Ok(found) => {
-                items = found
-                    .results
-                    .into_iter()
-                    .filter(|i| match &view.folder {
-                        Some(f) => i.item.folder_id.as_deref() == Some(f.as_str()),
-                        None => true,
-                    })
-                    .collect()
+                pager = pager.with_total(found.total);
+                items = found.results;
             }
-            Err(e) => {
-                items = Vec::new();
-                error = Some(message(&e));
-            }
+            Err(e) => error = Some(message(&e)),
         }
     }
-    match view.sort {
-        "title" => items.sort_by_key(|i| i.item.title.to_lowercase()),
-        "type" => items.sort_by(|a, b| {
-            (a.item.item_type.as_str(), a.item.title.to_lowercase())
-                .cmp(&(b.item.item_type.as_str(), b.item.title.to_lowercase()))
-        }),
-        _ => items.sort_by_key(|i| std::cmp::Reverse(i.item.modified)),
-    }
-    let body = content_body(
-        &session.csrf,
-        &view,
-        &folders,
-        current.as_ref(),
-        &items,
-        error.as_deref(),
-    );
+    let listing = Listing {
+        folders: &folders,
+        current,
+        items: &items,
+        pager,
+    };
+    let body = content_body(&session.csrf, &view, &listing, error.as_deref());
     page(StatusCode::OK, session.layout("My content").render(body))
 }
 
@@ -133,30 +129,91 @@ async fn create_folder(State(web): St, session: Session, Form(form): Fields) -> 
 pub(crate) struct ContentQuery {
     pub folder: Option<String>,
     pub q: String,
+    /// One of [`SORTS`]' query values.
     pub sort: &'static str,
+    pub descending: bool,
+    pub pager: Pager,
     pub notice: Option<String>,
 }
 
-fn content_link(folder: Option<&str>, q: &str, sort: &str) -> String {
-    let mut parts = Vec::new();
-    if let Some(f) = folder {
-        parts.push(format!("folder={}", url_encode(f)));
+impl ContentQuery {
+    pub fn from_query(query: &HashMap<String, String>) -> ContentQuery {
+        let asked = query.get("sort").map(String::as_str).unwrap_or_default();
+        let (sort, descending) = SORTS
+            .iter()
+            .find(|(key, ..)| *key == asked)
+            .map_or(("modified", true), |(key, _, _, newest)| (*key, *newest));
+        let descending = match query.get("order").map(String::as_str) {
+            Some("asc") => false,
+            Some("desc") => true,
+            _ => descending,
+        };
+        ContentQuery {
+            folder: query.get("folder").cloned().filter(|f| !f.is_empty()),
+            q: query
+                .get("q")
+                .map(|q| q.trim().to_string())
+                .unwrap_or_default(),
+            sort,
+            descending,
+            pager: Pager::asked(query.get("page").map(String::as_str), CONTENT_PER_PAGE),
+            notice: query.get("notice").cloned(),
+        }
     }
-    if !q.is_empty() {
-        parts.push(format!("q={}", url_encode(q)));
+
+    fn sort_field(&self) -> &'static str {
+        SORTS
+            .iter()
+            .find(|(key, ..)| *key == self.sort)
+            .map_or("modified", |(_, _, field, _)| *field)
     }
-    parts.push(format!("sort={}", url_encode(sort)));
-    format!("/home/content?{}", parts.join("&"))
+
+    /// The search the page runs: the member's items, in the folder (a checked folder id), matching
+    /// what they typed (the search language, as in `search`).
+    pub fn search_query(&self, username: &str) -> String {
+        let mut q = format!("owner:\"{username}\"");
+        if let Some(folder) = &self.folder {
+            q.push_str(&format!(" AND ownerfolder:{folder}"));
+        }
+        if !self.q.is_empty() {
+            q.push_str(&format!(" AND ({})", self.q));
+        }
+        q
+    }
+
+    /// This page's address with another sort, order or page; folder and search kept.
+    fn link(&self, sort: &str, descending: bool, page: usize) -> String {
+        let mut parts = Vec::new();
+        if let Some(f) = &self.folder {
+            parts.push(format!("folder={}", url_encode(f)));
+        }
+        if !self.q.is_empty() {
+            parts.push(format!("q={}", url_encode(&self.q)));
+        }
+        parts.push(format!("sort={}", url_encode(sort)));
+        parts.push(format!("order={}", if descending { "desc" } else { "asc" }));
+        if page > 1 {
+            parts.push(format!("page={page}"));
+        }
+        format!("/home/content?{}", parts.join("&"))
+    }
+}
+
+/// What the page lists: the member's folders, the one open, and a page of items.
+pub(crate) struct Listing<'a> {
+    pub folders: &'a [Folder],
+    pub current: Option<&'a Folder>,
+    pub items: &'a [ItemView],
+    pub pager: Pager,
 }
 
 pub(crate) fn content_body(
     csrf: &str,
     view: &ContentQuery,
-    folders: &[Folder],
-    current: Option<&Folder>,
-    items: &[ItemView],
+    listing: &Listing,
     error: Option<&str>,
 ) -> Html {
+    let (folders, current, items) = (listing.folders, listing.current, listing.items);
     let mut h = Html::new();
     h.raw("<div class=\"page-head\"><h1>My content</h1><a class=\"button head-action\" href=\"/home/new\">New item</a></div>");
     notice(&mut h, view.notice.as_deref(), "ok");
@@ -174,8 +231,14 @@ pub(crate) fn content_body(
     .raw(">All my content</a></li>");
     for f in folders {
         let selected = view.folder.as_deref() == Some(f.id.as_str());
+        let in_folder = ContentQuery {
+            folder: Some(f.id.clone()),
+            q: String::new(),
+            notice: None,
+            ..*view
+        };
         h.raw("<li><a href=\"")
-            .text(&content_link(Some(&f.id), "", view.sort))
+            .text(&in_folder.link(view.sort, view.descending, 1))
             .raw("\"")
             .raw(if selected {
                 " aria-current=\"page\""
@@ -205,31 +268,21 @@ pub(crate) fn content_body(
     }
     h.raw("<input type=\"hidden\" name=\"sort\" value=\"")
         .text(view.sort)
+        .raw("\"><input type=\"hidden\" name=\"order\" value=\"")
+        .raw(if view.descending { "desc" } else { "asc" })
         .raw("\"><label for=\"q\" class=\"visually-hidden\">Search my content</label>")
         .raw(
             "<input id=\"q\" name=\"q\" type=\"search\" placeholder=\"Search my content\" value=\"",
         )
         .text(&view.q)
         .raw("\"><button type=\"submit\" class=\"button secondary\">Search</button></form>");
-    h.raw("<p class=\"sort\">Sort by: ");
-    for (key, label) in [
-        ("title", "Title"),
-        ("modified", "Date modified"),
-        ("type", "Type"),
-    ] {
-        h.raw("<a href=\"")
-            .text(&content_link(view.folder.as_deref(), &view.q, key))
-            .raw("\"")
-            .raw(if view.sort == key {
-                " aria-current=\"true\" class=\"on\""
-            } else {
-                ""
-            })
-            .raw(">")
-            .text(label)
-            .raw("</a> ");
-    }
-    h.raw("</p>");
+    sort_bar(&mut h, view);
+    h.raw("<p class=\"hint\" data-total>")
+        .text(&match listing.pager.total {
+            1 => "1 item".to_string(),
+            n => format!("{n} items"),
+        })
+        .raw("</p>");
     if items.is_empty() {
         h.raw("<p class=\"empty\">")
             .raw(if view.q.is_empty() {
@@ -240,7 +293,7 @@ pub(crate) fn content_body(
             .raw("</p>");
     } else {
         h.raw("<table class=\"list\"><caption class=\"visually-hidden\">Items</caption><thead><tr>")
-            .raw("<th scope=\"col\">Title</th><th scope=\"col\">Type</th><th scope=\"col\">Access</th><th scope=\"col\">Modified</th></tr></thead><tbody>");
+            .raw("<th scope=\"col\">Title</th><th scope=\"col\">Type</th><th scope=\"col\">Access</th><th scope=\"col\">Created</th><th scope=\"col\">Modified</th></tr></thead><tbody>");
         for i in items {
             h.raw("<tr><td data-label=\"Title\"><a href=\"/home/item/")
                 .text(&url_encode(&i.item.id))
@@ -250,12 +303,50 @@ pub(crate) fn content_body(
                 .text(&i.item.item_type)
                 .raw("</td><td data-label=\"Access\"><span class=\"badge\">")
                 .text(i.wire_access())
-                .raw("</span></td><td data-label=\"Modified\">")
+                .raw("</span></td><td data-label=\"Created\">")
+                .text(&date(i.item.created))
+                .raw("</td><td data-label=\"Modified\">")
                 .text(&date(i.item.modified))
                 .raw("</td></tr>");
         }
         h.raw("</tbody></table>");
     }
+    pager_links(&mut h, &listing.pager, items.len(), |page| {
+        view.link(view.sort, view.descending, page)
+    });
     h.raw("</section></div>");
     h
+}
+
+/// "Sort by" links (each in its usual order) and the two orders of the current sort.
+fn sort_bar(h: &mut Html, view: &ContentQuery) {
+    h.raw("<p class=\"sort\">Sort by: ");
+    for (key, label, _, newest_first) in SORTS {
+        h.raw("<a href=\"")
+            .text(&view.link(key, newest_first, 1))
+            .raw("\"")
+            .raw(if view.sort == key {
+                " aria-current=\"true\" class=\"on\""
+            } else {
+                ""
+            })
+            .raw(">")
+            .raw(label)
+            .raw("</a> ");
+    }
+    h.raw("<span class=\"order\">Order: ");
+    for (descending, label) in [(false, "Ascending"), (true, "Descending")] {
+        h.raw("<a href=\"")
+            .text(&view.link(view.sort, descending, 1))
+            .raw("\"")
+            .raw(if view.descending == descending {
+                " aria-current=\"true\" class=\"on\""
+            } else {
+                ""
+            })
+            .raw(">")
+            .raw(label)
+            .raw("</a> ");
+    }
+    h.raw("</span></p>");
 }

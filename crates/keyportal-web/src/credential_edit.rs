@@ -1,7 +1,9 @@
-//! Editing a credential from its item page: privileges and item access (which invalidate
-//! its API keys, and say so first) and HTTP referrers. Every change goes through
-//! `Portal::update_app`, the rules of `oauth2/apps/{client_id}/update`: a changed privilege set
-//! (item access included) deactivates both keys; a referrer change keeps them.
+//! Editing a credential from its item page: privileges and item access, which invalidate its
+//! API keys (and say so first); HTTP referrers are in `credential_referrers.rs`. Every change
+//! goes through `Portal::update_app`, the rules of `oauth2/apps/{client_id}/update`: a changed
+//! privilege set (item access included) deactivates both keys; a referrer change keeps them. The
+//! item picker reads one page of the owner's items and the selected ones by id
+//! (`item_picker.rs`).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,10 +16,14 @@ use keyportal_service::{AppChanges, AppView, ItemView};
 
 use crate::html::{url_encode, Html};
 use crate::item::slot_status;
+use crate::item_picker::{
+    asked_page, check_item_choice, item_picker, items_by_id, search_page, Owner, PickItem,
+    PickerView,
+};
 use crate::layout::{hidden_csrf, notice};
+use crate::paging::Pager;
 use crate::pickers::{
-    catalog_privileges, check_item_choice, check_privilege_choice, item_ids, item_picker,
-    own_items, privilege_picker, referrer_help, split_referrers, FormList, PickItem,
+    catalog_privileges, check_privilege_choice, item_ids, privilege_picker, FormList,
 };
 use crate::request::{
     credential_or_404, error_page, forbidden_csrf, message, page, redirect, Session,
@@ -35,21 +41,17 @@ pub(crate) fn routes() -> Routes {
             "/home/item/{id}/edit/item-access",
             get(items_get).post(items_post),
         )
-        .route(
-            "/home/item/{id}/edit/referrers",
-            get(referrers_get).post(referrers_post),
-        )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Edit {
+pub(crate) enum Edit {
     Privileges,
     ItemAccess,
     Referrers,
 }
 
 impl Edit {
-    fn slug(self) -> &'static str {
+    pub(crate) fn slug(self) -> &'static str {
         match self {
             Edit::Privileges => "privileges",
             Edit::ItemAccess => "item-access",
@@ -57,7 +59,7 @@ impl Edit {
         }
     }
 
-    fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Edit::Privileges => "Edit privileges",
             Edit::ItemAccess => "Edit item access",
@@ -68,14 +70,14 @@ impl Edit {
 
 /// A credential as an edit page needs it: the item, the registration and what its owner
 /// holds (the rules are the owner's, even when an administrator edits).
-struct Credential {
-    session: Session,
-    item: ItemView,
-    app: AppView,
-    held: PrivilegeSet,
+pub(crate) struct Credential {
+    pub session: Session,
+    pub item: ItemView,
+    pub app: AppView,
+    pub held: PrivilegeSet,
 }
 
-async fn load(web: &Web, session: Session, id: &str) -> Result<Credential, Response> {
+pub(crate) async fn load(web: &Web, session: Session, id: &str) -> Result<Credential, Response> {
     let (item, app) = credential_or_404(web, &session, id).await?;
     let held = match web.portal.load_member(&app.app.owner).await {
         Ok(Some(owner)) => owner.privileges,
@@ -96,7 +98,7 @@ async fn load(web: &Web, session: Session, id: &str) -> Result<Credential, Respo
     })
 }
 
-fn head(h: &mut Html, item: &ItemView, edit: Edit) {
+pub(crate) fn head(h: &mut Html, item: &ItemView, edit: Edit) {
     h.raw("<nav class=\"crumbs\" aria-label=\"Breadcrumb\"><a href=\"/home/content\">My content</a> › <a href=\"/home/item/")
         .text(&url_encode(&item.item.id))
         .raw("\">")
@@ -106,11 +108,11 @@ fn head(h: &mut Html, item: &ItemView, edit: Edit) {
         .raw("</span></nav>");
 }
 
-fn item_url(item: &ItemView) -> String {
+pub(crate) fn item_url(item: &ItemView) -> String {
     format!("/home/item/{}", url_encode(&item.item.id))
 }
 
-fn form_start(h: &mut Html, c: &Credential, edit: Edit) {
+pub(crate) fn form_start(h: &mut Html, c: &Credential, edit: Edit) {
     h.raw("<form method=\"post\" action=\"")
         .text(&format!("{}/edit/{}", item_url(&c.item), edit.slug()))
         .raw("\" class=\"card wizard\" aria-labelledby=\"edit-title\">");
@@ -149,12 +151,20 @@ fn hidden_list(h: &mut Html, name: &'static str, values: &[String]) {
     }
 }
 
+/// What the item picker shows and knows: the selected (and current) items found by id, and the
+/// page of search results.
+struct Items {
+    known: Vec<PickItem>,
+    results: Vec<PickItem>,
+    pager: Pager,
+}
+
 /// The edit form of privileges or item access.
 fn picker_form(
     c: &Credential,
     edit: Edit,
     selected: &[String],
-    items: &[PickItem],
+    items: &Items,
     q: &str,
     problems: &[String],
     info: Option<&str>,
@@ -175,7 +185,16 @@ fn picker_form(
         }
         _ => {
             h.raw("<p>Choose the items the credential's API keys may read: at most 100 of the owner's items shared privately, with groups or with the organization. Select none to remove all item access.</p>");
-            item_picker(&mut h, items, selected, q);
+            item_picker(
+                &mut h,
+                &PickerView {
+                    results: &items.results,
+                    pager: items.pager,
+                    selected,
+                    known: &items.known,
+                    q,
+                },
+            );
         }
     }
     h.raw("<div class=\"wizard-nav\"><button type=\"submit\" name=\"go\" value=\"review\" class=\"button\">Review changes</button><a class=\"cancel\" href=\"")
@@ -276,7 +295,7 @@ fn confirm_page(
     h
 }
 
-fn show(c: &Credential, status: StatusCode, edit: Edit, body: Html) -> Response {
+pub(crate) fn show(c: &Credential, status: StatusCode, edit: Edit, body: Html) -> Response {
     page(status, c.session.layout(edit.title()).render(body))
 }
 
@@ -317,18 +336,53 @@ fn current(app: &AppView, edit: Edit) -> Vec<String> {
     }
 }
 
-async fn picker_items(web: &Web, c: &Credential, edit: Edit) -> Result<Vec<PickItem>, Response> {
-    if edit == Edit::Privileges {
-        return Ok(Vec::new());
+/// The owner's items the credential may be granted (never the credential itself).
+fn owner_of(c: &Credential) -> Owner<'_> {
+    Owner {
+        username: &c.app.app.owner,
+        exclude: Some(&c.item.item.id),
     }
-    own_items(
-        &web.portal,
-        &c.session.caller,
-        &c.app.app.owner,
-        Some(&c.item.item.id),
-    )
-    .await
-    .map_err(|e| error_page(Some(&c.session), StatusCode::BAD_REQUEST, &message(&e)))
+}
+
+/// Finds the given items by id (for privileges, nothing to find).
+async fn known_items(
+    web: &Web,
+    c: &Credential,
+    edit: Edit,
+    ids: &[String],
+) -> Result<Items, Response> {
+    let known = if edit == Edit::Privileges {
+        Vec::new()
+    } else {
+        items_by_id(&web.portal, &c.session.caller, &owner_of(c), ids)
+            .await
+            .map_err(|e| error_page(Some(&c.session), StatusCode::BAD_REQUEST, &message(&e)))?
+    };
+    Ok(Items {
+        known,
+        results: Vec::new(),
+        pager: asked_page(None),
+    })
+}
+
+/// Reads the page of the owner's items the picker shows.
+async fn with_results(
+    web: &Web,
+    c: &Credential,
+    edit: Edit,
+    mut items: Items,
+    q: &str,
+    pager: Pager,
+) -> Result<Items, Response> {
+    if edit == Edit::Privileges {
+        return Ok(items);
+    }
+    let (results, pager) = search_page(&web.portal, &c.session.caller, &owner_of(c), q, pager)
+        .await
+        .map_err(|e| error_page(Some(&c.session), StatusCode::BAD_REQUEST, &message(&e)))?;
+    items.results = results;
+    items.pager = pager;
+    Ok(items)
 }
 
 async fn edit_get(web: &Web, session: Session, id: &str, edit: Edit) -> Response {
@@ -336,11 +390,15 @@ async fn edit_get(web: &Web, session: Session, id: &str, edit: Edit) -> Response
         Ok(c) => c,
         Err(response) => return response,
     };
-    let items = match picker_items(web, &c, edit).await {
+    let selected = current(&c.app, edit);
+    let items = match known_items(web, &c, edit, &selected).await {
+        Ok(items) => with_results(web, &c, edit, items, "", asked_page(None)).await,
+        Err(response) => Err(response),
+    };
+    let items = match items {
         Ok(items) => items,
         Err(response) => return response,
     };
-    let selected = current(&c.app, edit);
     let body = picker_form(&c, edit, &selected, &items, "", &[], None);
     show(&c, StatusCode::OK, edit, body)
 }
@@ -363,10 +421,6 @@ async fn edit_post(web: &Web, session: Session, id: &str, edit: Edit, body: &[u8
     if !csrf_ok(&c.session.csrf, form.get("csrf")) {
         return forbidden_csrf(Some(&c.session));
     }
-    let items = match picker_items(web, &c, edit).await {
-        Ok(items) => items,
-        Err(response) => return response,
-    };
     let selected: Vec<String> = match edit {
         Edit::Privileges => form.all("priv"),
         _ => form
@@ -376,34 +430,63 @@ async fn edit_post(web: &Web, session: Session, id: &str, edit: Edit, body: &[u8
             .collect(),
     };
     let before = current(&c.app, edit);
+    // The selection and the current access, to check the one and name both on the
+    // confirmation.
+    let mut wanted = selected.clone();
+    wanted.extend(before.iter().filter(|b| !selected.contains(b)).cloned());
+    let items = match known_items(web, &c, edit, &wanted).await {
+        Ok(items) => items,
+        Err(response) => return response,
+    };
     let q = form.text("q");
     let problems = match edit {
         Edit::Privileges => check_privilege_choice(&selected, &c.held),
-        _ => check_item_choice(&selected, &items),
+        _ => check_item_choice(&selected, &items.known),
     };
     let go = form.text("go");
-    if go == "search" || go == "edit" {
-        let body = picker_form(&c, edit, &selected, &items, &q, &[], None);
-        return show(&c, StatusCode::OK, edit, body);
+    // The picker again: a search (first page), a page button, Back to editing, or a refusal.
+    let picker = |items: Items, pager: Pager, problems: Vec<String>, info: Option<&'static str>| {
+        let q = q.clone();
+        let selected = selected.clone();
+        let c = &c;
+        async move {
+            match with_results(web, c, edit, items, &q, pager).await {
+                Ok(items) => {
+                    let status = if problems.is_empty() {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    };
+                    let body = picker_form(c, edit, &selected, &items, &q, &problems, info);
+                    show(c, status, edit, body)
+                }
+                Err(response) => response,
+            }
+        }
+    };
+    let page_asked = form.get("item_page");
+    if go == "search" || go == "edit" || page_asked.is_some() {
+        let pager = if go == "search" {
+            asked_page(None)
+        } else {
+            asked_page(page_asked)
+        };
+        return picker(items, pager, Vec::new(), None).await;
     }
     if !problems.is_empty() {
-        let body = picker_form(&c, edit, &selected, &items, &q, &problems, None);
-        return show(&c, StatusCode::BAD_REQUEST, edit, body);
+        return picker(items, asked_page(None), problems, None).await;
     }
     if same_set(&selected, &before) {
-        let body = picker_form(
-            &c,
-            edit,
-            &selected,
-            &items,
-            &q,
-            &[],
+        return picker(
+            items,
+            asked_page(None),
+            Vec::new(),
             Some("Nothing to save: the selection is the same as now. The API keys are unchanged."),
-        );
-        return show(&c, StatusCode::OK, edit, body);
+        )
+        .await;
     }
     if go != "save" {
-        let body = confirm_page(&c, edit, &selected, &before, &items);
+        let body = confirm_page(&c, edit, &selected, &before, &items.known);
         return show(&c, StatusCode::OK, edit, body);
     }
     // The other half of the privilege list stays as it is.
@@ -439,82 +522,7 @@ async fn edit_post(web: &Web, session: Session, id: &str, edit: Edit, body: &[u8
                 _ => "Item access saved. Both API keys were invalidated: generate new keys in Settings.",
             })
         )),
-        Err(e) => {
-            let body = picker_form(&c, edit, &selected, &items, &q, &[message(&e)], None);
-            show(&c, StatusCode::BAD_REQUEST, edit, body)
-        }
-    }
-}
-
-fn referrers_form(c: &Credential, text: &str, error: Option<&str>) -> Html {
-    let mut h = Html::new();
-    head(&mut h, &c.item, Edit::Referrers);
-    form_start(&mut h, c, Edit::Referrers);
-    h.raw("<h1 id=\"edit-title\">Edit referrers</h1><p>Referrers restrict where the credential's API keys can be used from. Changing them keeps both keys working; from now on, requests must come from a matching address.</p>");
-    notice(&mut h, error, "error");
-    h.raw("<label for=\"referrers\">Referrers</label><textarea id=\"referrers\" name=\"referrers\" rows=\"5\" spellcheck=\"false\" autocomplete=\"off\" placeholder=\"https://*.example.com\" aria-describedby=\"referrers-hint\"")
-        .raw(if error.is_some() {
-            " aria-invalid=\"true\""
-        } else {
-            ""
-        })
-        .raw(">")
-        .text(text)
-        .raw("</textarea>");
-    referrer_help(&mut h);
-    h.raw("<div class=\"wizard-nav\"><button type=\"submit\" name=\"go\" value=\"save\" class=\"button\">Save referrers</button><a class=\"cancel\" href=\"")
-        .text(&item_url(&c.item))
-        .raw("\">Cancel</a></div></form>");
-    h
-}
-
-async fn referrers_get(State(web): St, session: Session, Path(id): Path<String>) -> Response {
-    let c = match load(&web, session, &id).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let text = c.app.app.http_referrers.join("\n");
-    let body = referrers_form(&c, &text, None);
-    show(&c, StatusCode::OK, Edit::Referrers, body)
-}
-
-async fn referrers_post(
-    State(web): St,
-    session: Session,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let c = match load(&web, session, &id).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
-    let form = FormList::parse(&body);
-    if !csrf_ok(&c.session.csrf, form.get("csrf")) {
-        return forbidden_csrf(Some(&c.session));
-    }
-    let text = form.text("referrers");
-    let changes = AppChanges {
-        http_referrers: Some(split_referrers(&text)),
-        ..AppChanges::default()
-    };
-    match web
-        .portal
-        .update_app(&c.session.caller, &c.app.app.client_id, changes)
-        .await
-    {
-        Ok(view) => redirect(&format!(
-            "{}?notice={}",
-            item_url(&c.item),
-            url_encode(if view.app.http_referrers.is_empty() {
-                "Referrers saved: the API keys work from anywhere. The keys were not changed."
-            } else {
-                "Referrers saved. The API keys keep working from the addresses you listed."
-            })
-        )),
-        Err(e) => {
-            let body = referrers_form(&c, &text, Some(&message(&e)));
-            show(&c, StatusCode::BAD_REQUEST, Edit::Referrers, body)
-        }
+        Err(e) => picker(items, asked_page(None), vec![message(&e)], None).await,
     }
 }
 

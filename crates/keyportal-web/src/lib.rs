@@ -5,9 +5,11 @@
 
 mod content;
 mod credential_edit;
+mod credential_referrers;
 mod html;
 mod item;
 mod item_delete;
+mod item_picker;
 mod keys;
 mod layout;
 mod new_item;
@@ -15,6 +17,7 @@ mod oauth_credentials;
 mod oauth_settings;
 pub mod operations;
 mod org;
+mod paging;
 mod pickers;
 mod request;
 mod session;
@@ -80,6 +83,7 @@ pub fn router(portal: Arc<Portal>, https: bool) -> Router {
         .merge(new_item::routes())
         .merge(wizard::routes())
         .merge(credential_edit::routes())
+        .merge(credential_referrers::routes())
         .merge(oauth_credentials::routes())
         .merge(oauth_settings::routes())
         .merge(usage::routes())

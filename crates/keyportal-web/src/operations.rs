@@ -8,16 +8,16 @@ use keyportal_domain::authz::OperationKind as K;
 pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     (
         "content::content",
-        &[K::ListContent, K::ViewAllContent, K::ViewItem],
+        &[K::ListContent, K::ViewAllContent, K::Search, K::ViewItem],
     ),
     ("content::create_folder", &[K::ManageFolders]),
     (
         "credential_edit::items_get",
-        &[K::ViewItem, K::ManageCredential, K::ListContent],
+        &[K::ViewItem, K::ManageCredential, K::Search],
     ),
     (
         "credential_edit::items_post",
-        &[K::ViewItem, K::ManageCredential],
+        &[K::ViewItem, K::ManageCredential, K::Search],
     ),
     (
         "credential_edit::privileges_get",
@@ -28,11 +28,11 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
         &[K::ViewItem, K::ManageCredential],
     ),
     (
-        "credential_edit::referrers_get",
+        "credential_referrers::referrers_get",
         &[K::ViewItem, K::ManageCredential],
     ),
     (
-        "credential_edit::referrers_post",
+        "credential_referrers::referrers_post",
         &[K::ViewItem, K::ManageCredential],
     ),
     ("item::item_page", &[K::ViewItem, K::ManageCredential]),
@@ -63,21 +63,21 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
         "oauth_settings::show_secret",
         &[K::ViewItem, K::ManageCredential, K::SignIn],
     ),
-    ("org::members::change_role", &[K::ChangeMemberRole]),
-    ("org::members::change_type", &[K::ChangeMemberUserType]),
-    ("org::members::confirm", &[K::ViewMemberDetails]),
+    ("org::member::change_role", &[K::ChangeMemberRole]),
+    ("org::member::change_type", &[K::ChangeMemberUserType]),
+    ("org::member::confirm", &[K::ViewMemberDetails]),
     (
-        "org::members::confirmed",
+        "org::member::confirmed",
         &[K::DisableMember, K::DeleteMember],
     ),
-    ("org::members::create_member", &[K::CreateMember]),
-    ("org::members::enable", &[K::EnableMember]),
+    ("org::new_member::create_member", &[K::CreateMember]),
+    ("org::member::enable", &[K::EnableMember]),
     (
-        "org::members::member",
+        "org::member::member",
         &[K::ViewMember, K::ViewMemberDetails, K::ViewRoles],
     ),
-    ("org::members::members", &[K::ListMembers]),
-    ("org::members::new_member", &[K::ViewRoles]),
+    ("org::members::members", &[K::ListMembers, K::ViewRoles]),
+    ("org::new_member::new_member", &[K::ViewRoles]),
     ("org::proxy_allow_list::add", &[K::ManageProxyAllowList]),
     ("org::proxy_allow_list::remove", &[K::ManageProxyAllowList]),
     ("org::proxy_allow_list::show", &[K::ManageProxyAllowList]),
@@ -85,7 +85,7 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     ("org::roles::delete", &[K::DeleteRole]),
     ("org::roles::new_role", &[K::ViewRoles]),
     ("org::roles::role", &[K::ViewRoles]),
-    ("org::roles::roles", &[K::ViewRoles]),
+    ("org::roles::roles", &[K::ViewRoles, K::ListMembers]),
     ("org::roles::save_new_role", &[K::CreateRole]),
     (
         "org::roles::save_role",
@@ -101,9 +101,18 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
         &[K::ViewOrgUsage, K::ListCredentials, K::ListAllCredentials],
     ),
     ("usage::org_usage_csv", &[K::ViewOrgUsage]),
-    ("wizard::start", &[K::DescribePortal]),
+    (
+        "wizard::start",
+        &[K::DescribePortal, K::ListContent, K::Search],
+    ),
     (
         "wizard::step_post",
-        &[K::AddItem, K::RegisterApp, K::ManageCredential],
+        &[
+            K::ListContent,
+            K::Search,
+            K::AddItem,
+            K::RegisterApp,
+            K::ManageCredential,
+        ],
     ),
 ];

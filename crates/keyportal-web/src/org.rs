@@ -1,9 +1,12 @@
-//! Organization pages for administrators: members (`org/members.rs`), roles (`org/roles.rs`)
+//! Organization pages for administrators: members (the list in `org/members.rs`, adding in
+//! `org/new_member.rs`, one member in `org/member.rs`), roles (`org/roles.rs`)
 //! and the proxy allow-list (`org/proxy_allow_list.rs`), plus what they share: the
 //! administrator check, how a refusal maps to a status, and how user types and roles fit
 //! together.
 
+mod member;
 mod members;
+mod new_member;
 mod proxy_allow_list;
 mod roles;
 
@@ -23,6 +26,8 @@ use crate::{Routes, Web};
 pub(crate) fn routes() -> Routes {
     Router::new()
         .merge(members::routes())
+        .merge(new_member::routes())
+        .merge(member::routes())
         .merge(roles::routes())
         .merge(proxy_allow_list::routes())
 }

@@ -1,13 +1,9 @@
 //! What the wizard and the credential edit pages share: a form body with repeated fields, the
-//! privilege picker (the catalog by category, only held privileges selectable) and the item
-//! picker (the owner's own items that may be granted, at most 100). Both pickers search on the
-//! server (a submit button), so they work without JavaScript; `portal.js` filters as you type.
+//! privilege picker (the catalog by category, only held privileges selectable; it searches on
+//! the server with a submit button, so it works without JavaScript, and `portal.js` filters as
+//! you type) and the referrer help. The item picker is `item_picker.rs`.
 
-use keyportal_domain::credential::MAX_ITEM_ACCESS;
-use keyportal_domain::ids::is_hex_id;
-use keyportal_domain::item::ItemAccess;
 use keyportal_domain::privilege::{self, item_access_target, PrivilegeSet, CATALOG};
-use keyportal_service::{Caller, Portal, SearchRequest, ServiceResult, SortOrder};
 
 use crate::html::Html;
 
@@ -59,7 +55,7 @@ pub(crate) fn matches_query(query: &str, haystack: &[&str]) -> bool {
         .all(|word| text.contains(&word.to_lowercase()))
 }
 
-fn hidden(h: &mut Html, name: &'static str, value: &str) {
+pub(crate) fn hidden(h: &mut Html, name: &'static str, value: &str) {
     h.raw("<input type=\"hidden\" name=\"")
         .raw(name)
         .raw("\" value=\"")
@@ -67,13 +63,15 @@ fn hidden(h: &mut Html, name: &'static str, value: &str) {
         .raw("\">");
 }
 
-fn search_box(
+/// A search field and its button; `filter` names the list `portal.js` filters as you type
+/// (only for lists shown whole).
+pub(crate) fn search_box(
     h: &mut Html,
     id: &'static str,
     label: &'static str,
     placeholder: &'static str,
     q: &str,
-    target: &'static str,
+    filter: Option<&'static str>,
 ) {
     h.raw("<div class=\"picker-search\" role=\"search\"><label for=\"")
         .raw(id)
@@ -83,9 +81,11 @@ fn search_box(
         .raw(id)
         .raw("\" name=\"q\" type=\"search\" placeholder=\"")
         .raw(placeholder)
-        .raw("\" data-filter=\"")
-        .raw(target)
-        .raw("\" value=\"")
+        .raw("\"");
+    if let Some(target) = filter {
+        h.raw(" data-filter=\"").raw(target).raw("\"");
+    }
+    h.raw(" value=\"")
         .text(q)
         .raw("\"><button type=\"submit\" name=\"go\" value=\"search\" formnovalidate class=\"button secondary\">Search</button></div>");
 }
@@ -125,7 +125,7 @@ pub(crate) fn privilege_picker(h: &mut Html, selected: &[String], held: &Privile
         "Search privileges",
         "Search privileges (e.g. geocode, items, basemaps)",
         q,
-        "privileges",
+        Some("privileges"),
     );
     h.raw("<p class=\"counter\" aria-live=\"polite\"><span data-count=\"priv\">")
         .text(&selected.len().to_string())
@@ -221,57 +221,6 @@ pub(crate) fn privilege_picker(h: &mut Html, selected: &[String], held: &Privile
     h.raw("</div>");
 }
 
-/// One of the owner's items, as the item picker shows it.
-#[derive(Debug, Clone)]
-pub(crate) struct PickItem {
-    pub id: String,
-    pub title: String,
-    pub item_type: String,
-    pub access: &'static str,
-    /// Public items cannot be granted (every key can already read them).
-    pub public: bool,
-}
-
-/// The owner's items, newest first, except `exclude` (the credential itself). Each page is
-/// searched in the database in creation order, which an index serves without sorting.
-pub(crate) async fn own_items(
-    portal: &Portal,
-    caller: &Caller,
-    owner: &str,
-    exclude: Option<&str>,
-) -> ServiceResult<Vec<PickItem>> {
-    let mut out = Vec::new();
-    let mut start = 1;
-    // A bound on the pages read; members with thousands of items search instead.
-    for _ in 0..20 {
-        let request = SearchRequest {
-            q: format!("owner:\"{owner}\""),
-            start,
-            num: 100,
-            sort_field: Some("created".to_string()),
-            sort_order: SortOrder::Desc,
-        };
-        let page = portal.search_items(caller, &request).await?;
-        for view in page.results {
-            if view.item.owner != owner || Some(view.item.id.as_str()) == exclude {
-                continue;
-            }
-            out.push(PickItem {
-                access: view.wire_access(),
-                public: view.item.access == ItemAccess::Public,
-                id: view.item.id,
-                title: view.item.title,
-                item_type: view.item.item_type,
-            });
-        }
-        if page.next_start < 0 {
-            break;
-        }
-        start = page.next_start as usize;
-    }
-    Ok(out)
-}
-
 /// Item ids of item-access privileges.
 pub(crate) fn item_ids(privileges: &[String]) -> Vec<String> {
     privileges
@@ -279,103 +228,6 @@ pub(crate) fn item_ids(privileges: &[String]) -> Vec<String> {
         .filter_map(|p| item_access_target(p))
         .map(|id| id.to_ascii_lowercase())
         .collect()
-}
-
-/// Checks an item selection: at most 100, each one of the owner's grantable items.
-pub(crate) fn check_item_choice(selected: &[String], items: &[PickItem]) -> Vec<String> {
-    let mut problems = Vec::new();
-    if selected.len() > MAX_ITEM_ACCESS {
-        problems.push(format!(
-            "Select at most {MAX_ITEM_ACCESS} items; {} are selected.",
-            selected.len()
-        ));
-    }
-    for id in selected {
-        match items.iter().find(|i| &i.id == id) {
-            _ if !is_hex_id(id) => problems.push("An item id is not valid.".to_string()),
-            None => problems.push(format!(
-                "Item {id} is not one of your items (it may have been deleted)."
-            )),
-            Some(i) if i.public => problems.push(format!(
-                "\u{201c}{}\u{201d} is public: every key can already read it, so it cannot be granted.",
-                i.title
-            )),
-            Some(_) => {}
-        }
-    }
-    problems
-}
-
-/// The owner's items with checkboxes, a search and a counter. Selected items not matching `q`
-/// are carried as hidden fields.
-pub(crate) fn item_picker(h: &mut Html, items: &[PickItem], selected: &[String], q: &str) {
-    let q = q.trim();
-    search_box(
-        h,
-        "item-q",
-        "Search your items",
-        "Search your items by title, type or id",
-        q,
-        "items",
-    );
-    h.raw("<p class=\"counter\" aria-live=\"polite\"><span data-count=\"item\" data-max=\"")
-        .text(&MAX_ITEM_ACCESS.to_string())
-        .raw("\">")
-        .text(&selected.len().to_string())
-        .raw("</span> of ")
-        .text(&MAX_ITEM_ACCESS.to_string())
-        .raw(" items selected</p>");
-    let visible =
-        |i: &PickItem| q.is_empty() || matches_query(q, &[&i.title, &i.item_type, &i.id, i.access]);
-    for id in selected {
-        let shown = items.iter().any(|i| &i.id == id && visible(i));
-        if !shown {
-            hidden(h, "item", id);
-        }
-    }
-    if items.is_empty() {
-        h.raw("<p class=\"empty\">You have no items yet. Items you own appear here.</p>");
-        return;
-    }
-    let shown: Vec<&PickItem> = items.iter().filter(|i| visible(i)).collect();
-    if shown.is_empty() {
-        h.raw("<p class=\"empty\">None of your items matches your search.</p>");
-        return;
-    }
-    h.raw("<fieldset class=\"picker items-picker\" data-filter-list=\"items\"><legend class=\"visually-hidden\">Your items</legend>");
-    for i in shown {
-        let id = format!("item-{}", i.id);
-        let checked = selected.iter().any(|s| s == &i.id);
-        h.raw("<div class=\"pick")
-            .raw(if i.public { " unavailable" } else { "" })
-            .raw("\" data-filter-text=\"")
-            .text(
-                &[&*i.title, &i.item_type, &i.id, i.access]
-                    .join(" ")
-                    .to_lowercase(),
-            )
-            .raw("\"><input type=\"checkbox\" name=\"item\" data-counted=\"item\" id=\"")
-            .text(&id)
-            .raw("\" value=\"")
-            .text(&i.id)
-            .raw("\"")
-            .raw(if checked && !i.public { " checked" } else { "" })
-            .raw(if i.public { " disabled" } else { "" })
-            .raw("><label for=\"")
-            .text(&id)
-            .raw("\">")
-            .text(&i.title)
-            .raw("</label><p class=\"hint\"><span class=\"badge\">")
-            .text(&i.item_type)
-            .raw("</span> <span class=\"badge\">")
-            .text(i.access)
-            .raw("</span>");
-        if i.public {
-            h.raw(" Public items cannot be granted: every key can already read them.");
-        }
-        h.raw("</p></div>");
-    }
-    h.raw("</fieldset>");
 }
 
 /// Splits a referrer text area (one per line, commas also accepted) into patterns.
@@ -429,34 +281,6 @@ mod tests {
         );
         assert_eq!(problems.len(), 2);
         assert!(problems[0].contains("not one of your privileges"));
-    }
-
-    #[test]
-    fn item_choices_are_checked() {
-        let id = "a".repeat(32);
-        let public = "b".repeat(32);
-        let items = vec![
-            PickItem {
-                id: id.clone(),
-                title: "Mine".into(),
-                item_type: "Web Map".into(),
-                access: "private",
-                public: false,
-            },
-            PickItem {
-                id: public.clone(),
-                title: "Open".into(),
-                item_type: "Web Map".into(),
-                access: "public",
-                public: true,
-            },
-        ];
-        assert!(check_item_choice(std::slice::from_ref(&id), &items).is_empty());
-        assert_eq!(check_item_choice(&[public], &items).len(), 1);
-        assert_eq!(check_item_choice(&["c".repeat(32)], &items).len(), 1);
-        assert_eq!(check_item_choice(&["../x".into()], &items).len(), 1);
-        let many: Vec<String> = (0..101).map(|n| format!("{n:032x}")).collect();
-        assert!(check_item_choice(&many, &items)[0].contains("at most 100"));
     }
 
     #[test]

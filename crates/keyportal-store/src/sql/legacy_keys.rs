@@ -88,6 +88,22 @@ impl LegacyKeyStore for SqlStore {
         rows.iter().map(key_from_row).collect()
     }
 
+    async fn list_legacy_keys_after(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<LegacyKey>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM legacy_keys WHERE item_id > $1 ORDER BY item_id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(after)
+            .bind(to_i64(limit))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(key_from_row).collect()
+    }
+
     async fn scan_active_legacy_keys(
         &self,
         visit: &mut (dyn for<'e> FnMut(&'e LegacyKeyGrant) + Send),

@@ -31,6 +31,7 @@ mod tokens;
 mod url;
 mod usage;
 mod usage_scan;
+mod user_listing;
 mod users;
 
 use std::borrow::Cow;

@@ -12,7 +12,7 @@ use super::rows::{
     require_row, text, to_i64,
 };
 use super::SqlStore;
-use crate::{StoreError, StoreResult, UserPage, UserSearch, UserStore};
+use crate::{MemberFilter, StoreError, StoreResult, UserPage, UserSearch, UserStore};
 
 pub(super) const COLUMNS: &str = "id, username, org_id, full_name, first_name, last_name, email, \
                        description, user_type, role_id, disabled, provider, created, modified, \
@@ -256,6 +256,19 @@ impl UserStore for SqlStore {
             .fetch_one(self.pool())
             .await?;
         count(&row, "n")
+    }
+
+    async fn list_members(
+        &self,
+        filter: &MemberFilter<'_>,
+        start: usize,
+        num: usize,
+    ) -> StoreResult<(Vec<User>, usize)> {
+        self.members_page(filter, start, num).await
+    }
+
+    async fn count_users_by_role(&self) -> StoreResult<Vec<(String, usize)>> {
+        self.role_counts().await
     }
 }
 

@@ -223,3 +223,36 @@ pub(crate) async fn legacy_keys_are_found_by_hash_and_by_import_time(store: &Sql
         .expect("none")
         .is_empty());
 }
+
+pub(crate) async fn legacy_keys_are_listed_page_by_page(store: &SqlStore) {
+    add_user(store, OWNER).await;
+    write(store, 1..401, 700).await;
+    write(store, 401..551, 600).await;
+    // Every key once, by item id, whatever import it came from; pages of at most `limit`.
+    let mut seen = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store
+            .list_legacy_keys_after(&after, 128)
+            .await
+            .expect("page");
+        assert!(page.len() <= 128);
+        seen.extend(page.iter().map(|k| k.item_id.clone()));
+        match page.last() {
+            Some(last) if page.len() == 128 => after = last.item_id.clone(),
+            _ => break,
+        }
+    }
+    let expected: Vec<String> = (1..551).map(hex_id).collect();
+    assert_eq!(seen, expected);
+    let from = store
+        .list_legacy_keys_after(&hex_id(549), 10)
+        .await
+        .expect("tail");
+    assert_eq!(from, vec![bulk_key(550, 600)]);
+    assert!(store
+        .list_legacy_keys_after(&hex_id(550), 10)
+        .await
+        .expect("beyond")
+        .is_empty());
+}

@@ -41,15 +41,12 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// How many members hold each role (by role id).
+/// How many members hold each role (by role id), counted by the database.
 async fn holders(web: &Web, session: &Session) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    if let Ok((views, _)) = web.portal.list_users(&session.caller, 0, 100_000).await {
-        for view in views {
-            *counts.entry(view.role.id).or_insert(0) += 1;
-        }
-    }
-    counts
+    web.portal
+        .count_members_by_role(&session.caller)
+        .await
+        .unwrap_or_default()
 }
 
 // ------------------------------------------------------------------------------ the list

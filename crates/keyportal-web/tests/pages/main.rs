@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod lists;
 mod org;
 mod proxy_allow_list;
 mod router;

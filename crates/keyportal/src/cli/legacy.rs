@@ -1,10 +1,47 @@
 //! `keyportal legacy …`: import legacy API keys (as hashes), list, retire, migrate.
 
+use keyportal_service::{Caller, Portal};
+
 use super::args::{LegacyArgs, LegacyCommand};
 use super::dates::{format_ms, parse_date};
 use super::import_file::ImportFile;
 use super::progress::ImportBar;
 use super::user::{describe, open_portal};
+
+/// Legacy keys read and printed at a time: an import of a million keys is listed with one
+/// page in memory.
+const LIST_PAGE: usize = 1_000;
+
+/// Prints every legacy key the caller may list, by item id, page by page; answers how many.
+async fn print_legacy_keys(portal: &Portal, caller: &Caller) -> Result<usize, String> {
+    println!(
+        "{:<32}  {:<16}  {:<8}  {:<22}  KEY",
+        "ITEM ID", "OWNER", "STATE", "LAST USED"
+    );
+    let mut count = 0;
+    let mut after = String::new();
+    loop {
+        let page = portal
+            .legacy_keys_page(caller, &after, LIST_PAGE)
+            .await
+            .map_err(describe)?;
+        for k in &page.keys {
+            println!(
+                "{:<32}  {:<16}  {:<8}  {:<22}  {}",
+                k.item_id,
+                k.owner,
+                if k.active { "active" } else { "invalid" },
+                format_ms(k.last_used),
+                k.key_hint
+            );
+        }
+        count += page.keys.len();
+        match page.next {
+            Some(next) => after = next,
+            None => return Ok(count),
+        }
+    }
+}
 
 pub async fn run(args: LegacyArgs) -> Result<(), String> {
     let (portal, caller) = open_portal(args.storage).await?;
@@ -21,28 +58,13 @@ pub async fn run(args: LegacyArgs) -> Result<(), String> {
             );
         }
         LegacyCommand::List => {
-            let keys = portal.list_legacy_keys(&caller).await.map_err(describe)?;
-            println!(
-                "{:<32}  {:<16}  {:<8}  {:<22}  KEY",
-                "ITEM ID", "OWNER", "STATE", "LAST USED"
-            );
-            for k in &keys {
-                println!(
-                    "{:<32}  {:<16}  {:<8}  {:<22}  {}",
-                    k.item_id,
-                    k.owner,
-                    if k.active { "active" } else { "invalid" },
-                    format_ms(k.last_used),
-                    k.key_hint
-                );
-            }
+            let count = print_legacy_keys(&portal, &caller).await?;
             match portal.legacy_retirement() {
                 Some(date) => println!(
-                    "{} legacy key(s); all stop working at {}",
-                    keys.len(),
+                    "{count} legacy key(s); all stop working at {}",
                     format_ms(date)
                 ),
-                None => println!("{} legacy key(s); no retirement date set", keys.len()),
+                None => println!("{count} legacy key(s); no retirement date set"),
             }
         }
         LegacyCommand::Retire { date, clear } => {

@@ -1,15 +1,64 @@
 //! `keyportal user …`: the same operations as the REST API, as the system operator.
 
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use keyportal_domain::secret::random_alphanumeric;
 use keyportal_domain::user::UserProfile;
-use keyportal_service::{Bootstrap, Caller, NewUser, Portal, PortalSettings, SystemClock};
+use keyportal_service::{
+    Bootstrap, Caller, MemberQuery, NewUser, Portal, PortalSettings, SystemClock,
+};
 use keyportal_store::SqlStore;
 
 use crate::cli::args::{StorageArgs, UserArgs, UserCommand};
 use crate::config::{FileConfig, StorageConfig};
+
+/// Members are read and printed this many at a time, so memory stays one page however large
+/// the organization.
+const LIST_PAGE: usize = 500;
+
+/// `user list`: every member, ordered by username, printed page by page as they are read.
+async fn print_members(portal: &Portal, caller: &Caller) -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`keyportal user list | head`) ends the listing quietly.
+    let mut print = |line: String| writeln!(out, "{line}").is_ok();
+    let row = |a: &str, b: &str, c: &str, d: &str| format!("{a:<24} {b:<24} {c:<24} {d:<8}");
+    if !print(row("USERNAME", "ROLE", "USER TYPE", "STATE")) {
+        return Ok(());
+    }
+    let query = MemberQuery::default();
+    let mut start = 0;
+    let mut printed = 0;
+    loop {
+        let page = portal
+            .search_members(caller, &query, start, LIST_PAGE)
+            .await
+            .map_err(describe)?;
+        for view in &page.members {
+            let state = if view.user.disabled {
+                "disabled"
+            } else {
+                "enabled"
+            };
+            let line = row(
+                &view.user.username,
+                &view.role.name,
+                view.user.user_type.id(),
+                state,
+            );
+            if !print(line) {
+                return Ok(());
+            }
+        }
+        printed += page.members.len();
+        start += page.members.len();
+        if page.members.is_empty() || start >= page.total {
+            break;
+        }
+    }
+    print(format!("{printed} member(s)"));
+    Ok(())
+}
 
 /// Opens the same database `serve` uses and makes sure the organization exists.
 pub async fn open_portal(storage: StorageArgs) -> Result<(Portal, Caller), String> {
@@ -139,27 +188,7 @@ pub async fn run(args: UserArgs) -> Result<(), String> {
                 println!("Password: {password}  (shown once)");
             }
         }
-        UserCommand::List => {
-            println!(
-                "{:<24} {:<24} {:<24} {:<8}",
-                "USERNAME", "ROLE", "USER TYPE", "STATE"
-            );
-            // A page at a time, printed as read: the member list may be long.
-            const PAGE: usize = 500;
-            let mut start = 0;
-            let total = loop {
-                let (users, total) = portal
-                    .list_users(&caller, start, PAGE)
-                    .await
-                    .map_err(failed)?;
-                print_members(&users);
-                start += users.len();
-                if users.len() < PAGE {
-                    break total;
-                }
-            };
-            println!("{total} member(s)");
-        }
+        UserCommand::List => print_members(&portal, &caller).await?,
         UserCommand::SetRole { username, role } => {
             portal
                 .set_user_role(&caller, &username, &role)
@@ -195,18 +224,3 @@ pub async fn run(args: UserArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn print_members(users: &[keyportal_service::UserView]) {
-    for view in users {
-        println!(
-            "{:<24} {:<24} {:<24} {:<8}",
-            view.user.username,
-            view.role.name,
-            view.user.user_type.id(),
-            if view.user.disabled {
-                "disabled"
-            } else {
-                "enabled"
-            }
-        );
-    }
-}
