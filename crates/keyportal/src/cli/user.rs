@@ -223,4 +223,3 @@ pub async fn run(args: UserArgs) -> Result<(), String> {
     }
     Ok(())
 }
-
