@@ -2,17 +2,18 @@
 
 use keyportal_domain::group::{Group, GroupAccess};
 use keyportal_domain::item::{Folder, Item, ItemAccess};
+use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::role::Role;
 use keyportal_domain::token::{TokenBinding, UserToken};
 use keyportal_domain::user::User;
 use keyportal_domain::user_type::UserType;
-use keyportal_store::{SqlStore, StoreError, UserStore};
+use keyportal_store::{LegacyKeyStore, SqlStore, StoreError, UserStore};
 use serde_json::Map;
 
 /// The schema version a freshly migrated database reports (the last migration).
-pub(crate) const SCHEMA_VERSION: i64 = 11;
+pub(crate) const SCHEMA_VERSION: i64 = 12;
 /// Every migration version, in order (numbers may skip while branches merge).
-pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11];
+pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12];
 
 /// Takes a database back to before migration 8 (the search index), for upgrade tests.
 pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
@@ -27,6 +28,13 @@ pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
     "ALTER TABLE items DROP COLUMN title_key",
     "ALTER TABLE items DROP COLUMN type_key",
     "DELETE FROM schema_migrations WHERE version = 8",
+];
+
+/// Takes a database back to before migration 12 (legacy keys by owner, long terms cut); before
+/// [`UNDO_MIGRATION_11`].
+pub(crate) const UNDO_MIGRATION_12: &[&str] = &[
+    "DROP INDEX legacy_keys_owner",
+    "DELETE FROM schema_migrations WHERE version = 12",
 ];
 
 /// Takes a database back to before migration 11 (group and member search); before
@@ -197,5 +205,22 @@ pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>
     match result {
         Err(StoreError::NotFound) => {}
         other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+/// Every legacy key, by item id, read page by page (the store has no whole-table read).
+pub(crate) async fn all_legacy_keys(store: &SqlStore) -> Vec<LegacyKey> {
+    let mut keys: Vec<LegacyKey> = Vec::new();
+    loop {
+        let after = keys.last().map(|k| k.item_id.clone()).unwrap_or_default();
+        let page = store
+            .list_legacy_keys_after(None, &after, 1_000)
+            .await
+            .expect("legacy key page");
+        let last = page.len() < 1_000;
+        keys.extend(page);
+        if last {
+            return keys;
+        }
     }
 }
