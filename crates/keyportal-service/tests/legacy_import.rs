@@ -293,3 +293,113 @@ async fn legacy_keys_are_listed_a_page_at_a_time_and_members_see_their_own() {
     assert_eq!(own.len(), 10);
     assert!(own.iter().all(|(_, owner)| owner == "pat"));
 }
+
+/// The usage pages name only the keys a report holds: credentials by client id and legacy keys
+/// by item id, each with its item's title; a member is told only the names of their own.
+#[tokio::test]
+async fn usage_keys_are_named_from_the_ids_asked_for() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(START));
+    let a = node(dir.path(), &clock).await;
+    let system = a.system_caller().await.expect("system");
+    a.create_user(
+        &system,
+        keyportal_service::NewUser {
+            username: "pat".into(),
+            password: "pat-pass-1234".into(),
+            profile: Default::default(),
+            role: Some("org_user".into()),
+            user_type: Some("creatorUT".into()),
+        },
+    )
+    .await
+    .expect("member");
+    let entries: Vec<ImportEntry> = (0..6)
+        .map(|n| entry(n, if n % 3 == 0 { "pat" } else { "admin" }))
+        .collect();
+    a.import_legacy_keys(&system, &Source::new(entries), &NoProgress)
+        .await
+        .expect("imported");
+    let legacy = a
+        .store()
+        .list_legacy_keys_after(None, "", 100)
+        .await
+        .expect("keys");
+    let admin = signed_in(&a, "admin", "admin-pass-1").await;
+    let item = a
+        .add_item(
+            &admin,
+            "admin",
+            None,
+            keyportal_domain::item::ItemChanges {
+                title: Some("Named app".into()),
+                item_type: Some("Application".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .expect("item");
+    let app = a
+        .register_app(
+            &admin,
+            keyportal_service::RegisterApp {
+                item_id: item.item.id.clone(),
+                app_type: "multiple".into(),
+                redirect_uris: vec![],
+                http_referrers: vec![],
+                privileges: vec!["premium:user:geocode:temporary".into()],
+                is_personal: None,
+            },
+        )
+        .await
+        .expect("app");
+    let mut asked = vec![app.app.client_id.clone(), "nobody".to_string()];
+    asked.extend(legacy.iter().skip(1).map(|k| k.item_id.clone()));
+
+    let mut named = a.credential_names(&system, &asked).await.expect("names");
+    named.sort_by(|x, y| x.key.cmp(&y.key));
+    assert_eq!(named.len(), 1 + 5, "the asked-for keys only: {named:?}");
+    let app_name = named
+        .iter()
+        .find(|n| n.key == app.app.client_id)
+        .expect("the credential");
+    assert_eq!(
+        (app_name.title.as_str(), app_name.owner.as_str()),
+        ("Named app", "admin")
+    );
+    assert_eq!(app_name.item_id, item.item.id);
+    for key in legacy.iter().skip(1) {
+        let name = named
+            .iter()
+            .find(|n| n.key == key.item_id)
+            .expect("a legacy key");
+        assert_eq!(name.owner, key.owner);
+        assert!(name.title.starts_with('k'), "its item's title: {name:?}");
+    }
+
+    let pat = signed_in(&a, "pat", "pat-pass-1234").await;
+    let theirs = a.credential_names(&pat, &asked).await.expect("names");
+    let expected = legacy.iter().skip(1).filter(|k| k.owner == "pat").count();
+    assert!(expected > 0);
+    assert_eq!(theirs.len(), expected, "{theirs:?}");
+    assert!(theirs.iter().all(|n| n.owner == "pat"));
+}
+
+async fn signed_in(portal: &Portal, username: &str, password: &str) -> keyportal_service::Caller {
+    let facts = keyportal_service::RequestFacts::default();
+    let token = portal
+        .generate_token(
+            username,
+            password,
+            keyportal_service::TokenClient::RequestIp,
+            Some(60),
+            &facts,
+        )
+        .await
+        .expect("token");
+    portal
+        .authenticate(Some(token.token.expose()), &facts)
+        .await
+        .expect("caller")
+}
