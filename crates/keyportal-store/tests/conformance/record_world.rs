@@ -71,7 +71,8 @@ fn text(rng: &mut StdRng, max: usize) -> String {
     let separators = [" ", ", ", "-", " / "];
     (0..n)
         .map(|k| {
-            let word = pick(rng, WORDS);
+            let short = pick(rng, WORDS);
+            let word = maybe_long_word(rng, short);
             if k == 0 {
                 word.to_string()
             } else {
@@ -132,6 +133,10 @@ fn random_group(rng: &mut StdRng, n: u64, users: &[User]) -> Group {
     g.tags = (0..rng.gen_range(0..=3))
         .map(|_| pick(rng, TAGS).to_string())
         .collect();
+    if rng.gen_bool(0.1) {
+        // A whole tag longer than an index row keeps.
+        g.tags.push(long_word(rng));
+    }
     g.description = text(rng, 6);
     g.snippet = text(rng, 3);
     g.modified = g.created + rng.gen_range(0..5);
@@ -294,6 +299,9 @@ fn value(rng: &mut StdRng, world: &World, field: &str) -> String {
         let second = pick(rng, WORDS).to_lowercase();
         (first, second)
     };
+    if rng.gen_bool(0.06) {
+        return long_word_value(rng);
+    }
     match rng.gen_range(0..12) {
         0 => "*".into(),
         10 => {

@@ -94,7 +94,8 @@ fn text(rng: &mut StdRng, max: usize) -> String {
     let separators = [" ", ", ", "-", " / "];
     (0..n)
         .map(|k| {
-            let word = pick(rng, WORDS);
+            let short = pick(rng, WORDS);
+            let word = maybe_long_word(rng, short);
             if k == 0 {
                 word.to_string()
             } else {
@@ -137,6 +138,10 @@ fn random_item(rng: &mut StdRng, n: u64, folders: &[(String, String)]) -> Item {
     it.item_type = pick(rng, TYPES).into();
     it.type_keywords = list(rng, KEYWORDS, 3);
     it.tags = list(rng, TAGS, 3);
+    if rng.gen_bool(0.1) {
+        // A whole tag longer than an index row keeps.
+        it.tags.push(long_word(rng));
+    }
     it.description = text(rng, 6);
     it.snippet = text(rng, 3);
     it.url = if rng.gen_bool(0.3) {
@@ -332,6 +337,9 @@ fn value(rng: &mut StdRng, world: &World, field: &str) -> String {
         let second = pick(rng, WORDS).to_lowercase();
         (first, second)
     };
+    if rng.gen_bool(0.06) {
+        return long_word_value(rng);
+    }
     match rng.gen_range(0..12) {
         0 => "*".into(),
         10 => {
