@@ -255,6 +255,17 @@ pub(crate) static LONG_WORDS: LazyLock<Vec<String>> = LazyLock::new(|| {
     ]
 });
 
+/// A tag within the 256 characters validation allows yet longer than an index row keeps once
+/// lowered: multi-byte characters, one of them lengthened by lowering.
+pub(crate) fn long_tag(rng: &mut StdRng) -> String {
+    let tags = [
+        "Ⱥ".repeat(150),
+        format!("{} map", "ü".repeat(200)),
+        format!("{}€", "€".repeat(99)),
+    ];
+    tags.choose(rng).cloned().unwrap_or_default()
+}
+
 /// One of [`LONG_WORDS`].
 pub(crate) fn long_word(rng: &mut StdRng) -> String {
     LONG_WORDS.choose(rng).cloned().unwrap_or_default()
@@ -272,7 +283,11 @@ pub(crate) fn maybe_long_word<'a>(rng: &mut StdRng, short: &'a str) -> std::borr
 /// A query value from a long word: its first bytes (1 to 300, cut on a character boundary), as
 /// a prefix or a whole term. Past 256 bytes once lowered the parser refuses it, on both sides.
 pub(crate) fn long_word_value(rng: &mut StdRng) -> String {
-    let word = long_word(rng);
+    let word = if rng.gen_bool(0.2) {
+        long_tag(rng)
+    } else {
+        long_word(rng)
+    };
     let mut cut = rng.gen_range(1..=300).min(word.len());
     while !word.is_char_boundary(cut) {
         cut -= 1;

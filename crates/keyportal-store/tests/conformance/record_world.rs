@@ -66,13 +66,20 @@ fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from.choose(rng).copied().unwrap_or("")
 }
 
-fn text(rng: &mut StdRng, max: usize) -> String {
+/// Words joined by separators; with `long`, some are [`LONG_WORDS`] (only where validation
+/// allows such lengths: descriptions; titles and names are bounded and their key columns
+/// indexed whole).
+fn text(rng: &mut StdRng, max: usize, long: bool) -> String {
     let n = rng.gen_range(0..=max);
     let separators = [" ", ", ", "-", " / "];
     (0..n)
         .map(|k| {
             let short = pick(rng, WORDS);
-            let word = maybe_long_word(rng, short);
+            let word = if long {
+                maybe_long_word(rng, short)
+            } else {
+                short.into()
+            };
             if k == 0 {
                 word.to_string()
             } else {
@@ -86,14 +93,14 @@ fn random_user(rng: &mut StdRng, username: &str, n: u64) -> User {
     let mut u = user(username);
     u.id = hex_id(0x5000 + n);
     u.org_id = if rng.gen_bool(0.8) { ORG } else { OTHER_ORG }.into();
-    u.first_name = text(rng, 1);
-    u.last_name = text(rng, 2);
+    u.first_name = text(rng, 1, false);
+    u.last_name = text(rng, 2, false);
     u.full_name = if rng.gen_bool(0.2) {
         String::new()
     } else {
         format!("{} {}", u.first_name, u.last_name)
     };
-    u.description = text(rng, 4);
+    u.description = text(rng, 4, true);
     u.role_id = pick(rng, ROLES).into();
     u.user_type = *[
         UserType::Creator,
@@ -120,7 +127,7 @@ fn random_group(rng: &mut StdRng, n: u64, users: &[User]) -> Group {
     }
     g.org_id = if rng.gen_bool(0.8) { ORG } else { OTHER_ORG }.into();
     g.title = {
-        let t = text(rng, 4);
+        let t = text(rng, 4, false);
         if t.is_empty() {
             "untitled".into()
         } else {
@@ -135,10 +142,10 @@ fn random_group(rng: &mut StdRng, n: u64, users: &[User]) -> Group {
         .collect();
     if rng.gen_bool(0.1) {
         // A whole tag longer than an index row keeps.
-        g.tags.push(long_word(rng));
+        g.tags.push(long_tag(rng));
     }
-    g.description = text(rng, 6);
-    g.snippet = text(rng, 3);
+    g.description = text(rng, 6, true);
+    g.snippet = text(rng, 3, false);
     g.modified = g.created + rng.gen_range(0..5);
     g
 }

@@ -89,13 +89,20 @@ fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from.choose(rng).copied().unwrap_or("")
 }
 
-fn text(rng: &mut StdRng, max: usize) -> String {
+/// Words joined by separators; with `long`, some are [`LONG_WORDS`] (only where validation
+/// allows such lengths: descriptions; titles and names are bounded and their key columns
+/// indexed whole).
+fn text(rng: &mut StdRng, max: usize, long: bool) -> String {
     let n = rng.gen_range(0..=max);
     let separators = [" ", ", ", "-", " / "];
     (0..n)
         .map(|k| {
             let short = pick(rng, WORDS);
-            let word = maybe_long_word(rng, short);
+            let word = if long {
+                maybe_long_word(rng, short)
+            } else {
+                short.into()
+            };
             if k == 0 {
                 word.to_string()
             } else {
@@ -128,7 +135,7 @@ fn random_item(rng: &mut StdRng, n: u64, folders: &[(String, String)]) -> Item {
     }
     it.org_id = if rng.gen_bool(0.85) { ORG } else { "Org-B_2" }.into();
     it.title = {
-        let t = text(rng, 4);
+        let t = text(rng, 4, false);
         if t.is_empty() {
             "untitled".into()
         } else {
@@ -140,10 +147,10 @@ fn random_item(rng: &mut StdRng, n: u64, folders: &[(String, String)]) -> Item {
     it.tags = list(rng, TAGS, 3);
     if rng.gen_bool(0.1) {
         // A whole tag longer than an index row keeps.
-        it.tags.push(long_word(rng));
+        it.tags.push(long_tag(rng));
     }
-    it.description = text(rng, 6);
-    it.snippet = text(rng, 3);
+    it.description = text(rng, 6, true);
+    it.snippet = text(rng, 3, false);
     it.url = if rng.gen_bool(0.3) {
         format!("https://example.com/{}", pick(rng, WORDS))
     } else {
@@ -154,7 +161,7 @@ fn random_item(rng: &mut StdRng, n: u64, folders: &[(String, String)]) -> Item {
         .unwrap_or(&ItemAccess::Private);
     match rng.gen_range(0..4) {
         0 => {
-            it.extra.insert("name".into(), json!(text(rng, 2)));
+            it.extra.insert("name".into(), json!(text(rng, 2, false)));
         }
         1 => {
             it.extra.insert("name".into(), json!(7));
