@@ -190,6 +190,18 @@ mod tests {
         }
     }
 
+    /// Validation bounds the indexed key columns (titles, types, full names) in characters;
+    /// this bounds them in bytes once lowered: at most four a character, so a 256-character
+    /// field is at most 1,024 bytes, well under PostgreSQL's B-tree limit.
+    #[test]
+    fn every_character_lowers_to_at_most_four_bytes() {
+        let longest = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .map(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>())
+            .max();
+        assert_eq!(longest, Some(4));
+    }
+
     fn refused(q: &str) -> bool {
         match parse(q) {
             Ok(_) => false,
