@@ -614,23 +614,28 @@ impl Portal {
     pub async fn list_credentials(&self, caller: &Caller) -> ServiceResult<Vec<CredentialSummary>> {
         caller.authorize(&Operation::ListCredentials)?;
         let all = caller.allows(&Operation::ListAllCredentials);
-        let mut out = Vec::new();
-        for app in self.store.list_apps().await? {
-            let mine = caller
-                .member()
-                .is_some_and(|m| m.user.username == app.owner);
-            if !(all || mine) {
-                continue;
-            }
-            let title = self
-                .store
-                .get_item(&app.item_id)
-                .await?
-                .map(|s| s.item.title)
-                .unwrap_or_default();
-            out.push(CredentialSummary { title, app });
-        }
-        Ok(out)
+        let apps: Vec<AppRegistration> = self
+            .store
+            .list_apps()
+            .await?
+            .into_iter()
+            .filter(|app| {
+                all || caller
+                    .member()
+                    .is_some_and(|m| m.user.username == app.owner)
+            })
+            .collect();
+        // The titles in a few queries, not one per credential.
+        let ids: Vec<String> = apps.iter().map(|app| app.item_id.clone()).collect();
+        let mut titles: HashMap<String, String> =
+            self.store.item_titles(&ids).await?.into_iter().collect();
+        Ok(apps
+            .into_iter()
+            .map(|app| CredentialSummary {
+                title: titles.remove(&app.item_id).unwrap_or_default(),
+                app,
+            })
+            .collect())
     }
 
     /// One credential by item id or client id, for `keyportal credential show`.

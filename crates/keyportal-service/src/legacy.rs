@@ -56,19 +56,10 @@ impl Portal {
             .ok_or_else(|| ServiceError::invalid("Item is not a legacy API key."))
     }
 
-    /// Legacy keys the caller may manage (the owner's own; every key for administrators).
-    pub async fn list_legacy_keys(&self, caller: &Caller) -> ServiceResult<Vec<LegacyKey>> {
-        caller.authorize(&Operation::ListCredentials)?;
-        let all = self.store.list_legacy_keys().await?;
-        let admin = caller.allows(&Operation::ListAllLegacyKeys);
-        Ok(all
-            .into_iter()
-            .filter(|k| admin || caller.username() == Some(k.owner.as_str()))
-            .collect())
-    }
-
-    /// One page of the legacy keys the caller may list, by item id after `after` (`""`: from the
-    /// first), so a listing of a million imported keys holds one page at a time.
+    /// One page of the legacy keys the caller may list (the owner's own; every key for
+    /// administrators), by item id after `after` (`""`: from the first), at most `limit` (1 to
+    /// 10,000). The owner filter is in the query, so a page reads only its own rows whatever
+    /// the number of keys, and a member's pages are full pages of their keys.
     pub async fn legacy_keys_page(
         &self,
         caller: &Caller,
@@ -77,17 +68,32 @@ impl Portal {
     ) -> ServiceResult<LegacyKeyPage> {
         caller.authorize(&Operation::ListCredentials)?;
         let limit = limit.clamp(1, 10_000);
-        let page = self.store.list_legacy_keys_after(after, limit).await?;
-        // The next page starts after this page's last key, even one the caller may not see.
-        let next = match page.last() {
-            Some(last) if page.len() == limit => Some(last.item_id.clone()),
-            _ => None,
+        let owner = if caller.allows(&Operation::ListAllLegacyKeys) {
+            None
+        } else {
+            match caller.username() {
+                Some(name) => Some(name),
+                // A caller acting as nobody owns no key.
+                None => {
+                    return Ok(LegacyKeyPage {
+                        keys: Vec::new(),
+                        next: None,
+                    })
+                }
+            }
         };
-        let admin = caller.allows(&Operation::ListAllLegacyKeys);
-        let keys = page
-            .into_iter()
-            .filter(|k| admin || caller.username() == Some(k.owner.as_str()))
-            .collect();
+        // One row more than the page says whether another page follows, so the last page is
+        // never followed by an empty one.
+        let mut keys = self
+            .store
+            .list_legacy_keys_after(owner, after, limit + 1)
+            .await?;
+        let next = if keys.len() > limit {
+            keys.truncate(limit);
+            keys.last().map(|last| last.item_id.clone())
+        } else {
+            None
+        };
         Ok(LegacyKeyPage { keys, next })
     }
 

@@ -120,7 +120,11 @@ async fn an_import_is_stored_whole_and_every_node_learns_of_it_from_one_notice()
         .expect("imported");
     assert_eq!(imported, 5_000);
     assert_eq!(
-        a.list_legacy_keys(&system).await.expect("list").len(),
+        a.legacy_keys_page(&system, "", 10_000)
+            .await
+            .expect("list")
+            .keys
+            .len(),
         5_000
     );
     let notices = a.store().changes_since(before, 100).await.expect("notices");
@@ -172,7 +176,14 @@ async fn every_problem_is_reported_and_nothing_is_stored() {
         ]
         .map(String::from)
     );
-    assert_eq!(a.list_legacy_keys(&system).await.expect("list").len(), 1);
+    assert_eq!(
+        a.legacy_keys_page(&system, "", 10_000)
+            .await
+            .expect("list")
+            .keys
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -188,7 +199,12 @@ async fn a_file_that_changes_between_the_passes_stores_nothing() {
         .await
         .expect_err("refused");
     assert!(refused.to_string().contains("changed"), "{refused}");
-    assert!(a.list_legacy_keys(&system).await.expect("list").is_empty());
+    assert!(a
+        .legacy_keys_page(&system, "", 10_000)
+        .await
+        .expect("list")
+        .keys
+        .is_empty());
     assert_eq!(
         a.store()
             .count_items_owned_by("admin")
@@ -232,6 +248,10 @@ async fn legacy_keys_are_listed_a_page_at_a_time_and_members_see_their_own() {
             loop {
                 let page = a.legacy_keys_page(&caller, &after, 7).await.expect("page");
                 assert!(page.keys.len() <= 7);
+                // The owner filter is in the query: every page but the last is full, and
+                // the last is never empty.
+                assert!(page.keys.len() == 7 || page.next.is_none());
+                assert!(!page.keys.is_empty() || after.is_empty());
                 ids.extend(page.keys.into_iter().map(|k| (k.item_id, k.owner)));
                 match page.next {
                     Some(next) => after = next,
@@ -242,7 +262,8 @@ async fn legacy_keys_are_listed_a_page_at_a_time_and_members_see_their_own() {
     };
     let everything = walk(system.clone()).await;
     let mut expected: Vec<(String, String)> = a
-        .list_legacy_keys(&system)
+        .store()
+        .list_legacy_keys_after(None, "", 1_000)
         .await
         .expect("list")
         .into_iter()
@@ -271,4 +292,114 @@ async fn legacy_keys_are_listed_a_page_at_a_time_and_members_see_their_own() {
     let own = walk(pat).await;
     assert_eq!(own.len(), 10);
     assert!(own.iter().all(|(_, owner)| owner == "pat"));
+}
+
+/// The usage pages name only the keys a report holds: credentials by client id and legacy keys
+/// by item id, each with its item's title; a member is told only the names of their own.
+#[tokio::test]
+async fn usage_keys_are_named_from_the_ids_asked_for() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let clock = Arc::new(ManualClock::new(START));
+    let a = node(dir.path(), &clock).await;
+    let system = a.system_caller().await.expect("system");
+    a.create_user(
+        &system,
+        keyportal_service::NewUser {
+            username: "pat".into(),
+            password: "pat-pass-1234".into(),
+            profile: Default::default(),
+            role: Some("org_user".into()),
+            user_type: Some("creatorUT".into()),
+        },
+    )
+    .await
+    .expect("member");
+    let entries: Vec<ImportEntry> = (0..6)
+        .map(|n| entry(n, if n % 3 == 0 { "pat" } else { "admin" }))
+        .collect();
+    a.import_legacy_keys(&system, &Source::new(entries), &NoProgress)
+        .await
+        .expect("imported");
+    let legacy = a
+        .store()
+        .list_legacy_keys_after(None, "", 100)
+        .await
+        .expect("keys");
+    let admin = signed_in(&a, "admin", "admin-pass-1").await;
+    let item = a
+        .add_item(
+            &admin,
+            "admin",
+            None,
+            keyportal_domain::item::ItemChanges {
+                title: Some("Named app".into()),
+                item_type: Some("Application".into()),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .expect("item");
+    let app = a
+        .register_app(
+            &admin,
+            keyportal_service::RegisterApp {
+                item_id: item.item.id.clone(),
+                app_type: "multiple".into(),
+                redirect_uris: vec![],
+                http_referrers: vec![],
+                privileges: vec!["premium:user:geocode:temporary".into()],
+                is_personal: None,
+            },
+        )
+        .await
+        .expect("app");
+    let mut asked = vec![app.app.client_id.clone(), "nobody".to_string()];
+    asked.extend(legacy.iter().skip(1).map(|k| k.item_id.clone()));
+
+    let mut named = a.credential_names(&system, &asked).await.expect("names");
+    named.sort_by(|x, y| x.key.cmp(&y.key));
+    assert_eq!(named.len(), 1 + 5, "the asked-for keys only: {named:?}");
+    let app_name = named
+        .iter()
+        .find(|n| n.key == app.app.client_id)
+        .expect("the credential");
+    assert_eq!(
+        (app_name.title.as_str(), app_name.owner.as_str()),
+        ("Named app", "admin")
+    );
+    assert_eq!(app_name.item_id, item.item.id);
+    for key in legacy.iter().skip(1) {
+        let name = named
+            .iter()
+            .find(|n| n.key == key.item_id)
+            .expect("a legacy key");
+        assert_eq!(name.owner, key.owner);
+        assert!(name.title.starts_with('k'), "its item's title: {name:?}");
+    }
+
+    let pat = signed_in(&a, "pat", "pat-pass-1234").await;
+    let theirs = a.credential_names(&pat, &asked).await.expect("names");
+    let expected = legacy.iter().skip(1).filter(|k| k.owner == "pat").count();
+    assert!(expected > 0);
+    assert_eq!(theirs.len(), expected, "{theirs:?}");
+    assert!(theirs.iter().all(|n| n.owner == "pat"));
+}
+
+async fn signed_in(portal: &Portal, username: &str, password: &str) -> keyportal_service::Caller {
+    let facts = keyportal_service::RequestFacts::default();
+    let token = portal
+        .generate_token(
+            username,
+            password,
+            keyportal_service::TokenClient::RequestIp,
+            Some(60),
+            &facts,
+        )
+        .await
+        .expect("token");
+    portal
+        .authenticate(Some(token.token.expose()), &facts)
+        .await
+        .expect("caller")
 }

@@ -212,6 +212,9 @@ pub trait ItemStore {
     /// A page of a member's folder, oldest first (ties by id).
     async fn list_items_in_folder(&self, listing: &FolderListing<'_>) -> StoreResult<ItemPage>;
     async fn count_items_owned_by(&self, owner: &str) -> StoreResult<usize>;
+    /// `(id, title)` of the items with these ids (unknown ones are skipped), in no particular
+    /// order: names for a page of ids without reading whole items.
+    async fn item_titles(&self, ids: &[String]) -> StoreResult<Vec<(String, String)>>;
     /// Adds a share (idempotent).
     async fn share_item_with_group(&self, item_id: &str, group_id: &str) -> StoreResult<()>;
     /// Removes a share (idempotent).
@@ -279,6 +282,9 @@ pub trait AppStore {
     async fn delete_app(&self, item_id: &str) -> StoreResult<()>;
     /// Every registration (to load the in-memory key table).
     async fn list_apps(&self) -> StoreResult<Vec<AppRegistration>>;
+    /// The registrations with these client ids (unknown ones are skipped), in no particular
+    /// order.
+    async fn apps_by_client_ids(&self, client_ids: &[String]) -> StoreResult<Vec<AppRegistration>>;
     /// Raises each slot's `last_used` to the given time; never lowers it. Unknown client ids
     /// are skipped. One transaction for the whole batch.
     async fn record_key_uses(&self, uses: &[KeyUse]) -> StoreResult<()>;
@@ -293,14 +299,17 @@ pub trait LegacyKeyStore {
     /// `Conflict` when a key with the same hash (or item) exists.
     async fn insert_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
     async fn get_legacy_key(&self, item_id: &str) -> StoreResult<Option<LegacyKey>>;
-    async fn list_legacy_keys(&self) -> StoreResult<Vec<LegacyKey>>;
     /// At most `limit` legacy keys whose item id sorts after `after` (`""`: from the first), by
-    /// item id: the whole table page by page along its primary key.
+    /// item id, all of them or (`owner`) only that member's: the table page by page along its
+    /// primary key, or along `(owner, item_id)`.
     async fn list_legacy_keys_after(
         &self,
+        owner: Option<&str>,
         after: &str,
         limit: usize,
     ) -> StoreResult<Vec<LegacyKey>>;
+    /// The legacy keys of these items (ids without one are skipped), in no particular order.
+    async fn legacy_keys_by_ids(&self, item_ids: &[String]) -> StoreResult<Vec<LegacyKey>>;
     /// Replaces every field (matched by item id).
     async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
     async fn delete_legacy_key(&self, item_id: &str) -> StoreResult<()>;

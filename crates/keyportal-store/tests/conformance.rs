@@ -30,8 +30,12 @@ mod groups;
 mod items;
 #[path = "conformance/legacy_scan.rs"]
 mod legacy_scan;
+#[path = "conformance/long_words.rs"]
+mod long_words;
 #[path = "conformance/members.rs"]
 mod members;
+#[path = "conformance/names.rs"]
+mod names;
 #[path = "conformance/oauth.rs"]
 mod oauth;
 #[path = "conformance/proxy.rs"]
@@ -60,7 +64,9 @@ use folders::*;
 use groups::*;
 use items::*;
 use legacy_scan::*;
+use long_words::*;
 use members::*;
+use names::*;
 use oauth::*;
 use proxy::*;
 use record_search::*;
@@ -286,4 +292,7 @@ conformance!(
     group_and_member_search_equals_the_in_memory_oracle,
     members_are_read_by_username_pages_and_holders_found,
     legacy_keys_are_listed_page_by_page,
+    long_words_are_saved_and_found_by_prefix,
+    migration_12_cuts_long_terms_stored_before,
+    names_are_read_for_a_list_of_ids,
 );

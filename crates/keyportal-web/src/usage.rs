@@ -216,39 +216,32 @@ struct Named {
     item_id: Option<String>,
 }
 
-/// Names for the usage keys of the organization: client ids of credentials, item ids of
-/// legacy keys.
-async fn credential_names(web: &Web, session: &Session) -> HashMap<String, Named> {
-    let mut names = HashMap::new();
-    if let Ok(credentials) = web.portal.list_credentials(&session.caller).await {
-        for c in credentials {
-            names.insert(
-                c.app.client_id.clone(),
-                Named {
-                    title: c.title,
-                    owner: c.app.owner.clone(),
-                    item_id: Some(c.app.item_id.clone()),
-                },
-            );
-        }
-    }
-    if let Ok(legacy) = web.portal.list_legacy_keys(&session.caller).await {
-        for key in legacy {
-            let title = match web.portal.get_item(&session.caller, &key.item_id).await {
-                Ok(item) => item.item.title,
-                Err(_) => "Legacy API key".to_string(),
-            };
-            names.insert(
-                key.item_id.clone(),
-                Named {
-                    title,
-                    owner: key.owner,
-                    item_id: Some(key.item_id),
-                },
-            );
-        }
-    }
+/// Names for the usage keys in the report: client ids of credentials, item ids of legacy
+/// keys. Only the keys the report holds are looked up, never every credential or legacy key.
+async fn credential_names(
+    web: &Web,
+    session: &Session,
+    report: &UsageReport,
+) -> HashMap<String, Named> {
+    let mut keys: Vec<String> = report.rows().map(|row| row.client_id.to_string()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let Ok(names) = web.portal.credential_names(&session.caller, &keys).await else {
+        return HashMap::new();
+    };
     names
+        .into_iter()
+        .map(|name| {
+            (
+                name.key,
+                Named {
+                    title: name.title,
+                    owner: name.owner,
+                    item_id: Some(name.item_id),
+                },
+            )
+        })
+        .collect()
 }
 
 async fn org_usage(
@@ -265,7 +258,10 @@ async fn org_usage(
         Ok(outcome) => outcome,
         Err(e) => return error_page(Some(&session), status_of(&e), &message(&e)),
     };
-    let names = credential_names(&web, &session).await;
+    let names = match &outcome {
+        Ok(report) => credential_names(&web, &session, report).await,
+        Err(_) => HashMap::new(),
+    };
 
     let mut h = Html::new();
     h.raw("<div class=\"page-head\"><h1>Organization</h1></div>");
@@ -304,7 +300,7 @@ async fn org_usage_csv(
     let caller = &session.caller;
     match fetch(&web, &selection, |p| web.portal.org_usage(caller, None, p)).await {
         Ok(Ok(report)) => {
-            let names = credential_names(&web, &session).await;
+            let names = credential_names(&web, &session, &report).await;
             let body = report.csv_with_names(&|client| {
                 names
                     .get(client)

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use super::limits::indexed_term;
 use super::matcher::{lower, words};
 use super::Searchable;
 use crate::item::Item;
@@ -165,7 +166,9 @@ pub fn item_keys(item: &Item) -> ItemKeys {
     }
 }
 
-/// The index rows of an item (its groups and access live in other tables).
+/// The index rows of an item (its groups and access live in other tables). Terms longer than
+/// [`INDEXED_TERM_MAX`](super::limits::INDEXED_TERM_MAX) bytes are stored truncated
+/// ([`indexed_term`]).
 pub fn term_rows(item: &Item) -> Vec<TermRow> {
     let mut rows = Vec::new();
     let mut text = |field: TermField, value: &str| {
@@ -173,7 +176,7 @@ pub fn term_rows(item: &Item) -> Vec<TermRow> {
             rows.push(TermRow {
                 field,
                 pos: pos as i64,
-                term,
+                term: indexed_term(term),
             });
         }
     };
@@ -197,7 +200,7 @@ pub fn term_rows(item: &Item) -> Vec<TermRow> {
             rows.push(TermRow {
                 field,
                 pos: pos as i64,
-                term: lower(value),
+                term: indexed_term(lower(value)),
             });
         }
     };

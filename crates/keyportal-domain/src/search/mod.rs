@@ -38,8 +38,10 @@
 //! * an unqualified term matches when it matches any of the document's default fields.
 //!
 //! The parser is meant for untrusted input: it never panics, rejects queries longer than
-//! [`MAX_QUERY_CHARS`] characters or nested deeper than [`MAX_DEPTH`] parentheses, and reports
-//! unbalanced quotes, parentheses and ranges with their position (1-based, in characters).
+//! [`MAX_QUERY_CHARS`] characters, nested deeper than [`MAX_DEPTH`] parentheses or holding a
+//! term longer than [`limits::MAX_TERM_BYTES`] bytes (the index stores long words truncated,
+//! see [`limits`]), and reports unbalanced quotes, parentheses and ranges with their position
+//! (1-based, in characters).
 
 use std::borrow::Cow;
 
@@ -49,6 +51,7 @@ mod ast;
 pub mod groups;
 pub mod items;
 mod lexer;
+pub mod limits;
 mod matcher;
 mod numbers;
 pub mod oracle;

@@ -13,6 +13,7 @@
 
 use super::ast::{self, Bound, Node, Value};
 use super::lexer::{Tok, Token};
+use super::limits::check_term;
 use super::{invalid, MAX_DEPTH};
 use crate::error::DomainError;
 
@@ -133,8 +134,8 @@ impl Parser {
         let node = match token.tok {
             Tok::LParen => self.group(field, token.pos)?,
             Tok::Field(name) => self.field_value(&name, token.pos)?,
-            Tok::Word { text, prefix } => term(field, Value::word(&text, prefix)),
-            Tok::Phrase(text) => term(field, Value::phrase(&text)),
+            Tok::Word { text, prefix } => term(field, Value::word(&text, prefix))?,
+            Tok::Phrase(text) => term(field, Value::phrase(&text))?,
             Tok::RParen => {
                 return Err(invalid(format!(
                     "Unbalanced parenthesis at position {}.",
@@ -192,8 +193,8 @@ impl Parser {
             )));
         };
         match token.tok {
-            Tok::Word { text, prefix } => Ok(term(Some(name), Value::word(&text, prefix))),
-            Tok::Phrase(text) => Ok(term(Some(name), Value::phrase(&text))),
+            Tok::Word { text, prefix } => term(Some(name), Value::word(&text, prefix)),
+            Tok::Phrase(text) => term(Some(name), Value::phrase(&text)),
             Tok::LParen => self.group(Some(name), token.pos),
             Tok::RangeOpen { inclusive } => self.range(name, inclusive, token.pos),
             _ => Err(invalid(format!(
@@ -266,12 +267,15 @@ impl Parser {
     }
 }
 
-fn term(field: Option<&str>, value: Value) -> Node {
-    match (field, value) {
+/// A term on `field` (`None`: the default fields), refused when longer than the index can
+/// answer exactly (see `limits.rs`).
+fn term(field: Option<&str>, value: Value) -> Result<Node, DomainError> {
+    check_term(field, &value)?;
+    Ok(match (field, value) {
         (None, Value::Any) => Node::All,
         (field, value) => Node::Term {
             field: field.map(str::to_string),
             value,
         },
-    }
+    })
 }

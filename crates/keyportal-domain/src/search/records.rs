@@ -16,6 +16,7 @@
 use std::fmt::Debug;
 
 use super::ast::{Node, Value};
+use super::limits::indexed_term;
 use super::matcher::{kind, lower, words, Kind};
 use super::numbers::{number_range, number_term, range_refused, NumberTest};
 use super::{Query, Searchable};
@@ -67,7 +68,9 @@ pub struct RecordRow<F> {
     pub term: String,
 }
 
-/// The index rows of a record, from the values its `Searchable` gives the matcher.
+/// The index rows of a record, from the values its `Searchable` gives the matcher; terms
+/// longer than [`INDEXED_TERM_MAX`](super::limits::INDEXED_TERM_MAX) bytes are stored
+/// truncated ([`indexed_term`]).
 pub fn record_rows<F: RecordField>(doc: &dyn Searchable) -> Vec<RecordRow<F>> {
     let mut rows = Vec::new();
     for &field in F::ALL {
@@ -78,7 +81,7 @@ pub fn record_rows<F: RecordField>(doc: &dyn Searchable) -> Vec<RecordRow<F>> {
                     rows.push(RecordRow {
                         field,
                         pos: pos as i64,
-                        term: lower(value),
+                        term: indexed_term(lower(value)),
                     });
                 }
             }
@@ -87,6 +90,7 @@ pub fn record_rows<F: RecordField>(doc: &dyn Searchable) -> Vec<RecordRow<F>> {
                 let mut pos = 0i64;
                 for value in &values {
                     for term in words(value) {
+                        let term = indexed_term(term);
                         rows.push(RecordRow { field, pos, term });
                         pos += 1;
                     }

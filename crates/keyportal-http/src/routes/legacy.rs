@@ -3,6 +3,7 @@
 
 use axum::extract::State;
 use axum::Router;
+use keyportal_domain::ids::parse_item_id;
 use keyportal_domain::DomainError;
 use serde_json::json;
 
@@ -10,6 +11,10 @@ use super::get_or_post;
 use super::portal::authenticate;
 use crate::wire::{ApiResult, ArcgisRequest, Path};
 use crate::AppState;
+
+/// Keys per page of `portals/self/legacyKeys` unless `num` says otherwise, and the most.
+const DEFAULT_PAGE: usize = 100;
+const MAX_PAGE: usize = 1_000;
 
 pub fn routes(r: &str) -> Router<AppState> {
     let item = format!("{r}/content/users/{{owner}}/items/{{id}}");
@@ -26,12 +31,23 @@ pub fn routes(r: &str) -> Router<AppState> {
         .route(&format!("{item}/migrateLegacyKey"), get_or_post(migrate))
 }
 
+/// Legacy keys listed by pages along their item ids (keyset paging: a page costs the same at
+/// any depth, for a million imported keys too). `num` keys (default 100, at most 1,000) after
+/// the item id `after` (absent: from the first); `nextAfter` is the `after` of the next page,
+/// `null` on the last. A client that never pages reads the first 100 as before.
 async fn list(State(state): State<AppState>, request: ArcgisRequest) -> ApiResult {
     let caller = authenticate(&state, &request).await?;
-    let keys = state.portal.list_legacy_keys(&caller).await?;
+    let num = request.params.count("num", DEFAULT_PAGE, MAX_PAGE)?.max(1);
+    let after = match request.params.text("after") {
+        Some(after) => parse_item_id(after)?,
+        None => String::new(),
+    };
+    let page = state.portal.legacy_keys_page(&caller, &after, num).await?;
     Ok(request.reply(json!({
         "retirementDate": state.portal.legacy_retirement().unwrap_or(-1),
-        "keys": keys.iter().map(|k| json!({
+        "num": num,
+        "nextAfter": page.next,
+        "keys": page.keys.iter().map(|k| json!({
             "itemId": k.item_id,
             "owner": k.owner,
             "active": k.active,

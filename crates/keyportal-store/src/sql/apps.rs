@@ -10,6 +10,7 @@ use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::Any;
 
+use super::by_ids::rows_where_in;
 use super::rows::{
     conflict_on_unique, corrupt, flag, flag_value, int, is_foreign_key_violation,
     is_unique_violation, json_list, opt_text, parse_json_list, require_row, text,
@@ -234,6 +235,12 @@ impl AppStore for SqlStore {
     async fn list_apps(&self) -> StoreResult<Vec<AppRegistration>> {
         let sql = format!("SELECT {COLUMNS} FROM apps ORDER BY registered, item_id");
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
+        rows.iter().map(app_from_row).collect()
+    }
+
+    async fn apps_by_client_ids(&self, client_ids: &[String]) -> StoreResult<Vec<AppRegistration>> {
+        let select = format!("SELECT {COLUMNS} FROM apps WHERE");
+        let rows = rows_where_in(self, &select, "client_id", client_ids).await?;
         rows.iter().map(app_from_row).collect()
     }
 

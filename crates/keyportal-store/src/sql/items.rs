@@ -7,6 +7,7 @@ use keyportal_domain::item::{Item, ItemAccess};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 
+use super::by_ids::rows_where_in;
 use super::item_counts::{count_added, count_moved, count_removed};
 use super::rows::{
     corrupt, count, int, is_foreign_key_violation, is_unique_violation, json_list, object_json,
@@ -247,6 +248,13 @@ impl ItemStore for SqlStore {
     }
 
     /// `NotFound` when the item or the group does not exist.
+    async fn item_titles(&self, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+        let rows = rows_where_in(self, "SELECT id, title FROM items WHERE", "id", ids).await?;
+        rows.iter()
+            .map(|row| Ok((text(row, "id")?, text(row, "title")?)))
+            .collect()
+    }
+
     async fn share_item_with_group(&self, item_id: &str, group_id: &str) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO shares (item_id, group_id) VALUES ($1, $2) \

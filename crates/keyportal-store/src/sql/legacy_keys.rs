@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use keyportal_domain::legacy_key::LegacyKey;
 use sqlx::any::AnyRow;
 
+use super::by_ids::rows_where_in;
 use super::items_bulk::placeholders;
 use super::rows::{
     conflict_on_unique, flag, flag_value, int, is_foreign_key_violation, json_list,
@@ -81,26 +82,45 @@ impl LegacyKeyStore for SqlStore {
         row.as_ref().map(key_from_row).transpose()
     }
 
-    /// Oldest key first.
-    async fn list_legacy_keys(&self) -> StoreResult<Vec<LegacyKey>> {
-        let sql = format!("SELECT {COLUMNS} FROM legacy_keys ORDER BY created, item_id");
-        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
-        rows.iter().map(key_from_row).collect()
-    }
-
+    /// Along the primary key, or for one owner along `legacy_keys_owner (owner, item_id)`
+    /// (migration 12), so a page reads only its rows however many keys there are.
     async fn list_legacy_keys_after(
         &self,
+        owner: Option<&str>,
         after: &str,
         limit: usize,
     ) -> StoreResult<Vec<LegacyKey>> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM legacy_keys WHERE item_id > $1 ORDER BY item_id LIMIT $2"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(after)
-            .bind(to_i64(limit))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = match owner {
+            None => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM legacy_keys WHERE item_id > $1 ORDER BY item_id \
+                     LIMIT $2"
+                );
+                sqlx::query(&sql)
+                    .bind(after)
+                    .bind(to_i64(limit))
+                    .fetch_all(self.pool())
+                    .await?
+            }
+            Some(owner) => {
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM legacy_keys WHERE owner = $1 AND item_id > $2 \
+                     ORDER BY owner, item_id LIMIT $3"
+                );
+                sqlx::query(&sql)
+                    .bind(owner)
+                    .bind(after)
+                    .bind(to_i64(limit))
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
+        rows.iter().map(key_from_row).collect()
+    }
+
+    async fn legacy_keys_by_ids(&self, item_ids: &[String]) -> StoreResult<Vec<LegacyKey>> {
+        let select = format!("SELECT {COLUMNS} FROM legacy_keys WHERE");
+        let rows = rows_where_in(self, &select, "item_id", item_ids).await?;
         rows.iter().map(key_from_row).collect()
     }
 

@@ -9,8 +9,8 @@
 use sqlx::{Any, Row, Transaction};
 
 use super::rows::is_unique_violation;
+use super::{long_terms, record_index, search_index};
 use super::{now_millis, SqlStore};
-use super::{record_index, search_index};
 use crate::{StoreError, StoreResult};
 
 /// One schema change. `sql` is portable; `postgres_only` and `sqlite_only` hold the rare
@@ -32,6 +32,8 @@ enum Fill {
     SearchIndex,
     /// The search indexes and key columns of every existing group and member.
     RecordIndex,
+    /// Index rows holding a term longer than the limit, cut as the domain now cuts them.
+    LongTerms,
 }
 
 /// The search index: one row per word of an item's text fields and per whole value of its
@@ -173,6 +175,14 @@ const MIGRATIONS: &[Migration] = &[
         precondition: None,
         then: Some(Fill::RecordIndex),
     },
+    Migration {
+        version: 12,
+        sql: include_str!("../../migrations/0012_long_terms_and_legacy_owner.sql"),
+        postgres_only: &[],
+        sqlite_only: &[],
+        precondition: None,
+        then: Some(Fill::LongTerms),
+    },
 ];
 
 /// The schema version this build migrates to (the last migration's).
@@ -260,6 +270,10 @@ async fn apply(store: &SqlStore, migration: &Migration) -> StoreResult<()> {
         Some(Fill::RecordIndex) => {
             let (groups, users) = record_index::rebuild(&mut tx).await?;
             tracing::info!(groups, users, "group and member search indexes built");
+        }
+        Some(Fill::LongTerms) => {
+            let rows = long_terms::truncate_stored(&mut tx).await?;
+            tracing::info!(rows, "long search terms truncated");
         }
         None => {}
     }

@@ -6,6 +6,7 @@
 //! `changes.rs` (locking, NOTIFY and LISTEN).
 
 mod apps;
+mod by_ids;
 mod changes;
 mod folders;
 mod groups;
@@ -15,6 +16,7 @@ mod items;
 mod items_bulk;
 mod legacy_keys;
 mod legacy_scan;
+mod long_terms;
 mod migrate;
 mod oauth;
 mod orgs;

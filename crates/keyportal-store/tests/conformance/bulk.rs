@@ -86,7 +86,7 @@ pub(crate) async fn bulk_writes_round_trip_and_show_only_once_committed(store: &
             "key {n}"
         );
     }
-    assert_eq!(store.list_legacy_keys().await.expect("list").len(), 1_203);
+    assert_eq!(all_legacy_keys(store).await.len(), 1_203);
     // Bulk-written items are in the search index like any other.
     for (q, expected) in [
         ("title:\"clé 501\"", vec![hex_id(501)]),
@@ -156,10 +156,10 @@ pub(crate) async fn a_bulk_write_is_all_or_nothing(store: &SqlStore) {
         "does not exist",
     );
     drop(bulk);
-    assert_eq!(store.list_legacy_keys().await.expect("list").len(), 2);
+    assert_eq!(all_legacy_keys(store).await.len(), 2);
     // The store still writes after every rollback.
     write(store, 60..61, 800).await;
-    assert_eq!(store.list_legacy_keys().await.expect("list").len(), 3);
+    assert_eq!(all_legacy_keys(store).await.len(), 3);
     // Rolled-back batches left no count behind.
     let plan = parse("owner:bulkowner")
         .expect("query")
@@ -233,7 +233,7 @@ pub(crate) async fn legacy_keys_are_listed_page_by_page(store: &SqlStore) {
     let mut after = String::new();
     loop {
         let page = store
-            .list_legacy_keys_after(&after, 128)
+            .list_legacy_keys_after(None, &after, 128)
             .await
             .expect("page");
         assert!(page.len() <= 128);
@@ -246,13 +246,56 @@ pub(crate) async fn legacy_keys_are_listed_page_by_page(store: &SqlStore) {
     let expected: Vec<String> = (1..551).map(hex_id).collect();
     assert_eq!(seen, expected);
     let from = store
-        .list_legacy_keys_after(&hex_id(549), 10)
+        .list_legacy_keys_after(None, &hex_id(549), 10)
         .await
         .expect("tail");
     assert_eq!(from, vec![bulk_key(550, 600)]);
     assert!(store
-        .list_legacy_keys_after(&hex_id(550), 10)
+        .list_legacy_keys_after(None, &hex_id(550), 10)
         .await
         .expect("beyond")
+        .is_empty());
+
+    // One owner's keys: full pages of theirs only, in item id order, across both imports.
+    let theirs: Vec<u64> = (3..551).step_by(7).collect();
+    for &n in &theirs {
+        let mut key = bulk_key(n, if n < 401 { 700 } else { 600 });
+        key.owner = "other".into();
+        store.update_legacy_key(&key).await.expect("reassign");
+    }
+    let mut pages = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = store
+            .list_legacy_keys_after(Some("other"), &after, 10)
+            .await
+            .expect("owner page");
+        assert!(page.iter().all(|k| k.owner == "other"));
+        pages.push(page.len());
+        match page.last() {
+            Some(last) => after = last.item_id.clone(),
+            None => break,
+        }
+    }
+    assert_eq!(pages.iter().sum::<usize>(), theirs.len());
+    assert!(
+        pages[..pages.len() - 2].iter().all(|n| *n == 10),
+        "{pages:?}"
+    );
+    let first = store
+        .list_legacy_keys_after(Some("other"), "", 2)
+        .await
+        .expect("first page");
+    let ids: Vec<String> = first.iter().map(|k| k.item_id.clone()).collect();
+    assert_eq!(ids, [hex_id(3), hex_id(10)]);
+    let owners = store
+        .list_legacy_keys_after(Some(OWNER), "", 1_000)
+        .await
+        .expect("the rest");
+    assert_eq!(owners.len(), 550 - theirs.len());
+    assert!(store
+        .list_legacy_keys_after(Some("BULKOWNER"), "", 10)
+        .await
+        .expect("another spelling")
         .is_empty());
 }

@@ -2,17 +2,22 @@
 
 use keyportal_domain::group::{Group, GroupAccess};
 use keyportal_domain::item::{Folder, Item, ItemAccess};
+use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::role::Role;
 use keyportal_domain::token::{TokenBinding, UserToken};
 use keyportal_domain::user::User;
 use keyportal_domain::user_type::UserType;
-use keyportal_store::{SqlStore, StoreError, UserStore};
+use keyportal_store::{LegacyKeyStore, SqlStore, StoreError, UserStore};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::Rng;
 use serde_json::Map;
+use std::sync::LazyLock;
 
 /// The schema version a freshly migrated database reports (the last migration).
-pub(crate) const SCHEMA_VERSION: i64 = 11;
+pub(crate) const SCHEMA_VERSION: i64 = 12;
 /// Every migration version, in order (numbers may skip while branches merge).
-pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11];
+pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12];
 
 /// Takes a database back to before migration 8 (the search index), for upgrade tests.
 pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
@@ -27,6 +32,13 @@ pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
     "ALTER TABLE items DROP COLUMN title_key",
     "ALTER TABLE items DROP COLUMN type_key",
     "DELETE FROM schema_migrations WHERE version = 8",
+];
+
+/// Takes a database back to before migration 12 (legacy keys by owner, long terms cut); before
+/// [`UNDO_MIGRATION_11`].
+pub(crate) const UNDO_MIGRATION_12: &[&str] = &[
+    "DROP INDEX legacy_keys_owner",
+    "DELETE FROM schema_migrations WHERE version = 12",
 ];
 
 /// Takes a database back to before migration 11 (group and member search); before
@@ -197,5 +209,93 @@ pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>
     match result {
         Err(StoreError::NotFound) => {}
         other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+/// Every legacy key, by item id, read page by page (the store has no whole-table read).
+pub(crate) async fn all_legacy_keys(store: &SqlStore) -> Vec<LegacyKey> {
+    let mut keys: Vec<LegacyKey> = Vec::new();
+    loop {
+        let after = keys.last().map(|k| k.item_id.clone()).unwrap_or_default();
+        let page = store
+            .list_legacy_keys_after(None, &after, 1_000)
+            .await
+            .expect("legacy key page");
+        let last = page.len() < 1_000;
+        keys.extend(page);
+        if last {
+            return keys;
+        }
+    }
+}
+
+/// Words longer than the 260 bytes an index row keeps (`search::limits`), for the differential
+/// tests' generators: a multi-byte character straddling the cut, two words that differ only
+/// after it, one that lowering lengthens ('Ⱥ' is two bytes, 'ⱥ' three), words just over and
+/// at the limits (257, 260, 261 bytes) and a 5,000-byte pseudo-random blob.
+pub(crate) static LONG_WORDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let blob: String = (0..5_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let alphabet = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+            char::from(alphabet[(state % alphabet.len() as u64) as usize])
+        })
+        .collect();
+    vec![
+        format!("{}ü{}", "Q".repeat(259), "tailone"),
+        format!("{}ü{}", "q".repeat(259), "tailtwo"),
+        "Ⱥ".repeat(150),
+        "x".repeat(257),
+        "y".repeat(260),
+        "y".repeat(261),
+        blob,
+    ]
+});
+
+/// A tag within the 256 characters validation allows yet longer than an index row keeps once
+/// lowered: multi-byte characters, one of them lengthened by lowering.
+pub(crate) fn long_tag(rng: &mut StdRng) -> String {
+    let tags = [
+        "Ⱥ".repeat(150),
+        format!("{} map", "ü".repeat(200)),
+        format!("{}€", "€".repeat(99)),
+    ];
+    tags.choose(rng).cloned().unwrap_or_default()
+}
+
+/// One of [`LONG_WORDS`].
+pub(crate) fn long_word(rng: &mut StdRng) -> String {
+    LONG_WORDS.choose(rng).cloned().unwrap_or_default()
+}
+
+/// Sometimes one of [`LONG_WORDS`], else `short`: the generators' text words.
+pub(crate) fn maybe_long_word<'a>(rng: &mut StdRng, short: &'a str) -> std::borrow::Cow<'a, str> {
+    if rng.gen_bool(0.06) {
+        std::borrow::Cow::Owned(long_word(rng))
+    } else {
+        std::borrow::Cow::Borrowed(short)
+    }
+}
+
+/// A query value from a long word: its first bytes (1 to 300, cut on a character boundary), as
+/// a prefix or a whole term. Past 256 bytes once lowered the parser refuses it, on both sides.
+pub(crate) fn long_word_value(rng: &mut StdRng) -> String {
+    let word = if rng.gen_bool(0.2) {
+        long_tag(rng)
+    } else {
+        long_word(rng)
+    };
+    let mut cut = rng.gen_range(1..=300).min(word.len());
+    while !word.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let piece = &word[..cut];
+    if rng.gen_bool(0.7) {
+        format!("{piece}*")
+    } else {
+        piece.to_string()
     }
 }

@@ -66,12 +66,20 @@ fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from.choose(rng).copied().unwrap_or("")
 }
 
-fn text(rng: &mut StdRng, max: usize) -> String {
+/// Words joined by separators; with `long`, some are [`LONG_WORDS`] (only where validation
+/// allows such lengths: descriptions; titles and names are bounded and their key columns
+/// indexed whole).
+fn text(rng: &mut StdRng, max: usize, long: bool) -> String {
     let n = rng.gen_range(0..=max);
     let separators = [" ", ", ", "-", " / "];
     (0..n)
         .map(|k| {
-            let word = pick(rng, WORDS);
+            let short = pick(rng, WORDS);
+            let word = if long {
+                maybe_long_word(rng, short)
+            } else {
+                short.into()
+            };
             if k == 0 {
                 word.to_string()
             } else {
@@ -85,14 +93,14 @@ fn random_user(rng: &mut StdRng, username: &str, n: u64) -> User {
     let mut u = user(username);
     u.id = hex_id(0x5000 + n);
     u.org_id = if rng.gen_bool(0.8) { ORG } else { OTHER_ORG }.into();
-    u.first_name = text(rng, 1);
-    u.last_name = text(rng, 2);
+    u.first_name = text(rng, 1, false);
+    u.last_name = text(rng, 2, false);
     u.full_name = if rng.gen_bool(0.2) {
         String::new()
     } else {
         format!("{} {}", u.first_name, u.last_name)
     };
-    u.description = text(rng, 4);
+    u.description = text(rng, 4, true);
     u.role_id = pick(rng, ROLES).into();
     u.user_type = *[
         UserType::Creator,
@@ -119,7 +127,7 @@ fn random_group(rng: &mut StdRng, n: u64, users: &[User]) -> Group {
     }
     g.org_id = if rng.gen_bool(0.8) { ORG } else { OTHER_ORG }.into();
     g.title = {
-        let t = text(rng, 4);
+        let t = text(rng, 4, false);
         if t.is_empty() {
             "untitled".into()
         } else {
@@ -132,8 +140,12 @@ fn random_group(rng: &mut StdRng, n: u64, users: &[User]) -> Group {
     g.tags = (0..rng.gen_range(0..=3))
         .map(|_| pick(rng, TAGS).to_string())
         .collect();
-    g.description = text(rng, 6);
-    g.snippet = text(rng, 3);
+    if rng.gen_bool(0.1) {
+        // A whole tag longer than an index row keeps.
+        g.tags.push(long_tag(rng));
+    }
+    g.description = text(rng, 6, true);
+    g.snippet = text(rng, 3, false);
     g.modified = g.created + rng.gen_range(0..5);
     g
 }
@@ -294,6 +306,9 @@ fn value(rng: &mut StdRng, world: &World, field: &str) -> String {
         let second = pick(rng, WORDS).to_lowercase();
         (first, second)
     };
+    if rng.gen_bool(0.06) {
+        return long_word_value(rng);
+    }
     match rng.gen_range(0..12) {
         0 => "*".into(),
         10 => {

@@ -89,12 +89,20 @@ fn pick<'a>(rng: &mut StdRng, from: &[&'a str]) -> &'a str {
     from.choose(rng).copied().unwrap_or("")
 }
 
-fn text(rng: &mut StdRng, max: usize) -> String {
+/// Words joined by separators; with `long`, some are [`LONG_WORDS`] (only where validation
+/// allows such lengths: descriptions; titles and names are bounded and their key columns
+/// indexed whole).
+fn text(rng: &mut StdRng, max: usize, long: bool) -> String {
     let n = rng.gen_range(0..=max);
     let separators = [" ", ", ", "-", " / "];
     (0..n)
         .map(|k| {
-            let word = pick(rng, WORDS);
+            let short = pick(rng, WORDS);
+            let word = if long {
+                maybe_long_word(rng, short)
+            } else {
+                short.into()
+            };
             if k == 0 {
                 word.to_string()
             } else {
@@ -127,7 +135,7 @@ fn random_item(rng: &mut StdRng, n: u64, folders: &[(String, String)]) -> Item {
     }
     it.org_id = if rng.gen_bool(0.85) { ORG } else { "Org-B_2" }.into();
     it.title = {
-        let t = text(rng, 4);
+        let t = text(rng, 4, false);
         if t.is_empty() {
             "untitled".into()
         } else {
@@ -137,8 +145,12 @@ fn random_item(rng: &mut StdRng, n: u64, folders: &[(String, String)]) -> Item {
     it.item_type = pick(rng, TYPES).into();
     it.type_keywords = list(rng, KEYWORDS, 3);
     it.tags = list(rng, TAGS, 3);
-    it.description = text(rng, 6);
-    it.snippet = text(rng, 3);
+    if rng.gen_bool(0.1) {
+        // A whole tag longer than an index row keeps.
+        it.tags.push(long_tag(rng));
+    }
+    it.description = text(rng, 6, true);
+    it.snippet = text(rng, 3, false);
     it.url = if rng.gen_bool(0.3) {
         format!("https://example.com/{}", pick(rng, WORDS))
     } else {
@@ -149,7 +161,7 @@ fn random_item(rng: &mut StdRng, n: u64, folders: &[(String, String)]) -> Item {
         .unwrap_or(&ItemAccess::Private);
     match rng.gen_range(0..4) {
         0 => {
-            it.extra.insert("name".into(), json!(text(rng, 2)));
+            it.extra.insert("name".into(), json!(text(rng, 2, false)));
         }
         1 => {
             it.extra.insert("name".into(), json!(7));
@@ -332,6 +344,9 @@ fn value(rng: &mut StdRng, world: &World, field: &str) -> String {
         let second = pick(rng, WORDS).to_lowercase();
         (first, second)
     };
+    if rng.gen_bool(0.06) {
+        return long_word_value(rng);
+    }
     match rng.gen_range(0..12) {
         0 => "*".into(),
         10 => {

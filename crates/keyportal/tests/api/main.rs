@@ -18,6 +18,7 @@ mod input_text;
 mod items;
 mod json_logs;
 mod legacy;
+mod legacy_pages;
 mod lists;
 mod nodes;
 mod oauth;
