@@ -45,11 +45,13 @@ fn documented(doc: &Value) -> BTreeSet<(Method, String)> {
     found
 }
 
+type Route = (Method, String);
+
 /// What is registered but not documented, and what is documented but not registered.
 fn mismatches(
-    registered: &BTreeSet<(Method, String)>,
-    documented: &BTreeSet<(Method, String)>,
-) -> (Vec<(Method, String)>, Vec<(Method, String)>) {
+    registered: &BTreeSet<Route>,
+    documented: &BTreeSet<Route>,
+) -> (Vec<Route>, Vec<Route>) {
     (
         registered.difference(documented).cloned().collect(),
         documented.difference(registered).cloned().collect(),

@@ -54,6 +54,7 @@ pub fn document() -> &'static Value {
 pub fn document_bytes() -> Bytes {
     static TEXT: OnceLock<Bytes> = OnceLock::new();
     TEXT.get_or_init(|| {
+        // Serializing a `Value` cannot fail: its keys are strings.
         let text = serde_json::to_vec_pretty(document()).unwrap_or_default();
         Bytes::from(text)
     })
