@@ -233,7 +233,7 @@ fn responses(answer: Answer) -> Value {
             let error =
                 |text: &str| json!({ "description": text, "content": json_of("ProxyError") });
             json!({
-                "default": { "description": "The upstream's answer, streamed." },
+                "default": { "description": "The upstream's answer, streamed. The method, the rest of the path, the query (without `token`), the body and the safe headers are forwarded." },
                 "401": error("No token or key, or an invalid one."),
                 "403": error("Not allowed, or the upstream is not on the allow-list."),
                 "404": error("Not proxied."),

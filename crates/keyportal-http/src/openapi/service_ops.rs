@@ -73,8 +73,6 @@ const VERIFY: &[Param] = &[
     ),
 ];
 
-const FORWARD_DOC: &str = "Forwards the method, the rest of the path, the query (without `token`), the body and the safe headers to the upstream, adding its stored credentials, and streams the answer back.";
-
 pub const OPS: &[Op] = &[
     Op {
         path: rest!("/content/users/{owner}/items/{id}/proxy"),
@@ -165,7 +163,8 @@ pub const OPS: &[Op] = &[
         methods: ANY,
         id: "forwardItem",
         tag: Tag::Proxy,
-        summary: FORWARD_DOC,
+        summary:
+            "Forwards to a proxied item's upstream (its `url`), adding the stored credentials.",
         access: Key,
         params: &[&[PROXIED_ITEM]],
         answer: Proxied,
@@ -175,7 +174,7 @@ pub const OPS: &[Op] = &[
         methods: ANY,
         id: "forwardItemPath",
         tag: Tag::Proxy,
-        summary: FORWARD_DOC,
+        summary: "Forwards a path below a proxied item's upstream.",
         access: Key,
         params: &[&[PROXIED_ITEM, REST_OF_PATH]],
         answer: Proxied,
@@ -185,7 +184,7 @@ pub const OPS: &[Op] = &[
         methods: ANY,
         id: "forwardService",
         tag: Tag::Proxy,
-        summary: FORWARD_DOC,
+        summary: "Forwards to a location service's upstream, adding the stored credentials.",
         access: Key,
         params: &[&[SERVICE_NAME]],
         answer: Proxied,
@@ -195,7 +194,7 @@ pub const OPS: &[Op] = &[
         methods: ANY,
         id: "forwardServicePath",
         tag: Tag::Proxy,
-        summary: FORWARD_DOC,
+        summary: "Forwards a path below a location service's upstream.",
         access: Key,
         params: &[&[SERVICE_NAME, REST_OF_PATH]],
         answer: Proxied,
