@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The test command: formatting, lints, every Rust test on SQLite and PostgreSQL, and the
 # compatibility suites driven by the official ArcGIS clients. It installs what it needs
-# (npm packages, a Python venv with arcgis==2.4.4) on a fresh machine by itself.
+# (npm packages, a Python venv with arcgis==2.4.4, one with openapi-spec-validator) on a fresh
+# machine by itself.
 #
 #   scripts/test.sh            everything
-#   scripts/test.sh --quick    Rust only (no official-client or browser suites)
+#   scripts/test.sh --quick    Rust and the OpenAPI validation (no official-client or browser
+#                              suites)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +39,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test (SQLite and PostgreSQL)"
 cargo test --workspace --locked
+
+step "OpenAPI document validates (openapi-spec-validator, OpenAPI 3.1)"
+# `cargo test` built the binary; the validator's venv is made under target/ on first use.
+KEYPORTAL_BIN="$PWD/target/debug/keyportal" bash tests/openapi/run.sh
 
 step "scale benchmark, small N (import, start, queries on SQLite and PostgreSQL)"
 # The full run (1,000,000 keys) is too long for the test command; this keeps its path working.

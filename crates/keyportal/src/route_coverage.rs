@@ -71,6 +71,8 @@ const CLI_OPERATIONS: &[(&str, &[K])] = &[
     ),
     // Prints a script generated from the argument definitions; touches no data.
     ("completions", &[]),
+    // Prints the OpenAPI document built into the binary; touches no data.
+    ("openapi", &[]),
     ("legacy import", &[K::ImportLegacyKeys]),
     ("legacy list", &[K::ListCredentials, K::ListAllLegacyKeys]),
     ("legacy retire", &[K::ManageSecuritySettings]),

@@ -8,6 +8,7 @@ mod health;
 mod items;
 mod legacy;
 mod oauth;
+mod openapi_json;
 pub mod operations;
 mod portal;
 mod proxy;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
         .route("/ready", get(health::ready))
+        .route("/openapi.json", get(openapi_json::serve))
         .route(R, get_or_post(root::root))
         .route(&format!("{R}/info"), get_or_post(root::info))
         .route("/sharing/info", get_or_post(root::info))

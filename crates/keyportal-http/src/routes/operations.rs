@@ -83,6 +83,7 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     ("legacy::retire", &[K::ManageSecuritySettings]),
     ("mod::health::health", &[]),
     ("mod::health::ready", &[]),
+    ("mod::openapi_json::serve", &[]),
     ("mod::root::info", &[K::DescribePortal]),
     ("mod::root::root", &[K::DescribePortal]),
     ("mod::tokens::generate_token", &[K::SignIn]),

@@ -47,6 +47,8 @@ pub enum Command {
     /// The server key that seals client secrets (every node on one database needs the same).
     #[command(name = "secret-key", subcommand)]
     SecretKey(SecretKeyCommand),
+    /// Print the OpenAPI 3.1 document of the REST API (what GET /openapi.json answers).
+    Openapi,
     /// Print a shell completion script: keyportal completions bash|zsh|fish.
     Completions {
         #[arg(value_enum)]

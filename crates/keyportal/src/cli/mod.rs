@@ -46,6 +46,15 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Usage(args) => usage::run(args).await.map_err(Failure::from),
         Command::Proxy(args) => proxy::run(args).await.map_err(Failure::from),
         Command::SecretKey(command) => secret_key::run(command).map_err(Failure::from),
+        Command::Openapi => {
+            // The document a server serves, without starting one (for validators and
+            // client generators).
+            println!(
+                "{}",
+                String::from_utf8_lossy(&keyportal_http::openapi::document_bytes())
+            );
+            Ok(())
+        }
         Command::Completions { shell } => {
             completions::run(shell);
             Ok(())

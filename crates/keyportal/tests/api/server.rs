@@ -236,3 +236,28 @@ on_both_backends!(
         assert!(allowed.contains("x-esri-authorization"), "{allowed}");
     }
 );
+
+on_both_backends!(
+    the_openapi_document_is_served_and_printed_alike,
+    false,
+    |s: TestServer| async move {
+        let answer = s
+            .client
+            .get(format!("{}/openapi.json", s.url))
+            .header("Origin", "https://docs.example.com")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.headers()["content-type"], "application/json");
+        assert_eq!(answer.headers()["access-control-allow-origin"], "*");
+        let served: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(served["openapi"], "3.1.0");
+        assert!(served["paths"]["/verify"]["get"].is_object());
+        assert!(served["paths"]["/sharing/rest/search"]["post"].is_object());
+        let printed = keyportal().arg("openapi").output().unwrap();
+        assert!(printed.status.success());
+        let printed: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+        assert_eq!(printed, served);
+    }
+);
