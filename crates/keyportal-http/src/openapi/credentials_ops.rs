@@ -133,10 +133,21 @@ pub const OPS: &[Op] = &[
         methods: GET_OR_POST,
         id: "listLegacyKeys",
         tag: Tag::Credentials,
-        summary: "keyportal: the legacy API keys you may manage, and the retirement date.",
+        summary: "keyportal: a page of the legacy API keys you may manage (by item id), and the \
+                  retirement date.",
         access: Token,
-        params: &[],
-        answer: Sharing("`{retirementDate, keys:[{itemId, owner, active, keyHint, …}]}`."),
+        params: &[&[
+            field("num", Integer, "Keys per page: 1–1,000 (default 100)."),
+            field(
+                "after",
+                Text,
+                "The item id after which the page starts: the previous page's `nextAfter`.",
+            ),
+        ]],
+        answer: Sharing(
+            "`{retirementDate, num, nextAfter, keys:[{itemId, owner, active, keyHint, …}]}`; \
+             `nextAfter` is null on the last page.",
+        ),
     },
     Op {
         path: rest!("/portals/self/legacyKeys/retire"),
