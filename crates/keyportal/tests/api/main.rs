@@ -35,6 +35,7 @@ mod shutdown;
 mod signin_flood;
 mod slow_clients;
 mod tokens;
+mod upgrade;
 mod usage;
 mod usage_names;
 mod users;
