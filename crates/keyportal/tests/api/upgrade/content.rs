@@ -7,8 +7,11 @@ use super::Fixture;
 use crate::harness::{error_code, TestServer, REFERER};
 
 async fn admin(s: &TestServer, fixture: &Fixture) -> String {
-    s.sign_in("admin", fixture.json["passwords"]["admin"].as_str().unwrap())
-        .await
+    s.sign_in(
+        "admin",
+        fixture.json["passwords"]["admin"].as_str().unwrap(),
+    )
+    .await
 }
 
 /// `answer` keeps every field `expected` recorded, with the same value.
@@ -38,7 +41,10 @@ pub async fn members_sign_in_and_read_as_before(s: &TestServer, fixture: &Fixtur
             )
             .await;
         if member["disabled"] == true {
-            assert!(error_code(&signed_in) != 0, "{username} is still disabled: {signed_in}");
+            assert!(
+                error_code(&signed_in) != 0,
+                "{username} is still disabled: {signed_in}"
+            );
         } else {
             assert!(
                 signed_in["token"].is_string(),
@@ -50,10 +56,16 @@ pub async fn members_sign_in_and_read_as_before(s: &TestServer, fixture: &Fixtur
             .await;
         assert_same_fields(&read, member, username);
         let found = s
-            .get("community/users", Some(&admin), &[("q", username), ("num", "100")])
+            .get(
+                "community/users",
+                Some(&admin),
+                &[("q", username), ("num", "100")],
+            )
             .await;
         assert!(
-            found["results"].to_string().contains(&format!("\"{username}\"")),
+            found["results"]
+                .to_string()
+                .contains(&format!("\"{username}\"")),
             "member search finds {username}: {found}"
         );
     }
@@ -96,7 +108,10 @@ pub async fn items_folders_and_listings_read_as_before(
             .iter()
             .map(|r| &r["id"])
             .collect();
-        assert!(ids.contains(&&json!(id)), "search by title finds {title}: {found}");
+        assert!(
+            ids.contains(&&json!(id)),
+            "search by title finds {title}: {found}"
+        );
     }
     for (owner, expected) in part["listings"].as_object().unwrap() {
         let searched = s
@@ -106,21 +121,41 @@ pub async fn items_folders_and_listings_read_as_before(
                 &[("q", &format!("owner:{owner}")), ("num", "100")],
             )
             .await;
-        assert_eq!(searched["total"], expected["search"], "owner:{owner}: {searched}");
+        assert_eq!(
+            searched["total"], expected["search"],
+            "owner:{owner}: {searched}"
+        );
         let results = searched["results"].as_array().unwrap();
         assert_eq!(Some(results.len() as i64), expected["search"].as_i64());
         let root = s
-            .get(&format!("content/users/{owner}"), Some(&admin), &[("num", "100")])
+            .get(
+                &format!("content/users/{owner}"),
+                Some(&admin),
+                &[("num", "100")],
+            )
             .await;
-        assert_eq!(root["total"], expected["root"], "{owner}'s root folder: {root}");
+        assert_eq!(
+            root["total"], expected["root"],
+            "{owner}'s root folder: {root}"
+        );
     }
     for folder in part["folders"].as_array().unwrap() {
-        let (owner, id) = (folder["owner"].as_str().unwrap(), folder["id"].as_str().unwrap());
+        let (owner, id) = (
+            folder["owner"].as_str().unwrap(),
+            folder["id"].as_str().unwrap(),
+        );
         let listed = s
-            .get(&format!("content/users/{owner}/{id}"), Some(&admin), &[("num", "100")])
+            .get(
+                &format!("content/users/{owner}/{id}"),
+                Some(&admin),
+                &[("num", "100")],
+            )
             .await;
         assert_eq!(listed["total"], folder["total"], "folder {id}: {listed}");
-        assert_eq!(listed["currentFolder"]["title"], folder["title"], "{listed}");
+        assert_eq!(
+            listed["currentFolder"]["title"], folder["title"],
+            "{listed}"
+        );
     }
 }
 
@@ -150,7 +185,11 @@ pub async fn groups_read_and_search_as_before(s: &TestServer, fixture: &Fixture,
             assert_eq!(json!(names), group[list], "group {id} {list}: {users}");
         }
         let content = s
-            .get(&format!("content/groups/{id}"), Some(&admin), &[("num", "100")])
+            .get(
+                &format!("content/groups/{id}"),
+                Some(&admin),
+                &[("num", "100")],
+            )
             .await;
         let mut items: Vec<&str> = content["items"]
             .as_array()
@@ -159,7 +198,11 @@ pub async fn groups_read_and_search_as_before(s: &TestServer, fixture: &Fixture,
             .map(|i| i["id"].as_str().unwrap())
             .collect();
         items.sort();
-        assert_eq!(json!(items), group["items"], "group {id} content: {content}");
+        assert_eq!(
+            json!(items),
+            group["items"],
+            "group {id} content: {content}"
+        );
         let title = group["title"].as_str().unwrap();
         let found = s
             .get(

@@ -36,7 +36,11 @@ fn text<'a>(value: &'a Value, field: &str) -> &'a str {
 
 /// The credential's report and the organization's usage resource for the fixture's day give
 /// what the old release reported.
-pub async fn usage_reports_show_the_fixture_counts(s: &TestServer, fixture: &Fixture, part: &Value) {
+pub async fn usage_reports_show_the_fixture_counts(
+    s: &TestServer,
+    fixture: &Fixture,
+    part: &Value,
+) {
     let usage = &part["usage"];
     let day = usage["day"].as_i64().unwrap();
     let (start, end) = (day.to_string(), (day + DAY_MS - 1).to_string());
@@ -49,7 +53,11 @@ pub async fn usage_reports_show_the_fixture_counts(s: &TestServer, fixture: &Fix
     let owner = sign_in(s, fixture, text(key, "owner")).await;
     let report = s
         .get(
-            &format!("content/users/{}/items/{}/usage", text(key, "owner"), text(key, "itemId")),
+            &format!(
+                "content/users/{}/items/{}/usage",
+                text(key, "owner"),
+                text(key, "itemId")
+            ),
             Some(&owner),
             &range,
         )
@@ -62,7 +70,11 @@ pub async fn usage_reports_show_the_fixture_counts(s: &TestServer, fixture: &Fix
 
     let admin = sign_in(s, fixture, "admin").await;
     let org = s
-        .get(&format!("portals/{}/usage", text(usage, "orgId")), Some(&admin), &range)
+        .get(
+            &format!("portals/{}/usage", text(usage, "orgId")),
+            Some(&admin),
+            &range,
+        )
         .await;
     let mut data: Vec<Value> = org["data"]
         .as_array()
@@ -89,10 +101,24 @@ pub async fn api_key_still_decides(s: &TestServer, fixture: &Fixture, part: &Val
     assert_eq!(body["expires"], expires);
     let (status, body) = verify(s, "service=basemaps", secret, allowed).await;
     assert_eq!(status, 200, "{body}");
-    let (status, body) = verify(s, "service=geocode", secret, Some(text(key, "refusedReferrer"))).await;
-    assert_eq!((status, body["reason"].clone()), (401, json!("referrer")), "{body}");
+    let (status, body) = verify(
+        s,
+        "service=geocode",
+        secret,
+        Some(text(key, "refusedReferrer")),
+    )
+    .await;
+    assert_eq!(
+        (status, body["reason"].clone()),
+        (401, json!("referrer")),
+        "{body}"
+    );
     let (status, body) = verify(s, "service=routing", secret, allowed).await;
-    assert_eq!((status, body["reason"].clone()), (403, json!("service")), "{body}");
+    assert_eq!(
+        (status, body["reason"].clone()),
+        (403, json!("service")),
+        "{body}"
+    );
     for item in key["itemAccess"].as_array().unwrap() {
         let item = item.as_str().unwrap();
         let (status, body) = verify(s, &format!("item={item}"), secret, allowed).await;
@@ -119,7 +145,11 @@ pub async fn api_key_still_decides(s: &TestServer, fixture: &Fixture, part: &Val
     assert_eq!(info["apiToken1Active"], true, "{info}");
     let limits = s
         .get(
-            &format!("content/users/{}/items/{}/limits", text(key, "owner"), text(key, "itemId")),
+            &format!(
+                "content/users/{}/items/{}/limits",
+                text(key, "owner"),
+                text(key, "itemId")
+            ),
             Some(&owner),
             &[],
         )
@@ -141,7 +171,11 @@ pub async fn legacy_keys_still_decide(s: &TestServer, fixture: &Fixture, part: &
         assert_eq!(body["owner"], legacy["owner"], "{body}");
         if let Some(refused) = legacy["refusedReferrer"].as_str() {
             let (status, body) = verify(s, &service, key, Some(refused)).await;
-            assert_eq!((status, body["reason"].clone()), (401, json!("referrer")), "{body}");
+            assert_eq!(
+                (status, body["reason"].clone()),
+                (401, json!("referrer")),
+                "{body}"
+            );
         }
         for item in legacy["itemAccess"].as_array().into_iter().flatten() {
             let item = item.as_str().unwrap();
@@ -216,10 +250,20 @@ pub async fn settings_survive(s: &TestServer, fixture: &Fixture, part: &Value) {
     let settings = &part["settings"];
     let admin = sign_in(s, fixture, "admin").await;
     let usage = s.get("portals/self/usageSettings", Some(&admin), &[]).await;
-    assert_eq!(usage["billingCycleStartDay"], settings["billingCycleStartDay"], "{usage}");
-    let allow = s.get("portals/self/proxyAllowList", Some(&admin), &[]).await;
+    assert_eq!(
+        usage["billingCycleStartDay"], settings["billingCycleStartDay"],
+        "{usage}"
+    );
+    let allow = s
+        .get("portals/self/proxyAllowList", Some(&admin), &[])
+        .await;
     for host in settings["proxyAllowList"].as_array().unwrap() {
-        assert!(allow["entries"].to_string().contains(host.as_str().unwrap()), "{allow}");
+        assert!(
+            allow["entries"]
+                .to_string()
+                .contains(host.as_str().unwrap()),
+            "{allow}"
+        );
     }
     let service = &settings["locationService"];
     let read = s

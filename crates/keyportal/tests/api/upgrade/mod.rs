@@ -78,20 +78,27 @@ fn keep_key_alive_statement(part: &Value, expires: i64) -> String {
 /// never this process's own server (closing a SQLite file here would drop that server's locks).
 async fn on_database(database: &str, statement: &str) -> i64 {
     let select = statement.starts_with("SELECT");
-    let query = sqlx::query(statement);
     let outcome = if let Some(path) = database.strip_prefix("sqlite:") {
         let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{path}"))
             .await
             .unwrap();
+        let query = sqlx::query(statement);
         if select {
-            query.fetch_one(&mut conn).await.map(|row| row.get::<i64, _>(0))
+            query
+                .fetch_one(&mut conn)
+                .await
+                .map(|row| row.get::<i64, _>(0))
         } else {
             query.execute(&mut conn).await.map(|_| 0)
         }
     } else {
         let mut conn = sqlx::PgConnection::connect(database).await.unwrap();
+        let query = sqlx::query(statement);
         if select {
-            query.fetch_one(&mut conn).await.map(|row| row.get::<i64, _>(0))
+            query
+                .fetch_one(&mut conn)
+                .await
+                .map(|row| row.get::<i64, _>(0))
         } else {
             query.execute(&mut conn).await.map(|_| 0)
         }
@@ -101,7 +108,12 @@ async fn on_database(database: &str, statement: &str) -> i64 {
 
 /// Starts the current binary on `database` (data and server key in `data_dir`) and checks
 /// everything the fixture's `part` (its `sqlite` or `postgres` section) recorded.
-async fn upgrade_and_check(fixture: &Fixture, part: &Value, data_dir: tempfile::TempDir, database: &str) {
+async fn upgrade_and_check(
+    fixture: &Fixture,
+    part: &Value,
+    data_dir: tempfile::TempDir,
+    database: &str,
+) {
     let schema = fixture.schema();
     assert!(
         on_database(database, "SELECT MAX(version) FROM schema_migrations").await == schema,
@@ -119,12 +131,20 @@ async fn upgrade_and_check(fixture: &Fixture, part: &Value, data_dir: tempfile::
     // Every row the fixture holds is still there (counted before any request of this test).
     for (table, expected) in part["rows"].as_object().unwrap() {
         let found = on_database(database, &format!("SELECT COUNT(*) FROM {table}")).await;
-        assert_eq!(Some(found), expected.as_i64(), "rows in {table} after the upgrade from schema {schema}");
+        assert_eq!(
+            Some(found),
+            expected.as_i64(),
+            "rows in {table} after the upgrade from schema {schema}"
+        );
     }
     let ready = reqwest::get(format!("{}/ready", node.url)).await.unwrap();
     assert_eq!(ready.status(), 200, "/ready after the upgrade");
 
-    let s = TestServer::for_process(node.url.clone(), data_dir, keyportal_store::DatabaseUrl::parse(database).unwrap());
+    let s = TestServer::for_process(
+        node.url.clone(),
+        data_dir,
+        keyportal_store::DatabaseUrl::parse(database).unwrap(),
+    );
     // Usage first: the key checks below add today's counts.
     keys::usage_reports_show_the_fixture_counts(&s, fixture, part).await;
     content::members_sign_in_and_read_as_before(&s, fixture, part).await;
@@ -142,7 +162,11 @@ async fn sqlite_fixtures_upgrade_to_the_current_schema() {
     for fixture in fixtures() {
         let data_dir = tempfile::tempdir().unwrap();
         for file in ["keyportal.db", "secret.key"] {
-            std::fs::copy(fixture.dir.join("sqlite").join(file), data_dir.path().join(file)).unwrap();
+            std::fs::copy(
+                fixture.dir.join("sqlite").join(file),
+                data_dir.path().join(file),
+            )
+            .unwrap();
         }
         let database = format!("sqlite:{}", data_dir.path().join("keyportal.db").display());
         upgrade_and_check(&fixture, &fixture.json["sqlite"], data_dir, &database).await;
@@ -196,7 +220,11 @@ async fn postgres_fixtures_upgrade_to_the_current_schema() {
         );
         // The same server key as the SQLite fixture: it sealed the PostgreSQL fixture's secrets.
         let data_dir = tempfile::tempdir().unwrap();
-        std::fs::copy(fixture.dir.join("sqlite/secret.key"), data_dir.path().join("secret.key")).unwrap();
+        std::fs::copy(
+            fixture.dir.join("sqlite/secret.key"),
+            data_dir.path().join("secret.key"),
+        )
+        .unwrap();
         upgrade_and_check(&fixture, &fixture.json["postgres"], data_dir, &database).await;
     }
 }
