@@ -11,7 +11,7 @@ use sqlx::Connection;
 
 pub const ADMIN_PASSWORD: &str = "admin-pass-1";
 pub const REFERER: &str = "@esri/arcgis-rest-js";
-const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -32,7 +32,7 @@ pub struct TestServer {
 
 /// A fresh PostgreSQL database, or `None` (with a loud message) when PostgreSQL is not there
 /// outside CI. In CI an unreachable PostgreSQL fails the test.
-async fn fresh_pg_database() -> Option<String> {
+pub async fn fresh_pg_database() -> Option<String> {
     match sqlx::PgConnection::connect(PG_ADMIN_URL).await {
         Ok(mut conn) => {
             let name = format!("kp_api_{}", keyportal_domain::secret::random_hex::<6>());
@@ -323,25 +323,28 @@ impl Drop for TestServer {
             if let Some(server) = self.server.take() {
                 drop(server);
             }
-            // Best effort: the database is dropped by a separate blocking connection.
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                if let Ok(runtime) = runtime {
-                    runtime.block_on(async move {
-                        if let Ok(mut conn) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
-                            let _ = sqlx::query(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            ))
-                            .execute(&mut conn)
-                            .await;
-                        }
-                    });
+            drop_pg_database(name);
+        }
+    }
+}
+
+/// Drops a test database, best effort, from a separate thread and blocking connection (callers
+/// are often `Drop` impls inside a runtime).
+pub fn drop_pg_database(name: String) {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        if let Ok(runtime) = runtime {
+            runtime.block_on(async move {
+                if let Ok(mut conn) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
                 }
             });
         }
-    }
+    });
 }
 
 /// The error code of an ArcGIS error envelope, or 0.

@@ -36,6 +36,7 @@ mod shutdown;
 mod signin_flood;
 mod slow_clients;
 mod tokens;
+mod upgrade;
 mod usage;
 mod usage_names;
 mod users;
