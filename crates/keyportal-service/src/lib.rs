@@ -20,6 +20,7 @@ mod legacy_entries;
 mod legacy_import;
 mod limits;
 mod members;
+pub mod metrics;
 pub mod oauth;
 mod org;
 mod proxy;
@@ -121,6 +122,8 @@ pub struct Portal {
     unwritten_key_uses: Mutex<Vec<keyportal_store::KeyUse>>,
     /// Set once the key table has been loaded from the database (readiness).
     key_table_loaded: std::sync::atomic::AtomicBool,
+    /// Key decisions and usage writes, for Prometheus.
+    metrics: metrics::PortalMetrics,
 }
 
 impl Portal {
@@ -149,6 +152,7 @@ impl Portal {
             org: std::sync::OnceLock::new(),
             unwritten_key_uses: Mutex::new(Vec::new()),
             key_table_loaded: std::sync::atomic::AtomicBool::new(false),
+            metrics: metrics::PortalMetrics::default(),
         }
     }
 

@@ -19,6 +19,7 @@ mod items;
 mod json_logs;
 mod legacy;
 mod lists;
+mod metrics;
 mod nodes;
 mod oauth;
 mod operator_cli;
