@@ -16,7 +16,7 @@ use axum::response::Response;
 use keyportal_service::metrics::exposition::{Exposition, Kind};
 
 use crate::request_log::RouteTemplate;
-use routes::{method_index, RouteEntry, RouteTable};
+use routes::{method_index, RouteTable};
 
 /// The `route` of requests no route matched.
 pub const UNMATCHED: &str = "none";
@@ -24,17 +24,24 @@ pub const UNMATCHED: &str = "none";
 const VERIFY_ROUTE: &str = "/verify";
 
 /// The counters of one server.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HttpMetrics {
     routes: RouteTable,
+    /// The slot of `/verify`, claimed at the start: the front counts there without hashing.
+    verify: usize,
+}
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        HttpMetrics::new()
+    }
 }
 
 impl HttpMetrics {
     pub fn new() -> HttpMetrics {
-        let metrics = HttpMetrics::default();
-        // Claimed now, so the front's first answer does not.
-        metrics.routes.entry(VERIFY_ROUTE);
-        metrics
+        let routes = RouteTable::default();
+        let verify = routes.claim(VERIFY_ROUTE);
+        HttpMetrics { routes, verify }
     }
 
     /// Counts one request answered for `route` (a template, or [`UNMATCHED`]).
@@ -47,11 +54,7 @@ impl HttpMetrics {
     /// Counts one `GET` (or `HEAD`) `/verify` answered by the connection front.
     pub fn count_verify(&self, head_only: bool, status: u16, took: Duration) {
         let method = if head_only { 1 } else { 0 };
-        self.verify().count(method, status, took);
-    }
-
-    fn verify(&self) -> &RouteEntry {
-        self.routes.entry(VERIFY_ROUTE)
+        self.routes.at(self.verify).count(method, status, took);
     }
 
     /// The two HTTP families, for the series seen so far.

@@ -147,15 +147,29 @@ fn hash(text: &str) -> usize {
 impl RouteTable {
     /// The entry of `template`, claiming a slot the first time.
     pub fn entry(&self, template: &str) -> &RouteEntry {
+        self.at(self.claim(template))
+    }
+
+    /// The slot of `template` (claimed the first time), to be read with [`RouteTable::at`]
+    /// without hashing again; past the slots when the table is full.
+    pub fn claim(&self, template: &str) -> usize {
         let mut at = hash(template) & (SLOTS - 1);
         for _ in 0..SLOTS {
             let entry = self.slots[at].get_or_init(|| RouteEntry::new(template));
             if &*entry.template == template {
-                return entry;
+                return at;
             }
             at = (at + 1) & (SLOTS - 1);
         }
-        &self.overflow
+        SLOTS
+    }
+
+    /// The entry in a slot [`RouteTable::claim`] returned.
+    pub fn at(&self, slot: usize) -> &RouteEntry {
+        self.slots
+            .get(slot)
+            .and_then(OnceLock::get)
+            .unwrap_or(&self.overflow)
     }
 
     /// Every entry in use.
