@@ -24,7 +24,9 @@
 # (cargo build --release -p keyportal) unless KEYPORTAL_BIN names one. Knobs:
 # BENCH_DURATION (10s), BENCH_CONNECTIONS (32), BENCH_KEYS (100000), BENCH_IDLE_DURATION (5s),
 # BENCH_ROUNDS (3: (a) and (b) are measured in turns this many times; the ratio is the median),
-# BENCH_PROFILE (1), BENCH_KEEP_TMP (keep the temporary directory).
+# BENCH_PROFILE (1), BENCH_KEEP_TMP (keep the temporary directory), BENCH_METRICS (0; 1: every
+# keyportal also serves Prometheus metrics on --metrics-listen, scraped once after (b) to show
+# the counters; to compare with a build without metrics, run both with the same knobs).
 # Exits non-zero when a set-up or sanity check fails or wrk saw errors; missing a target is
 # reported, not a failure.
 set -euo pipefail
@@ -42,6 +44,7 @@ NKEYS=${BENCH_KEYS:-100000}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
 WRK_CPU=${BENCH_WRK_CPU:-1}
 PROFILE=${BENCH_PROFILE:-1}
+METRICS=${BENCH_METRICS:-0}
 SITE=https://maps.example.com/app/index.html
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/keyportal-bench.XXXXXX")
@@ -302,6 +305,11 @@ t0=$SECONDS
   || { tail -n 20 "$WORK/import.log" >&2; die "keyportal legacy import failed"; }
 note "legacy import of $NKEYS keys: $((SECONDS - t0)) s"
 t0=$SECONDS
+if [ "$METRICS" = 1 ]; then
+  METRICS_ADDR="127.0.0.1:$(free_port)"
+  METRICS_URL="http://$METRICS_ADDR/metrics"
+  KP_SERVE_ARGS=(--metrics-listen "$METRICS_ADDR")
+fi
 KEYPORTAL_LOG=warn start_keyportal "$KD" "${SERVER[@]}"
 note "start with $NKEYS keys in the table: $((SECONDS - t0)) s (KEYPORTAL_LOG=warn)"
 admin_sign_in
@@ -320,6 +328,10 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 measure "(a) nginx map, c1 (idle latency)" "http://127.0.0.1:$NA_PORT/verify" "$WORK/a.lua" 1 "$IDLE_DURATION"
 measure "(b) keyportal verify, c1 (idle latency)" "$VERIFY" "$WORK/b.lua" 1 "$IDLE_DURATION"
+if [ "$METRICS" = 1 ]; then
+  note "metrics after (b): $(curl -fsS --max-time 5 "$METRICS_URL" \
+    | grep -E '^keyportal_(key_checks_total\{result="allowed"|http_requests_total\{route="/verify")' | tr '\n' ' ')"
+fi
 stop_pid "$NA_PID"
 wrk_lua "$WORK/b2.lua" GET Authorization "Bearer $MAP_KEY"
 measure "(b2) keyportal verify, a legacy key, c$CONNECTIONS" "$VERIFY" "$WORK/b2.lua" "$CONNECTIONS" "$DURATION"
@@ -416,7 +428,8 @@ if [ "$PROFILE" = 1 ] && command -v valgrind >/dev/null && command -v callgrind_
   # the share of UsageMeter::record (and of the rate-limit check) in everything the process ran.
   CG="$WORK/callgrind.out"
   KEYPORTAL_LOG=warn valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$CG" \
-    "$KEYPORTAL_BIN" serve --data-dir "$KD" --listen "127.0.0.1:$KP_PORT" >"$WORK/callgrind.log" 2>&1 &
+    "$KEYPORTAL_BIN" serve --data-dir "$KD" --listen "127.0.0.1:$KP_PORT" \
+    ${KP_SERVE_ARGS[@]+"${KP_SERVE_ARGS[@]}"} >"$WORK/callgrind.log" 2>&1 &
   CG_PID=$!
   track "$CG_PID"
   START_TIMEOUT=300 wait_for "keyportal (callgrind)" "$CG_PID" "$WORK/callgrind.log" \

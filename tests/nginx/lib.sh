@@ -103,7 +103,8 @@ wait_for() {
 http_ok() { curl -fsS -o /dev/null --max-time 2 "$1"; }
 
 # start_keyportal DATA_DIR [PREFIX...]: sets KP_PID, KP_PORT, KP_URL. PREFIX (e.g. taskset -c 0)
-# goes before the binary. KEYPORTAL_ADMIN_PASSWORD must be set.
+# goes before the binary. KEYPORTAL_ADMIN_PASSWORD must be set. KP_SERVE_ARGS (an array, may be
+# unset) adds arguments to `serve`.
 start_keyportal() {
   local data_dir=$1
   shift
@@ -111,7 +112,7 @@ start_keyportal() {
   KP_URL="http://127.0.0.1:$KP_PORT"
   mkdir -p "$data_dir"
   "$@" "$KEYPORTAL_BIN" serve --data-dir "$data_dir" --listen "127.0.0.1:$KP_PORT" \
-    >>"$data_dir/server.log" 2>&1 &
+    ${KP_SERVE_ARGS[@]+"${KP_SERVE_ARGS[@]}"} >>"$data_dir/server.log" 2>&1 &
   KP_PID=$!
   track "$KP_PID"
   wait_for keyportal "$KP_PID" "$data_dir/server.log" "$KEYPORTAL_BIN" healthcheck --url "$KP_URL"

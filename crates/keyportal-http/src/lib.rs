@@ -6,6 +6,7 @@
 
 mod cors;
 pub mod fast_verify;
+pub mod http_metrics;
 pub mod openapi;
 pub mod request_id;
 pub mod request_log;

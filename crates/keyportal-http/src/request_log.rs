@@ -23,6 +23,12 @@ const SECRET_RUN: usize = 40;
 #[derive(Clone)]
 pub struct RouteTemplate(MatchedPath);
 
+impl RouteTemplate {
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
 /// Route layer: copies the matched route's template onto the answer.
 pub async fn remember_route(request: Request, next: Next) -> Response {
     let template = request.extensions().get::<MatchedPath>().cloned();
@@ -60,7 +66,7 @@ pub async fn log_request(mut request: Request, next: Next) -> Response {
     let route = response
         .extensions()
         .get::<RouteTemplate>()
-        .map(|t| t.0.as_str().to_string());
+        .map(|t| t.as_str().to_string());
     tracing::info!(
         request_id = id.to_str().unwrap_or("-"),
         %method,

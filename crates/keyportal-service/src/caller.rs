@@ -11,6 +11,7 @@ use keyportal_domain::DomainError;
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::{GrantKind, KeyTable, Resolved};
+use crate::metrics::key_checks::{DenyReason, KeyCheck};
 use crate::Portal;
 
 /// Facts about the request that token rules depend on.
@@ -169,13 +170,17 @@ impl Portal {
         match self.key_table.resolve(token, facts.referer.as_deref(), now) {
             Ok(resolved) => {
                 self.check_limits(&resolved, now)?;
+                self.count_key_check(KeyCheck::Allowed);
                 self.count_portal_use(&resolved);
                 return Ok(Caller::Key(Box::new(resolved)));
             }
+            // Anything else not in the table is a user token (looked up below), not a key.
+            Err(crate::key_table::Denial::Unknown) if !KeyTable::looks_like_key(token) => {}
             // Anything shaped like a key is decided by the table alone (no database read).
-            Err(_) if KeyTable::looks_like_key(token) => return Err(ServiceError::InvalidToken),
-            Err(crate::key_table::Denial::Unknown) => {}
-            Err(_) => return Err(ServiceError::InvalidToken),
+            Err(denial) => {
+                self.count_key_check(KeyCheck::Denied(DenyReason::Key(denial)));
+                return Err(ServiceError::InvalidToken);
+            }
         }
         let hash = sha256_hex(token);
         let stored = self

@@ -21,6 +21,7 @@ mod legacy_entries;
 mod legacy_import;
 mod limits;
 mod members;
+pub mod metrics;
 pub mod oauth;
 mod org;
 mod proxy;
@@ -123,6 +124,8 @@ pub struct Portal {
     unwritten_key_uses: Mutex<Vec<keyportal_store::KeyUse>>,
     /// Set once the key table has been loaded from the database (readiness).
     key_table_loaded: std::sync::atomic::AtomicBool,
+    /// Key decisions and usage writes, for Prometheus.
+    metrics: metrics::PortalMetrics,
 }
 
 impl Portal {
@@ -151,6 +154,7 @@ impl Portal {
             org: std::sync::OnceLock::new(),
             unwritten_key_uses: Mutex::new(Vec::new()),
             key_table_loaded: std::sync::atomic::AtomicBool::new(false),
+            metrics: metrics::PortalMetrics::default(),
         }
     }
 

@@ -13,6 +13,7 @@ use keyportal_domain::usage::{day_of, start_of_day, ReportPeriod, UsageDay};
 use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::Resolved;
+use crate::metrics::key_checks::{KeyCheck, LimitedBy};
 use crate::Portal;
 
 /// Usage is counted under this service name when a limit refuses a request.
@@ -160,7 +161,8 @@ fn billing_cycle_first_day(now: i64, billing_start_day: u8) -> UsageDay {
 }
 
 impl Portal {
-    /// Applies the credential's limits to one request made with `key`; a refusal is counted.
+    /// Applies the credential's limits to one request made with `key`; a refusal is counted
+    /// (as usage, and as a key decision).
     pub(crate) fn check_limits(&self, key: &Resolved, now: i64) -> ServiceResult<()> {
         let billing_start_day = self
             .billing_start
@@ -168,6 +170,7 @@ impl Portal {
         match self.limiter.check(key, now, billing_start_day) {
             Ok(()) => Ok(()),
             Err(limited) => {
+                self.count_key_check(KeyCheck::Limited(LimitedBy::Credential(limited.reason)));
                 self.usage.record(key, THROTTLED_SERVICE, now);
                 Err(ServiceError::RateLimited(limited))
             }

@@ -25,6 +25,7 @@ use crate::caller::{Caller, RequestFacts};
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::{Denial, KeyTable};
 use crate::limits::THROTTLED_SERVICE;
+use crate::metrics::key_checks::{DenyReason, KeyCheck, LimitedBy};
 use crate::proxy_allow_list::check_origin;
 use crate::Portal;
 
@@ -490,10 +491,11 @@ impl Portal {
             Ok(resolved) => return Ok(Caller::Key(Box::new(resolved))),
             Err(Denial::Unknown) if !KeyTable::looks_like_key(token) => {}
             Err(denial) => {
+                self.count_key_check(KeyCheck::Denied(DenyReason::Key(denial)));
                 return Err(ProxyRefusal::Unauthorized(format!(
                     "The API key is not valid here ({}).",
                     denial.reason()
-                )))
+                )));
             }
         }
         match self.authenticate(Some(token), facts).await {
@@ -535,6 +537,7 @@ impl Portal {
                     groups: &shared.group_ids,
                 };
                 if !caller.allows(&view) {
+                    self.count_key_denial(&caller, DenyReason::Item);
                     return Err(match caller {
                         Caller::Anonymous => token_required(),
                         _ => ProxyRefusal::Forbidden(
@@ -552,6 +555,7 @@ impl Portal {
                     Caller::System { .. } => true,
                 };
                 if !allowed {
+                    self.count_key_denial(&caller, DenyReason::Service);
                     return Err(ProxyRefusal::Forbidden(format!(
                         "One of these privileges is required: {}.",
                         needed.join(", ")
@@ -560,6 +564,7 @@ impl Portal {
             }
         }
         if !matches_any(&entry.referrers, facts.referer.as_deref()) {
+            self.count_key_denial(&caller, DenyReason::TargetReferrer);
             return Err(ProxyRefusal::Forbidden(
                 "The request's referrer is not allowed for this service.".into(),
             ));
@@ -588,6 +593,7 @@ impl Portal {
             };
             if let Err(wait) = self.proxies.take(target, who, rate, now) {
                 if let Caller::Key(key) = &caller {
+                    self.count_key_check(KeyCheck::Limited(LimitedBy::ProxyRate));
                     self.usage.record(key, THROTTLED_SERVICE, now);
                 }
                 return Err(ProxyRefusal::RateLimited {
@@ -605,9 +611,17 @@ impl Portal {
                 }
                 Err(error) => return Err(internal(error)),
             }
+            self.count_key_check(KeyCheck::Allowed);
             self.usage.record(key, target.name(), now);
         }
         Ok(entry)
+    }
+
+    /// Counts a refusal of a proxied request as a key decision when a key made it.
+    fn count_key_denial(&self, caller: &Caller, reason: DenyReason) {
+        if matches!(caller, Caller::Key(_)) {
+            self.count_key_check(KeyCheck::Denied(reason));
+        }
     }
 
     /// Whether this node holds settings for the target (tests and diagnostics).

@@ -288,6 +288,23 @@ impl Portal {
         Ok(uses.len())
     }
 
+    /// Writes the key uses, then the usage counts, gathered since the last batch (what the
+    /// background task does every second). A batch that had something to write is timed and
+    /// counted for the metrics; what fails to be written is kept for the next.
+    pub async fn write_counts(&self) -> ServiceResult<()> {
+        let started = std::time::Instant::now();
+        let written = match self.flush_key_uses().await {
+            Ok(uses) => self.flush_usage().await.map(|rows| uses + rows),
+            Err(error) => Err(error),
+        };
+        match &written {
+            Ok(0) => {}
+            Ok(_) => self.metrics.flushed(started.elapsed(), true),
+            Err(_) => self.metrics.flushed(started.elapsed(), false),
+        }
+        written.map(drop)
+    }
+
     /// Housekeeping: expired user tokens and old change notices.
     pub async fn purge_expired(&self) -> ServiceResult<()> {
         let now = self.now();

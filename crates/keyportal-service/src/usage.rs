@@ -16,6 +16,7 @@ use keyportal_domain::DomainError;
 use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
 use crate::key_table::{Denial, Resolved};
+use crate::metrics::key_checks::{DenyReason, KeyCheck};
 use crate::usage_report::{ReportBuilder, UsageReport};
 use crate::Portal;
 
@@ -128,6 +129,12 @@ impl UsageMeter {
         }
     }
 
+    /// The sum of the counts not yet written (the `keyportal_usage_pending` gauge).
+    pub fn pending_total(&self) -> u64 {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.values().sum()
+    }
+
     /// Counts not yet written, for reports and quotas.
     pub(crate) fn pending(&self, client_id: Option<&str>, range: DayRange) -> Vec<UsageRow> {
         let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
@@ -179,8 +186,27 @@ pub struct VerifyRequest<'a> {
 pub const BILLING_START_DAY_SETTING: &str = "billing_cycle_start_day";
 
 impl Portal {
-    /// Decides a verify request entirely in memory and counts it when allowed.
+    /// Decides a verify request entirely in memory and counts it when allowed; every
+    /// decision is counted in the key-check metrics.
     pub fn verify(&self, request: &VerifyRequest<'_>) -> ServiceResult<Verdict> {
+        let verdict = self.decide_verify(request);
+        self.count_key_check(match &verdict {
+            Ok(Verdict::Allowed(_)) => KeyCheck::Allowed,
+            // `check_limits` counted it.
+            Ok(Verdict::Limited(_)) => return verdict,
+            Ok(Verdict::Missing) => KeyCheck::Denied(DenyReason::Missing),
+            Ok(Verdict::Invalid(denial)) => KeyCheck::Denied(DenyReason::Key(*denial)),
+            Ok(Verdict::Forbidden { reason, .. }) => KeyCheck::Denied(match *reason {
+                "service" => DenyReason::Service,
+                "item" => DenyReason::Item,
+                _ => DenyReason::Privilege,
+            }),
+            Err(_) => KeyCheck::Denied(DenyReason::BadRequest),
+        });
+        verdict
+    }
+
+    fn decide_verify(&self, request: &VerifyRequest<'_>) -> ServiceResult<Verdict> {
         let Some(token) = request.token.filter(|t| !t.is_empty()) else {
             return Ok(Verdict::Missing);
         };

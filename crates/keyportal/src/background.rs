@@ -174,11 +174,7 @@ async fn write_batches(portal: &Portal, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => break,
         }
         // Counts whose write fails stay in memory for the next round.
-        let written = match portal.flush_key_uses().await {
-            Ok(_) => portal.flush_usage().await.map(drop),
-            Err(error) => Err(error),
-        };
-        if let Err(error) = written {
+        if let Err(error) = portal.write_counts().await {
             outage.failed("writing usage counts and key uses", &error);
             continue;
         }

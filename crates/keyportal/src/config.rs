@@ -51,6 +51,7 @@ pub struct FileConfig {
     pub password_hash_threads: Option<usize>,
     pub password_hash_queue: Option<usize>,
     pub shutdown_grace: Option<u64>,
+    pub metrics_listen: Option<String>,
 }
 
 impl FileConfig {
@@ -187,6 +188,8 @@ pub struct ServeConfig {
     /// The site root people and clients reach the portal at (`https://portal.example.com`),
     /// normalised by [`parse_public_url`]; `None`: the address the server listens on.
     pub public_url: Option<String>,
+    /// Where `GET /metrics` answers (Prometheus); `None`: no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 /// Checks a public URL: `http(s)://host[:port]`, nothing after it but an optional `/`.
@@ -237,6 +240,21 @@ pub fn parse_listen(value: &str) -> Result<SocketAddr, ConfigError> {
     value.parse().map_err(|_| {
         ConfigError::Invalid(format!(
             "--listen '{value}' is not an address like 127.0.0.1:7080 or [::1]:7080"
+        ))
+    })
+}
+
+/// The metrics listener's address: flag or environment, then the config file; none by default.
+pub fn resolve_metrics_listen(
+    given: Option<String>,
+    file: &FileConfig,
+) -> Result<Option<SocketAddr>, ConfigError> {
+    let Some(value) = given.or_else(|| file.metrics_listen.clone()) else {
+        return Ok(None);
+    };
+    value.trim().parse().map(Some).map_err(|_| {
+        ConfigError::Invalid(format!(
+            "--metrics-listen '{value}' is not an address like 127.0.0.1:9464 or [::1]:9464"
         ))
     })
 }
@@ -346,6 +364,24 @@ mod tests {
             public_url_or_default(Some("https://p.example"), false, bound),
             "https://p.example"
         );
+    }
+
+    #[test]
+    fn the_metrics_listener_is_off_unless_set_and_the_flag_wins() {
+        let none = FileConfig::default();
+        assert_eq!(resolve_metrics_listen(None, &none).ok(), Some(None));
+        let file: FileConfig = toml::from_str("metrics_listen = \"127.0.0.1:9464\"").expect("toml");
+        let from_file: SocketAddr = "127.0.0.1:9464".parse().unwrap();
+        assert_eq!(
+            resolve_metrics_listen(None, &file).ok(),
+            Some(Some(from_file))
+        );
+        let from_flag: SocketAddr = "[::1]:9100".parse().unwrap();
+        assert_eq!(
+            resolve_metrics_listen(Some("[::1]:9100".into()), &file).ok(),
+            Some(Some(from_flag))
+        );
+        assert!(resolve_metrics_listen(Some("localhost:9464".into()), &none).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod config;
 pub mod conn;
 mod fd_limit;
 pub mod log_format;
+pub mod metrics;
 pub mod server;
 pub mod tls;
 

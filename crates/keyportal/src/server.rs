@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::Request;
 use axum::response::Response;
+use keyportal_http::http_metrics::HttpMetrics;
 use keyportal_http::{app, AppState};
 use keyportal_service::{Bootstrap, Portal, PortalSettings, SystemClock};
 use keyportal_store::SqlStore;
@@ -20,6 +21,7 @@ use crate::background::keep_in_sync;
 use crate::config::ServeConfig;
 use crate::conn::gate::{Gate, Refusal};
 use crate::conn::ConnectionLimits;
+use crate::metrics::MetricsSources;
 use crate::tls;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,8 @@ pub enum ServeError {
     Listen { addr: SocketAddr, reason: String },
     #[error("first start: {0}")]
     Bootstrap(String),
+    #[error("cannot listen for metrics on {addr}: {reason}")]
+    MetricsListen { addr: SocketAddr, reason: String },
 }
 
 /// A server that is accepting connections.
@@ -42,6 +46,8 @@ pub struct RunningServer {
     pub https: bool,
     /// Set when this start created the organization without a given password.
     pub generated_admin_password: Option<String>,
+    /// Where `GET /metrics` answers, when a metrics listener was configured.
+    pub metrics_addr: Option<SocketAddr>,
     pub portal: Arc<Portal>,
     shutdown: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
@@ -120,6 +126,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     if config.public_url.is_none() && addr.ip().is_unspecified() {
         tracing::warn!(%public_url, "set --public-url to the address clients use: sign-in redirects of the built-in clients go only there");
     }
+    let http_metrics = Arc::new(HttpMetrics::new());
     let router = app(AppState {
         portal: portal.clone(),
         https,
@@ -131,9 +138,28 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     ))
     .layer(axum::middleware::from_fn(
         keyportal_http::request_log::log_request,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        http_metrics.clone(),
+        keyportal_http::http_metrics::count_request,
     ));
     let service = NormalizePathLayer::trim_trailing_slash().layer(router);
     let (shutdown, mut stop) = watch::channel(false);
+    let metrics_addr = match config.metrics_listen {
+        Some(addr) => Some(
+            start_metrics(
+                addr,
+                MetricsSources {
+                    portal: portal.clone(),
+                    http: http_metrics.clone(),
+                    store: store.clone(),
+                },
+                shutdown.subscribe(),
+            )
+            .await?,
+        ),
+        None => None,
+    };
     // Stopping runs in order: accept no more, let requests under way finish (`draining`),
     // then write the last counts (`stop_background`), so nothing answered goes uncounted.
     let (drain, draining) = watch::channel(false);
@@ -181,6 +207,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             let service = service.clone();
             let acceptor = acceptor.clone();
             let portal = portal_for_connections.clone();
+            let http_metrics = http_metrics.clone();
             let draining = draining.clone();
             tokio::spawn(async move {
                 let _pass = pass;
@@ -190,16 +217,27 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
                             tokio::time::timeout(limits.head_timeout, acceptor.accept(stream));
                         match handshake.await {
                             Ok(Ok(tls_stream)) => {
-                                serve_connection(
-                                    tls_stream, peer, portal, service, limits, draining,
-                                )
-                                .await
+                                let front = Front {
+                                    portal,
+                                    http_metrics,
+                                    limits,
+                                    draining,
+                                };
+                                serve_connection(tls_stream, peer, front, service).await
                             }
                             Ok(Err(error)) => tracing::debug!(%error, "TLS handshake failed"),
                             Err(_) => tracing::debug!("TLS handshake did not end in time"),
                         }
                     }
-                    None => serve_connection(stream, peer, portal, service, limits, draining).await,
+                    None => {
+                        let front = Front {
+                            portal,
+                            http_metrics,
+                            limits,
+                            draining,
+                        };
+                        serve_connection(stream, peer, front, service).await
+                    }
                 }
             });
         }
@@ -225,23 +263,42 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         addr,
         https,
         generated_admin_password,
+        metrics_addr,
         portal,
         shutdown,
         task,
     })
 }
 
+/// Binds the metrics listener and serves it until `stop`; returns its address.
+async fn start_metrics(
+    addr: SocketAddr,
+    sources: MetricsSources,
+    stop: watch::Receiver<bool>,
+) -> Result<SocketAddr, ServeError> {
+    let refused = |e: std::io::Error| ServeError::MetricsListen {
+        addr,
+        reason: e.to_string(),
+    };
+    let listener = crate::metrics::bind(addr).await.map_err(refused)?;
+    let bound = listener.local_addr().map_err(refused)?;
+    tokio::spawn(crate::metrics::serve(listener, Arc::new(sources), stop));
+    Ok(bound)
+}
+
+/// What the `/verify` front of a connection needs.
+struct Front {
+    portal: Arc<Portal>,
+    http_metrics: Arc<HttpMetrics>,
+    limits: ConnectionLimits,
+    draining: watch::Receiver<bool>,
+}
+
 /// Serves one connection: the `/verify` front first (it answers nginx's `GET /verify` itself,
 /// see `keyportal_http::fast_verify`), then hyper and the router from the first other request.
 /// Both close connections that break the limits (`crate::conn`).
-async fn serve_connection<I, S>(
-    io: I,
-    peer: SocketAddr,
-    portal: Arc<Portal>,
-    service: S,
-    limits: ConnectionLimits,
-    draining: watch::Receiver<bool>,
-) where
+async fn serve_connection<I, S>(io: I, peer: SocketAddr, front: Front, service: S)
+where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: Service<Request, Response = Response, Error = std::convert::Infallible>
         + Clone
@@ -249,12 +306,25 @@ async fn serve_connection<I, S>(
         + 'static,
     S::Future: Send + 'static,
 {
-    let Some(handover) =
-        keyportal_http::fast_verify::serve(io, &portal, limits.front(), draining.clone()).await
+    let Front {
+        portal,
+        http_metrics,
+        limits,
+        draining,
+    } = front;
+    let Some(handover) = keyportal_http::fast_verify::serve(
+        io,
+        &portal,
+        &http_metrics,
+        limits.front(),
+        draining.clone(),
+    )
+    .await
     else {
         return;
     };
     drop(portal);
+    drop(http_metrics);
     crate::conn::serve_with_hyper(handover, peer, service, &limits, draining).await;
 }
 

@@ -26,6 +26,7 @@ pub use head::{next_request, Next, VerifyHead, MAX_HEAD};
 pub use pace::Timeouts;
 pub use prefixed::Prefixed;
 
+use crate::http_metrics::HttpMetrics;
 use crate::routes::verify::{decide, render};
 use date::DateHeader;
 use pace::{write_out, Pace};
@@ -57,6 +58,7 @@ pub struct Handover<I> {
 pub async fn serve<I>(
     mut io: I,
     portal: &Portal,
+    metrics: &HttpMetrics,
     timeouts: Timeouts,
     mut draining: watch::Receiver<bool>,
 ) -> Option<Handover<I>>
@@ -77,10 +79,13 @@ where
         let handover = loop {
             match next_request(&input[start..]) {
                 Next::Verify(head) => {
+                    let started = std::time::Instant::now();
                     let outcome = decide(portal, head.query, &head.headers);
                     let answer = render(&outcome, &mut body);
                     write_answer(&mut output, &answer, &body, &head, date.now());
-                    tracing::debug!(status = answer.status.as_u16(), "verify");
+                    let status = answer.status.as_u16();
+                    metrics.count_verify(head.head_only, status, started.elapsed());
+                    tracing::debug!(status, "verify");
                     start += head.consumed;
                     if !head.keep_alive {
                         close = true;
@@ -188,9 +193,15 @@ mod tests {
         timeouts: Timeouts,
     ) -> Duration {
         assert!(
-            serve(server, portal, timeouts, not_draining())
-                .await
-                .is_none(),
+            serve(
+                server,
+                portal,
+                &HttpMetrics::new(),
+                timeouts,
+                not_draining()
+            )
+            .await
+            .is_none(),
             "no hand-over expected"
         );
         started.elapsed()
@@ -278,9 +289,15 @@ mod tests {
             client
         });
         let started = Instant::now();
-        assert!(serve(server, &portal, timeouts, not_draining())
-            .await
-            .is_none());
+        assert!(serve(
+            server,
+            &portal,
+            &HttpMetrics::new(),
+            timeouts,
+            not_draining()
+        )
+        .await
+        .is_none());
         let took = started.elapsed();
         assert!(
             took >= timeouts.idle && took <= 2 * timeouts.idle + Duration::from_millis(50),
@@ -310,9 +327,15 @@ mod tests {
         let (stop, draining) = watch::channel(false);
         let (mut client, server) = tokio::io::duplex(4096);
         let serving = tokio::spawn(async move {
-            serve(server, &portal, Timeouts::default(), draining)
-                .await
-                .is_none()
+            serve(
+                server,
+                &portal,
+                &HttpMetrics::new(),
+                Timeouts::default(),
+                draining,
+            )
+            .await
+            .is_none()
         });
         // Half a request when the stop comes: it is still read whole and answered.
         client.write_all(&MISSING_KEY[..10]).await.unwrap();

@@ -124,6 +124,20 @@ pub struct KeyTable {
     /// API key grants used since the last `take_key_uses`, each once: the flush visits these,
     /// not the whole table (which may hold a million keys).
     used: Mutex<Vec<Arc<Grant>>>,
+    /// API keys past their expiry date at the last housekeeping scan: counting them at every
+    /// scrape would hold the table's lock over a million keys.
+    expired_keys: std::sync::atomic::AtomicUsize,
+}
+
+/// How many keys the table holds, by state (the `keyportal_keys` gauge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyStates {
+    /// Held and honoured (less the expired ones the last housekeeping found).
+    pub active: usize,
+    /// API keys past their expiry date, as of the last housekeeping (every 10 minutes).
+    pub expired: usize,
+    /// Legacy keys after the organization's retirement date.
+    pub retired: usize,
 }
 
 fn digest_from_hex(hex_hash: &str) -> Option<[u8; 32]> {
@@ -252,6 +266,22 @@ impl KeyTable {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The keys held by state, without visiting them.
+    pub fn key_states(&self, now: i64) -> KeyStates {
+        let state = self.read();
+        let retired = if state.legacy_retirement.is_some_and(|date| now >= date) {
+            state.legacy_items.len()
+        } else {
+            0
+        };
+        let expired = self.expired_keys.load(Ordering::Relaxed);
+        KeyStates {
+            active: state.grants.len().saturating_sub(retired + expired),
+            expired,
+            retired,
+        }
     }
 
     /// Number of distinct profiles (owner, privileges, referrers) the keys share.

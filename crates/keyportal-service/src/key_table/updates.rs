@@ -104,15 +104,20 @@ impl KeyTable {
     }
 
     /// Forgets app tokens that have expired (keys stay: their slots say why they fail), and
-    /// shared profiles no key uses any more.
+    /// shared profiles no key uses any more; notes how many API keys have expired.
     pub fn drop_expired_app_tokens(&self, now: i64) -> usize {
         let mut state = self.write();
-        let expired: Vec<[u8; 32]> = state
-            .grants
-            .iter()
-            .filter(|ByDigest(g)| g.kind == GrantKind::AppToken && now >= g.expires)
-            .map(|ByDigest(g)| g.digest)
-            .collect();
+        let mut expired: Vec<[u8; 32]> = Vec::new();
+        let mut expired_keys = 0;
+        for ByDigest(grant) in state.grants.iter().filter(|ByDigest(g)| now >= g.expires) {
+            match grant.kind {
+                GrantKind::AppToken => expired.push(grant.digest),
+                GrantKind::ApiKey(_) => expired_keys += 1,
+                GrantKind::Legacy => {}
+            }
+        }
+        self.expired_keys
+            .store(expired_keys, std::sync::atomic::Ordering::Relaxed);
         for digest in &expired {
             state.grants.remove(digest);
         }

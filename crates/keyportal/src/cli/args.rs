@@ -163,7 +163,8 @@ pub struct StorageArgs {
     #[arg(long, global = true, env = "KEYPORTAL_DATABASE")]
     pub database: Option<String>,
     /// TOML config file with any of: data_dir, listen, database, tls_cert, tls_key,
-    /// tls_self_signed, portal_name, org_name, default_key_lifetime_days, and the limits
+    /// tls_self_signed, portal_name, org_name, default_key_lifetime_days, metrics_listen,
+    /// and the limits
     /// (idle_timeout, head_timeout, min_body_rate, body_rate_window, max_connections,
     /// max_connections_per_address, password_hash_threads, password_hash_queue, shutdown_grace)
     #[arg(long, global = true, env = "KEYPORTAL_CONFIG")]
@@ -199,6 +200,10 @@ pub struct ServeArgs {
     /// Days a key lives when minted into a slot without an expiration date [default: 30]
     #[arg(long, env = "KEYPORTAL_DEFAULT_KEY_LIFETIME_DAYS")]
     pub default_key_lifetime_days: Option<i64>,
+    /// Address of a separate plain-HTTP listener answering GET /metrics (Prometheus text
+    /// format), e.g. 127.0.0.1:9464 [default: none, no metrics listener]
+    #[arg(long, env = "KEYPORTAL_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     #[command(flatten)]
     pub limits: crate::config::LimitKnobs,
 }

@@ -2,8 +2,8 @@
 
 use crate::cli::args::ServeArgs;
 use crate::config::{
-    parse_listen, parse_public_url, resolve_limits, resolve_tls, FileConfig, ServeConfig,
-    StorageConfig, DEFAULT_LISTEN,
+    parse_listen, parse_public_url, resolve_limits, resolve_metrics_listen, resolve_tls,
+    FileConfig, ServeConfig, StorageConfig, DEFAULT_LISTEN,
 };
 use crate::server;
 
@@ -46,6 +46,8 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
             Some(days) if (1..=365).contains(&days) => days,
             Some(days) => return Err(format!("default key lifetime {days} days: use 1 to 365")),
         },
+        metrics_listen: resolve_metrics_listen(args.metrics_listen, &file)
+            .map_err(|e| e.to_string())?,
         connections,
         password_hashing,
         storage,
@@ -64,6 +66,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         println!("Keep this password: it will not be shown again.");
     }
     tracing::info!(url = %running.url(), "keyportal is listening");
+    if let Some(addr) = running.metrics_addr {
+        tracing::info!(url = %format!("http://{addr}/metrics"), "metrics are listening");
+    }
     let shutdown = running.shutdown_handle();
     tokio::spawn(async move {
         wait_for_signal().await;

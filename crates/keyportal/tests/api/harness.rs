@@ -138,6 +138,7 @@ impl TestServer {
             admin_password: Some(ADMIN_PASSWORD.into()),
             default_key_lifetime_days: 30,
             public_url: None,
+            metrics_listen: None,
             connections: Default::default(),
             password_hashing: Default::default(),
         };

@@ -20,6 +20,7 @@ mod json_logs;
 mod legacy;
 mod legacy_pages;
 mod lists;
+mod metrics;
 mod nodes;
 mod oauth;
 mod operator_cli;
