@@ -6,6 +6,7 @@
 //! `changes.rs` (locking, NOTIFY and LISTEN).
 
 mod apps;
+mod batches;
 mod by_ids;
 mod changes;
 mod folders;

@@ -13,14 +13,13 @@ use keyportal_domain::search::users::{user_full_name_key, user_rows};
 use keyportal_domain::user::User;
 use sqlx::AnyConnection;
 
+use super::batches::for_each_batch;
 use super::groups::{group_from_row, COLUMNS as GROUP_COLUMNS};
 use super::users::{user_from_row, COLUMNS as USER_COLUMNS};
 use crate::StoreResult;
 
 /// Rows per multi-row INSERT (four parameters each, far below every backend's limit).
 const INSERT_CHUNK: usize = 200;
-/// Records read at a time while rebuilding.
-const REBUILD_BATCH: i64 = 500;
 
 /// Writes the sort column and the index rows of a stored group, replacing any it had.
 pub(crate) async fn index_group(conn: &mut AnyConnection, group: &Group) -> StoreResult<()> {
@@ -118,49 +117,33 @@ pub(crate) async fn rebuild(conn: &mut AnyConnection) -> StoreResult<(u64, u64)>
     }
     let groups_sql =
         format!("SELECT {GROUP_COLUMNS} FROM groups WHERE id > $1 ORDER BY id LIMIT $2");
-    let mut last = String::new();
-    let mut groups = 0u64;
-    loop {
-        let rows = sqlx::query(&groups_sql)
-            .bind(&last)
-            .bind(REBUILD_BATCH)
-            .fetch_all(&mut *conn)
-            .await?;
-        let batch = rows
-            .iter()
-            .map(group_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let Some(tail) = batch.last() else {
-            break;
-        };
-        last = tail.id.clone();
-        for group in &batch {
-            index_group(conn, group).await?;
-        }
-        groups += batch.len() as u64;
-    }
+    let groups = for_each_batch(
+        conn,
+        &groups_sql,
+        group_from_row,
+        |g| &g.id,
+        async |conn, batch| {
+            for group in batch {
+                index_group(conn, group).await?;
+            }
+            Ok(())
+        },
+    )
+    .await?;
     let users_sql =
         format!("SELECT {USER_COLUMNS} FROM users WHERE username > $1 ORDER BY username LIMIT $2");
-    let mut last = String::new();
-    let mut users = 0u64;
-    loop {
-        let rows = sqlx::query(&users_sql)
-            .bind(&last)
-            .bind(REBUILD_BATCH)
-            .fetch_all(&mut *conn)
-            .await?;
-        let batch = rows
-            .iter()
-            .map(user_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let Some(tail) = batch.last() else {
-            break;
-        };
-        last = tail.username.clone();
-        for user in &batch {
-            index_user(conn, user).await?;
-        }
-        users += batch.len() as u64;
-    }
+    let users = for_each_batch(
+        conn,
+        &users_sql,
+        user_from_row,
+        |u| &u.username,
+        async |conn, batch| {
+            for user in batch {
+                index_user(conn, user).await?;
+            }
+            Ok(())
+        },
+    )
+    .await?;
     Ok((groups, users))
 }

@@ -13,6 +13,7 @@ use keyportal_domain::item::Item;
 use keyportal_domain::search::items::{item_keys, term_rows, TermField};
 use sqlx::AnyConnection;
 
+use super::batches::for_each_batch;
 use super::items::{item_from_row, COLUMNS};
 use crate::StoreResult;
 
@@ -20,8 +21,6 @@ use crate::StoreResult;
 const INSERT_CHUNK: usize = 200;
 /// Terms per DELETE.
 const DELETE_CHUNK: usize = 400;
-/// Items read at a time while rebuilding.
-const REBUILD_BATCH: i64 = 500;
 
 /// Sets the key columns of freshly written items and adds their index rows. The items must
 /// be stored and have no index rows yet (a new item, or one whose rows [`unindex_item`] just
@@ -140,24 +139,12 @@ pub(crate) async fn rebuild(conn: &mut AnyConnection) -> StoreResult<u64> {
         .execute(&mut *conn)
         .await?;
     let sql = format!("SELECT {COLUMNS} FROM items WHERE id > $1 ORDER BY id LIMIT $2");
-    let mut last = String::new();
-    let mut done = 0u64;
-    loop {
-        let rows = sqlx::query(&sql)
-            .bind(&last)
-            .bind(REBUILD_BATCH)
-            .fetch_all(&mut *conn)
-            .await?;
-        let items = rows
-            .iter()
-            .map(item_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let Some(tail) = items.last() else {
-            break;
-        };
-        last = tail.id.clone();
-        index_items(conn, &items).await?;
-        done += items.len() as u64;
-    }
-    Ok(done)
+    for_each_batch(
+        conn,
+        &sql,
+        item_from_row,
+        |item| &item.id,
+        async |conn, items| index_items(conn, items).await,
+    )
+    .await
 }
