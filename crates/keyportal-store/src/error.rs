@@ -20,6 +20,10 @@ pub enum StoreError {
     /// The configuration names a database the store cannot use.
     #[error("{0}")]
     Config(String),
+    /// A backup archive is unreadable, damaged, or does not fit this database; the text says
+    /// what and where (never a stored value).
+    #[error("{0}")]
+    Archive(String),
 }
 
 impl StoreError {

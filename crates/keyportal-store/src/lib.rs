@@ -4,6 +4,7 @@
 //! One implementation, [`SqlStore`], serves SQLite (embedded default) and PostgreSQL with the
 //! same portable SQL; both pass the conformance suite in `tests/conformance.rs`.
 
+pub mod archive;
 mod error;
 mod sql;
 
@@ -28,7 +29,10 @@ use keyportal_domain::user_type::UserType;
 use keyportal_domain::visibility::{VisibleGroups, VisibleItems, VisibleUsers};
 
 pub use error::StoreError;
-pub use sql::{ChangeListener, DatabaseUrl, ListenerWake, SqlStore, SCHEMA_VERSION};
+pub use sql::{
+    BackupOptions, BackupSummary, ChangeListener, DatabaseUrl, ListenerWake, RestoreSummary,
+    SqlStore, BACKED_UP, DERIVED, SCHEMA_VERSION,
+};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

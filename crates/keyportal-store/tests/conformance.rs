@@ -12,6 +12,8 @@
 use keyportal_store::{DatabaseUrl, SqlStore};
 use sqlx::{Connection, Executor};
 
+#[path = "conformance/backup.rs"]
+mod backup;
 #[path = "conformance/bulk.rs"]
 mod bulk;
 #[path = "conformance/changes.rs"]
@@ -57,6 +59,7 @@ mod usage;
 #[path = "conformance/users.rs"]
 mod users;
 
+use backup::*;
 use bulk::*;
 use changes::*;
 use credentials::*;
@@ -295,4 +298,7 @@ conformance!(
     long_words_are_saved_and_found_by_prefix,
     migration_12_cuts_long_terms_stored_before,
     names_are_read_for_a_list_of_ids,
+    backups_restore_into_the_other_backend_row_for_row,
+    damaged_or_foreign_archives_restore_nothing,
+    a_backup_under_write_load_is_one_consistent_moment,
 );

@@ -117,3 +117,18 @@ where
     .await?;
     count(&row, "n")
 }
+
+/// Counts every stored item afresh (restore fills `items` without the per-item writers).
+pub(crate) async fn rebuild(conn: &mut AnyConnection) -> StoreResult<()> {
+    sqlx::query("DELETE FROM item_counts")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO item_counts (owner, owner_key, folder_key, n) \
+         SELECT owner, MIN(owner_key), COALESCE(folder_id, ''), COUNT(*) FROM items \
+         GROUP BY owner, COALESCE(folder_id, '')",
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -8,6 +8,7 @@
 mod apps;
 mod batches;
 mod by_ids;
+mod catalog;
 mod changes;
 mod folders;
 mod groups;
@@ -25,11 +26,13 @@ mod proxy;
 mod record_index;
 mod record_search;
 mod record_sql;
+mod restore;
 mod roles;
 mod rows;
 mod search_index;
 mod search_sql;
 mod settings;
+mod snapshot;
 mod tokens;
 mod url;
 mod usage;
@@ -46,8 +49,11 @@ use sqlx::{Any, AnyConnection, AnyPool, Connection, Executor, Transaction};
 
 use crate::{StoreError, StoreResult};
 
+pub use catalog::{BACKED_UP, DERIVED};
 pub use changes::{ChangeListener, ListenerWake};
 pub use migrate::SCHEMA_VERSION;
+pub use restore::RestoreSummary;
+pub use snapshot::{BackupOptions, BackupSummary};
 pub use url::DatabaseUrl;
 
 /// SQLite connections per process: readers run in parallel under WAL, writers take turns.

@@ -29,7 +29,7 @@ pub(crate) fn app(n: u64, client_id: &str) -> AppRegistration {
 }
 
 /// A registration with every field set to something distinctive, both slots included.
-fn full_app(n: u64, client_id: &str) -> AppRegistration {
+pub(crate) fn full_app(n: u64, client_id: &str) -> AppRegistration {
     AppRegistration {
         app_type: AppType::Browser,
         redirect_uris: vec![
