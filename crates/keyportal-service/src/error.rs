@@ -40,9 +40,9 @@ impl From<StoreError> for ServiceError {
                 ServiceError::Domain(DomainError::NotFound("The resource does not exist.".into()))
             }
             StoreError::Unavailable(cause) => ServiceError::Unavailable(cause),
-            StoreError::Backend(message) | StoreError::Config(message) => {
-                ServiceError::Internal(message)
-            }
+            StoreError::Backend(message)
+            | StoreError::Config(message)
+            | StoreError::Archive(message) => ServiceError::Internal(message),
         }
     }
 }

@@ -80,6 +80,30 @@ pub struct StorageConfig {
     pub secret_key_file: PathBuf,
 }
 
+/// Where the sealing key in use came from, with its text.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SecretKeySource {
+    Environment(String),
+    File(String),
+}
+
+impl SecretKeySource {
+    pub fn text(&self) -> &str {
+        match self {
+            SecretKeySource::Environment(text) | SecretKeySource::File(text) => text,
+        }
+    }
+}
+
+impl std::fmt::Debug for SecretKeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SecretKeySource::Environment(_) => "Environment(<redacted>)",
+            SecretKeySource::File(_) => "File(<redacted>)",
+        })
+    }
+}
+
 /// Name of the environment variable holding the sealing key itself (for several nodes).
 pub const SECRET_KEY_ENV: &str = "KEYPORTAL_SECRET_KEY";
 
@@ -139,6 +163,25 @@ impl StorageConfig {
             Err(error) => Err(ConfigError::Invalid(format!(
                 "cannot read {}: {error}",
                 path.display()
+            ))),
+        }
+    }
+
+    /// The configured sealing key's text, without creating one: `KEYPORTAL_SECRET_KEY`, else
+    /// the key file, else `None` (for backup and restore, which must not invent a key).
+    pub fn existing_secret_key(&self) -> Result<Option<SecretKeySource>, ConfigError> {
+        if let Some(text) = std::env::var(SECRET_KEY_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            return Ok(Some(SecretKeySource::Environment(text.trim().to_string())));
+        }
+        match std::fs::read_to_string(&self.secret_key_file) {
+            Ok(text) => Ok(Some(SecretKeySource::File(text.trim().to_string()))),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(ConfigError::Invalid(format!(
+                "cannot read {}: {error}",
+                self.secret_key_file.display()
             ))),
         }
     }

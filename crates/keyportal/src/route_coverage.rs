@@ -88,6 +88,11 @@ const CLI_OPERATIONS: &[(&str, &[K])] = &[
     ("proxy allow-list", &[K::ManageProxyAllowList]),
     // Prints a random key; touches no data.
     ("secret-key generate", &[]),
+    // The operator's own copy of the whole database (as the database's owner, like `serve`):
+    // nobody signs in, nothing is decided per member.
+    ("backup", &[]),
+    // Only into an empty database (no organization, no members yet), like `serve` creating one.
+    ("restore", &[]),
 ];
 
 fn crate_src(name: &str) -> PathBuf {

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use super::backup::BackupArgs;
 pub use super::credential::CredentialArgs;
 pub use super::item::ItemArgs;
+pub use super::restore::RestoreArgs;
 pub use super::role::RoleArgs;
 
 #[derive(Debug, Parser)]
@@ -44,6 +46,12 @@ pub enum Command {
     Usage(UsageArgs),
     /// The service proxy: the allow-list of upstream hosts it may reach.
     Proxy(ProxyArgs),
+    /// Write a consistent snapshot of the database (taken while the server runs) to one
+    /// portable archive, with a checksum and the schema version.
+    Backup(BackupArgs),
+    /// Load an archive made by backup into an empty database of either backend (also the way
+    /// from SQLite to PostgreSQL).
+    Restore(RestoreArgs),
     /// The server key that seals client secrets (every node on one database needs the same).
     #[command(name = "secret-key", subcommand)]
     SecretKey(SecretKeyCommand),

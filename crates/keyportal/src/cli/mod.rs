@@ -1,6 +1,7 @@
 //! The command line: argument definitions and what each command does.
 
 mod args;
+mod backup;
 mod completions;
 mod credential;
 mod dates;
@@ -11,6 +12,7 @@ mod legacy;
 mod outcome;
 mod progress;
 mod proxy;
+mod restore;
 mod role;
 mod secret_key;
 mod serve;
@@ -45,6 +47,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Legacy(args) => legacy::run(args).await.map_err(Failure::from),
         Command::Usage(args) => usage::run(args).await.map_err(Failure::from),
         Command::Proxy(args) => proxy::run(args).await.map_err(Failure::from),
+        Command::Backup(args) => backup::run(args).await,
+        Command::Restore(args) => restore::run(args).await,
         Command::SecretKey(command) => secret_key::run(command).map_err(Failure::from),
         Command::Openapi => {
             // The document a server serves, without starting one (for validators and

@@ -1,5 +1,6 @@
-//! Progress of a legacy import on standard error: a bar redrawn in place (entries done, rate,
-//! ETA) when it is a terminal, a plain line every few seconds when it is not (a log file).
+//! Progress of long work (a legacy import, a backup, a restore) on standard error: a bar
+//! redrawn in place (how much is done, the rate, the ETA) when it is a terminal, a plain line
+//! every few seconds when it is not (a log file).
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,10 +13,27 @@ const REDRAW: Duration = Duration::from_millis(100);
 const LOG_EVERY: Duration = Duration::from_secs(5);
 const BAR_WIDTH: usize = 24;
 
+/// One stretch of work: what the line says while it runs and when it ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Checking,
-    Storing,
+pub struct Phase {
+    /// `checking`, padded so that consecutive phases' bars line up.
+    verb: &'static str,
+    /// `checked`.
+    past: &'static str,
+    /// `entries`.
+    noun: &'static str,
+}
+
+impl Phase {
+    pub const CHECKING: Phase = Phase::new("checking", "checked", "entries");
+    pub const STORING: Phase = Phase::new("storing ", "stored", "keys");
+    pub const BACKING_UP: Phase = Phase::new("backing up", "backed up", "rows");
+    pub const VERIFYING: Phase = Phase::new("verifying", "verified", "rows");
+    pub const RESTORING: Phase = Phase::new("restoring", "restored", "rows");
+
+    const fn new(verb: &'static str, past: &'static str, noun: &'static str) -> Phase {
+        Phase { verb, past, noun }
+    }
 }
 
 struct Shown {
@@ -26,12 +44,17 @@ struct Shown {
     done: u64,
 }
 
+/// Progress shown phase after phase.
+pub struct Bar {
+    terminal: bool,
+    shown: Mutex<Shown>,
+}
+
 /// Progress of one import; `bytes_read`/`size` measure the checking pass.
 pub struct ImportBar {
-    terminal: bool,
+    bar: Bar,
     bytes_read: Arc<AtomicU64>,
     size: u64,
-    shown: Mutex<Shown>,
 }
 
 /// `1234567` as `1,234,567`.
@@ -65,10 +88,7 @@ fn line(phase: Phase, done: u64, fraction: f64, elapsed: f64, bar: bool) -> Stri
     } else {
         "?".into()
     };
-    let (verb, noun) = match phase {
-        Phase::Checking => ("checking", "entries"),
-        Phase::Storing => ("storing ", "keys"),
-    };
+    let (verb, noun) = (phase.verb, phase.noun);
     let filled = (fraction * BAR_WIDTH as f64) as usize;
     let drawn = if bar {
         format!(
@@ -90,11 +110,24 @@ fn line(phase: Phase, done: u64, fraction: f64, elapsed: f64, bar: bool) -> Stri
 impl ImportBar {
     pub fn new(bytes_read: Arc<AtomicU64>, size: u64) -> ImportBar {
         ImportBar {
-            terminal: std::io::stderr().is_terminal(),
+            bar: Bar::new(Phase::CHECKING),
             bytes_read,
             size,
+        }
+    }
+
+    /// Ends the last phase's line (after the import, whatever its outcome).
+    pub fn finish(&self) {
+        self.bar.finish();
+    }
+}
+
+impl Bar {
+    pub fn new(first: Phase) -> Bar {
+        Bar {
+            terminal: std::io::stderr().is_terminal(),
             shown: Mutex::new(Shown {
-                phase: Phase::Checking,
+                phase: first,
                 phase_started: Instant::now(),
                 last: None,
                 done: 0,
@@ -102,7 +135,18 @@ impl ImportBar {
         }
     }
 
-    fn show(&self, phase: Phase, done: u64, fraction: f64) {
+    /// `done` of `total` in `phase` (a new phase ends the previous one's line).
+    pub fn count(&self, phase: Phase, done: u64, total: u64) {
+        let fraction = if total == 0 {
+            1.0
+        } else {
+            done as f64 / total as f64
+        };
+        self.show(phase, done, fraction);
+    }
+
+    /// `done` in `phase`, `fraction` of the way through it.
+    pub fn show(&self, phase: Phase, done: u64, fraction: f64) {
         let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
         if shown.phase != phase {
@@ -139,10 +183,7 @@ impl ImportBar {
     /// The summary line of a phase.
     fn end_phase(&self, shown: &Shown) {
         let seconds = shown.phase_started.elapsed().as_secs_f64();
-        let (what, noun) = match shown.phase {
-            Phase::Checking => ("checked", "entries"),
-            Phase::Storing => ("stored", "keys"),
-        };
+        let (what, noun) = (shown.phase.past, shown.phase.noun);
         let rate = if seconds > 0.0 {
             shown.done as f64 / seconds
         } else {
@@ -160,7 +201,7 @@ impl ImportBar {
         );
     }
 
-    /// Ends the last phase's line (after the import, whatever its outcome).
+    /// Ends the last phase's line (after the work, whatever its outcome).
     pub fn finish(&self) {
         let shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
         if shown.last.is_some() {
@@ -177,16 +218,11 @@ impl ImportProgress for ImportBar {
         } else {
             read as f64 / self.size as f64
         };
-        self.show(Phase::Checking, entries, fraction);
+        self.bar.show(Phase::CHECKING, entries, fraction);
     }
 
     fn stored(&self, stored: u64, total: u64) {
-        let fraction = if total == 0 {
-            1.0
-        } else {
-            stored as f64 / total as f64
-        };
-        self.show(Phase::Storing, stored, fraction);
+        self.bar.count(Phase::STORING, stored, total);
     }
 }
 
@@ -196,7 +232,7 @@ mod tests {
 
     #[test]
     fn a_line_shows_what_is_done_the_rate_and_the_time_left() {
-        let text = line(Phase::Storing, 250_000, 0.25, 5.0, true);
+        let text = line(Phase::STORING, 250_000, 0.25, 5.0, true);
         assert!(
             text.starts_with("storing  [######------------------]"),
             "{text}"
@@ -205,7 +241,7 @@ mod tests {
             text.contains(" 25%  250,000 keys  50,000/s  ETA 0:15"),
             "{text}"
         );
-        let plain = line(Phase::Checking, 0, 0.0, 0.0, false);
+        let plain = line(Phase::CHECKING, 0, 0.0, 0.0, false);
         assert_eq!(plain, "checking   0%  0 entries  0/s  ETA ?");
         assert_eq!(grouped(1_234_567), "1,234,567");
         assert_eq!(grouped(999), "999");

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod backup;
 mod child_node;
 mod cli_credentials;
 mod cli_roles_items;
