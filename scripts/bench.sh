@@ -351,8 +351,8 @@ admin_sign_in
 # ---------------------------------------------------------------------------- (c) proxy
 printf '\n== (c) proxied request vs straight to the upstream\n'
 PROXY_STATUS="not available yet"
-if [ ! -f "$ROOT/crates/keyportal-http/src/routes/proxy.rs" ]; then
-  echo "proxy: not available yet (crates/keyportal-http/src/routes/proxy.rs does not exist); (c) skipped"
+if [ ! -f "$ROOT/crates/keyportal-http/src/routes/proxy/mod.rs" ]; then
+  echo "proxy: not available yet (crates/keyportal-http/src/routes/proxy/mod.rs does not exist); (c) skipped"
 else
   NU="$WORK/nginx-upstream"
   mkdir -p "$NU/tmp"
