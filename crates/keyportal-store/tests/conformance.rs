@@ -28,6 +28,8 @@ mod folders;
 mod groups;
 #[path = "conformance/items.rs"]
 mod items;
+#[path = "conformance/leaks.rs"]
+mod leaks;
 #[path = "conformance/legacy_scan.rs"]
 mod legacy_scan;
 #[path = "conformance/long_words.rs"]
@@ -63,6 +65,7 @@ use credentials::*;
 use folders::*;
 use groups::*;
 use items::*;
+use leaks::*;
 use legacy_scan::*;
 use long_words::*;
 use members::*;
@@ -295,4 +298,7 @@ conformance!(
     long_words_are_saved_and_found_by_prefix,
     migration_12_cuts_long_terms_stored_before,
     names_are_read_for_a_list_of_ids,
+    leaked_api_keys_are_revoked_and_recorded_once,
+    leaked_legacy_keys_are_deactivated_and_recorded,
+    migration_15_adds_the_leak_records,
 );
