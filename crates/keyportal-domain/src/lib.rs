@@ -10,6 +10,7 @@ pub mod error;
 pub mod group;
 pub mod ids;
 pub mod item;
+pub mod leak;
 pub mod legacy_key;
 pub mod oauth;
 pub mod org;

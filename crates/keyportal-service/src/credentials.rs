@@ -274,7 +274,7 @@ impl Portal {
     /// The owner and administrators who may update the item see the registration; someone
     /// else's only when they hold every privilege it carries (its secret mints keys). The
     /// operator at the command line (the system caller) manages every credential.
-    async fn manageable_app(
+    pub(crate) async fn manageable_app(
         &self,
         caller: &Caller,
         stored: StoredApp,

@@ -18,6 +18,10 @@ pub enum ServiceError {
     /// A rate limit or quota of the key's credential refused the request (429).
     #[error("Rate limit exceeded ({}).", .0.reason.as_str())]
     RateLimited(keyportal_domain::rate_limit::Limited),
+    /// Too many requests from one client address (leak reports: 60 an hour); retry after
+    /// `retry_after_ms` (429).
+    #[error("Too many requests from this address; try again later.")]
+    TooManyRequests { retry_after_ms: i64 },
     /// Too much password hashing is running and waiting; the caller should retry (429).
     #[error("The server is busy; try again in a moment.")]
     Busy,

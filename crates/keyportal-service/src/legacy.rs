@@ -37,7 +37,7 @@ pub struct LegacyImport {
 /// The item type ArcGIS gave legacy keys.
 pub const LEGACY_ITEM_TYPE: &str = "API Key";
 
-fn legacy_subject(item_id: &str) -> String {
+pub(crate) fn legacy_subject(item_id: &str) -> String {
     format!("legacy:{item_id}")
 }
 

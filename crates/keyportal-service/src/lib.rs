@@ -16,6 +16,7 @@ mod groups;
 mod hashing;
 mod items;
 pub mod key_table;
+mod leaks;
 mod legacy;
 mod legacy_entries;
 mod legacy_import;
@@ -29,6 +30,7 @@ mod proxy_allow_list;
 mod roles;
 mod sealing;
 mod search;
+mod secret_scanning;
 mod sharing;
 mod sync;
 mod tokens;
@@ -68,6 +70,7 @@ pub use proxy_allow_list::{
 };
 pub use sealing::Sealer;
 pub use search::{Page, SearchRequest, SortOrder};
+pub use secret_scanning::{ScanningRefusal, TokenVerdict};
 pub use sharing::{ShareOutcome, ShareRequest};
 pub use tokens::{IssuedToken, TokenClient};
 pub use usage::{
@@ -126,6 +129,10 @@ pub struct Portal {
     key_table_loaded: std::sync::atomic::AtomicBool,
     /// Key decisions and usage writes, for Prometheus.
     metrics: metrics::PortalMetrics,
+    /// Public leak reports per client address.
+    leak_reports: leaks::LeakReports,
+    /// GitHub's secret scanning public keys (`--secret-scanning-keys`), when configured.
+    secret_scanning: std::sync::RwLock<Option<Arc<keyportal_domain::leak::github::ScanningKeys>>>,
 }
 
 impl Portal {
@@ -155,6 +162,8 @@ impl Portal {
             unwritten_key_uses: Mutex::new(Vec::new()),
             key_table_loaded: std::sync::atomic::AtomicBool::new(false),
             metrics: metrics::PortalMetrics::default(),
+            leak_reports: leaks::LeakReports::default(),
+            secret_scanning: std::sync::RwLock::new(None),
         }
     }
 

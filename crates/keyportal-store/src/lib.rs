@@ -9,9 +9,10 @@ mod error;
 mod sql;
 
 use async_trait::async_trait;
-use keyportal_domain::credential::{AppRegistration, AppToken};
+use keyportal_domain::credential::{AppRegistration, AppToken, SlotState};
 use keyportal_domain::group::{Group, MemberType};
 use keyportal_domain::item::{Folder, Item};
+use keyportal_domain::leak::KeyLeak;
 use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::oauth::{AuthorizationCode, RefreshToken};
 use keyportal_domain::org::Org;
@@ -474,6 +475,24 @@ pub trait ProxyStore {
     async fn delete_proxy(&self, target: &ProxyTarget) -> StoreResult<()>;
 }
 
+/// Keys revoked because they were reported as leaked, and the record of each (migration 15).
+#[async_trait]
+pub trait LeakStore {
+    /// In one transaction: makes the slot `leak.slot` of the app on `leak.item_id` equal to
+    /// `revoked_slot` (the domain's revoked slot) if it still holds the key whose hex SHA-256
+    /// is `key_hash` — or, when `leak.slot` is `None`, deactivates the item's legacy key if it
+    /// is that key and still active — and records `leak`. `false`, with nothing written, when
+    /// the key is no longer there (regenerated, invalidated or deleted meanwhile).
+    async fn revoke_leaked_key(
+        &self,
+        leak: &KeyLeak,
+        key_hash: &str,
+        revoked_slot: &SlotState,
+    ) -> StoreResult<bool>;
+    /// The leaks recorded for an item, newest first, at most `limit`.
+    async fn key_leaks_of(&self, item_id: &str, limit: usize) -> StoreResult<Vec<KeyLeak>>;
+}
+
 /// Every capability together: what the server holds.
 pub trait Store:
     OrgStore
@@ -491,6 +510,7 @@ pub trait Store:
     + UsageStore
     + OAuthStore
     + ProxyStore
+    + LeakStore
     + Send
     + Sync
 {
@@ -512,6 +532,7 @@ impl<T> Store for T where
         + UsageStore
         + OAuthStore
         + ProxyStore
+        + LeakStore
         + Send
         + Sync
 {

@@ -30,6 +30,8 @@ mod folders;
 mod groups;
 #[path = "conformance/items.rs"]
 mod items;
+#[path = "conformance/leaks.rs"]
+mod leaks;
 #[path = "conformance/legacy_scan.rs"]
 mod legacy_scan;
 #[path = "conformance/long_words.rs"]
@@ -66,6 +68,7 @@ use credentials::*;
 use folders::*;
 use groups::*;
 use items::*;
+use leaks::*;
 use legacy_scan::*;
 use long_words::*;
 use members::*;
@@ -301,4 +304,7 @@ conformance!(
     backups_restore_into_the_other_backend_row_for_row,
     damaged_or_foreign_archives_restore_nothing,
     a_backup_under_write_load_is_one_consistent_moment,
+    leaked_api_keys_are_revoked_and_recorded_once,
+    leaked_legacy_keys_are_deactivated_and_recorded,
+    migration_15_adds_the_leak_records,
 );

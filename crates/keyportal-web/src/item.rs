@@ -10,12 +10,14 @@ use axum::routing::get;
 use axum::Router;
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::credential::{SlotState, API_TOKEN_KEYWORD, OUT_OF_BAND_REDIRECT};
+use keyportal_domain::leak::KeyLeak;
 use keyportal_domain::privilege::{self, ITEM_ACCESS_PREFIX};
 use keyportal_service::{AppView, ItemView};
 
 use crate::html::{url_encode, Html};
 use crate::keys::{slot_index, slot_number};
 use crate::layout::{date, dl, item_tabs, notice, ItemTab};
+use crate::leak_notice::leak_notices;
 use crate::request::{item_or_404, page, Session};
 use crate::{Routes, St};
 
@@ -34,9 +36,16 @@ async fn item_page(
         Err(response) => return response,
     };
     let app = web.portal.app_info(&session.caller, &id).await.ok();
+    // Only those who manage the key see where it leaked; others get an empty list.
+    let leaks = web
+        .portal
+        .key_leaks(&session.caller, &id)
+        .await
+        .unwrap_or_default();
     let body = item_body(
         &item,
         app.as_ref(),
+        &leaks,
         web.portal.now(),
         query.get("notice").map(String::as_str),
     );
@@ -60,6 +69,7 @@ pub(crate) fn slot_status(slot: &SlotState, now: i64) -> &'static str {
 pub(crate) fn item_body(
     item: &ItemView,
     app: Option<&AppView>,
+    leaks: &[KeyLeak],
     now: i64,
     done: Option<&str>,
 ) -> Html {
@@ -75,6 +85,7 @@ pub(crate) fn item_body(
     let keyed = app.is_some_and(|a| CredentialKind::of(item, a) == CredentialKind::ApiKey);
     item_tabs(&mut h, &i.id, keyed, ItemTab::Overview);
     notice(&mut h, done, "ok");
+    leak_notices(&mut h, leaks);
     h.raw("<section class=\"card\" aria-labelledby=\"overview\"><h2 id=\"overview\">Overview</h2>");
     if !i.snippet.is_empty() {
         h.raw("<p class=\"lead\">").text(&i.snippet).raw("</p>");

@@ -12,6 +12,7 @@ mod item_delete;
 mod item_picker;
 mod keys;
 mod layout;
+mod leak_notice;
 mod new_item;
 mod oauth_credentials;
 mod oauth_settings;

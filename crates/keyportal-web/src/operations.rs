@@ -35,7 +35,11 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
         "credential_referrers::referrers_post",
         &[K::ViewItem, K::ManageCredential],
     ),
-    ("item::item_page", &[K::ViewItem, K::ManageCredential]),
+    // The leak notice: shown to whoever manages the credential or legacy key.
+    (
+        "item::item_page",
+        &[K::ViewItem, K::ManageCredential, K::ManageLegacyKey],
+    ),
     ("item_delete::confirm", &[K::ViewItem, K::DeleteItem]),
     ("item_delete::delete", &[K::ViewItem, K::DeleteItem]),
     ("keys::key_action", &[K::ViewItem, K::ManageCredential]),

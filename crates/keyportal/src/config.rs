@@ -52,6 +52,7 @@ pub struct FileConfig {
     pub password_hash_queue: Option<usize>,
     pub shutdown_grace: Option<u64>,
     pub metrics_listen: Option<String>,
+    pub secret_scanning_keys: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -233,6 +234,25 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// Where `GET /metrics` answers (Prometheus); `None`: no metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// GitHub's secret scanning public keys (its published JSON document); `None`:
+    /// `/secret-scanning/github` answers 404.
+    pub secret_scanning_keys: Option<PathBuf>,
+}
+
+/// Reads GitHub's secret scanning key document (`--secret-scanning-keys`).
+pub fn load_secret_scanning_keys(
+    path: &Path,
+) -> Result<keyportal_domain::leak::github::ScanningKeys, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })?;
+    keyportal_domain::leak::github::ScanningKeys::from_document(&text).map_err(|reason| {
+        ConfigError::Invalid(format!(
+            "--secret-scanning-keys {}: {reason}",
+            path.display()
+        ))
+    })
 }
 
 /// Checks a public URL: `http(s)://host[:port]`, nothing after it but an optional `/`.

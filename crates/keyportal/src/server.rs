@@ -105,6 +105,12 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
         } => generated_password,
         Bootstrap::AlreadyInitialized { .. } => None,
     };
+    if let Some(path) = &config.secret_scanning_keys {
+        let keys = crate::config::load_secret_scanning_keys(path)?;
+        let (trusted, current) = keys.counts();
+        tracing::info!(trusted, current, "secret scanning keys loaded");
+        portal.set_secret_scanning_keys(Some(keys));
+    }
     portal
         .load_key_table()
         .await

@@ -71,6 +71,12 @@ fn operation(op: &Op, method: Method, id: String) -> Value {
     }
     if !fields.is_empty() {
         value["requestBody"] = form_body(&fields);
+    } else if matches!(op.answer, Answer::SecretScanning) {
+        value["requestBody"] = json!({
+            "required": true,
+            "description": "GitHub's report, signed: `[{\"token\",\"type\",\"url\",\"source\"}]` (at most 1,000 entries, 1 MiB).",
+            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/SecretScanningReport" } } },
+        });
     } else if matches!(op.answer, Answer::Proxied) && method != Method::Get {
         value["requestBody"] = json!({
             "required": false,
@@ -253,6 +259,17 @@ fn responses(answer: Answer) -> Value {
             "200": html("The sign-in page again, with the message (wrong password, locked out)."),
             "400": html("An altered or expired `oauth_state`."),
         }),
+        Answer::SecretScanning => {
+            let message =
+                |text: &str| json!({ "description": text, "content": json_of("Message") });
+            json!({
+                "200": { "description": "Each token's SHA-256 and type, labelled `true_positive` when it was a live key (now revoked).", "content": json_of("SecretScanningLabels") },
+                "400": message("A signed body that is not a report (or over 1,000 tokens)."),
+                "401": message("A missing or bad signature: nothing was revoked."),
+                "404": message("No `--secret-scanning-keys` file is configured."),
+                "413": message("The body is larger than 1 MiB."),
+            })
+        }
         Answer::Stylesheet => {
             json!({ "200": { "description": "CSS.", "content": { "text/css": { "schema": { "type": "string" } } } } })
         }

@@ -105,6 +105,37 @@ pub fn components() -> Value {
                     "reason": { "type": "string" },
                 },
             },
+            "SecretScanningReport": {
+                "type": "array",
+                "maxItems": 1000,
+                "items": {
+                    "type": "object",
+                    "required": ["token"],
+                    "properties": {
+                        "token": { "type": "string" },
+                        "type": { "type": "string" },
+                        "url": { "type": "string", "description": "Where it was found; recorded as the leak's source." },
+                        "source": { "type": "string" },
+                    },
+                },
+            },
+            "SecretScanningLabels": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["token_hash", "token_type", "label"],
+                    "properties": {
+                        "token_hash": { "type": "string", "description": "Hex SHA-256 of the token." },
+                        "token_type": { "type": "string" },
+                        "label": { "type": "string", "enum": ["true_positive", "false_positive"] },
+                    },
+                },
+            },
+            "Message": {
+                "type": "object",
+                "required": ["message"],
+                "properties": { "message": { "type": "string" } },
+            },
         },
     })
 }

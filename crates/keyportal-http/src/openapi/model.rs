@@ -87,6 +87,9 @@ pub enum Answer {
     Page(&'static str),
     /// The sign-in form's answer: a redirect to the app, or the page again.
     SigninRedirect,
+    /// GitHub's secret scanning partner endpoint: a signed JSON array in, an array of labels
+    /// out; real statuses.
+    SecretScanning,
     /// A stylesheet.
     Stylesheet,
     /// This document.

@@ -84,6 +84,23 @@ pub const OPS: &[Op] = &[
         answer: Sharing("`{\"success\":true}`."),
     },
     Op {
+        path: rest!("/oauth2/revokeLeakedKeys"),
+        methods: POST,
+        id: "revokeLeakedKeys",
+        tag: Tag::Tokens,
+        summary: "keyportal: report leaked keys; every live API key or legacy key among them is revoked at once. No sign-in; 60 requests an hour per address (429 beyond).",
+        access: Open,
+        params: &[&[
+            required(
+                "keys",
+                Json,
+                "A JSON array of strings, or one string per line; at most 1,000.",
+            ),
+            field("source", Text, "Where the keys were found (a URL), at most 1,000 characters."),
+        ]],
+        answer: Sharing("`{\"success\":true,\"received\":N}` whatever was sent: it never says whether a string was a key."),
+    },
+    Op {
         path: rest!("/oauth2/token"),
         methods: GET_OR_POST,
         id: "oauthToken",

@@ -221,6 +221,25 @@ pub const OPS: &[Op] = &[
         answer: Verdict,
     },
     Op {
+        path: "/secret-scanning/github",
+        methods: POST,
+        id: "githubSecretScanning",
+        tag: Tag::Operations,
+        summary: "keyportal: GitHub's secret scanning partner endpoint; the tokens found are revoked as leaked keys (docs/SECRET_SCANNING.md).",
+        access: Credentials,
+        params: &[&[
+            header(
+                "Github-Public-Key-Identifier",
+                "The key (of the `--secret-scanning-keys` document) that signed the body.",
+            ),
+            header(
+                "Github-Public-Key-Signature",
+                "Base64 of the DER ECDSA P-256 signature over SHA-256 of the raw body.",
+            ),
+        ]],
+        answer: SecretScanning,
+    },
+    Op {
         path: "/health",
         methods: GET,
         id: "health",

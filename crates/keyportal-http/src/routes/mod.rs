@@ -6,6 +6,7 @@ mod content;
 mod groups;
 mod health;
 mod items;
+mod leaks;
 mod legacy;
 mod oauth;
 mod openapi_json;
@@ -15,13 +16,14 @@ mod proxy;
 mod roles;
 mod root;
 mod search;
+mod secret_scanning;
 mod sharing;
 mod tokens;
 mod usage;
 mod users;
 pub mod verify;
 
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 
 use crate::AppState;
@@ -57,6 +59,12 @@ pub fn router() -> Router<AppState> {
             &format!("{R}/oauth2/token"),
             get_or_post(tokens::oauth_token),
         )
+        // Keys travel in the body only: a query string ends up in other servers' logs.
+        .route(
+            &format!("{R}/oauth2/revokeLeakedKeys"),
+            post(leaks::revoke_leaked_keys),
+        )
+        .route("/secret-scanning/github", post(secret_scanning::github))
         .merge(apps::routes(R))
         .merge(legacy::routes(R))
         .merge(oauth::routes(R))

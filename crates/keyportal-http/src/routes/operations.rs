@@ -86,6 +86,10 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     ("mod::openapi_json::serve", &[]),
     ("mod::root::info", &[K::DescribePortal]),
     ("mod::root::root", &[K::DescribePortal]),
+    // Whoever holds a key may report it: the key presented is the authority, as a password
+    // is for generateToken (nothing else is read or shown).
+    ("mod::leaks::revoke_leaked_keys", &[K::SignIn]),
+    ("mod::secret_scanning::github", &[K::SignIn]),
     ("mod::tokens::generate_token", &[K::SignIn]),
     ("mod::tokens::oauth_token", &[K::SignIn]),
     (

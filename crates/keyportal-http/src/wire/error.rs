@@ -77,6 +77,15 @@ pub fn error_envelope(error: &ServiceError) -> Value {
                 ),
             ],
         ),
+        ServiceError::TooManyRequests { retry_after_ms } => envelope(
+            429,
+            None,
+            "Too many requests from this address; try again later.",
+            &[format!(
+                "Retry after {} seconds.",
+                (retry_after_ms + 999) / 1000
+            )],
+        ),
         ServiceError::Busy => envelope(
             429,
             None,
@@ -142,6 +151,12 @@ mod tests {
         );
         assert_eq!(code_of(ServiceError::InvalidToken), (498, None));
         assert_eq!(code_of(ServiceError::Busy), (429, None));
+        assert_eq!(
+            code_of(ServiceError::TooManyRequests {
+                retry_after_ms: 1_500
+            }),
+            (429, None)
+        );
         assert_eq!(
             code_of(ServiceError::TokenRequired),
             (499, Some("GWM_0003".into()))

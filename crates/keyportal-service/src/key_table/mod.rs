@@ -8,6 +8,7 @@
 
 mod grant;
 mod intern;
+mod reported;
 mod updates;
 
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use keyportal_store::KeyUse;
 use grant::{ByDigest, ByItem};
 pub use grant::{CompactId, Grant, GrantKind};
 use intern::Profiles;
+pub use reported::HeldKey;
 
 /// Keys are SHA-256 digests, already uniform: their first eight bytes are a perfect hash.
 #[derive(Default)]

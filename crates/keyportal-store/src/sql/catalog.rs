@@ -32,6 +32,7 @@ pub const BACKED_UP: &[&str] = &[
     "oauth_refresh_tokens",
     "usage",
     "proxies",
+    "key_leaks",
 ];
 
 /// Tables computed from the others (rebuilt by restore), the change feed (which a restored

@@ -183,6 +183,14 @@ const MIGRATIONS: &[Migration] = &[
         precondition: None,
         then: Some(Fill::LongTerms),
     },
+    Migration {
+        version: 15,
+        sql: include_str!("../../migrations/0015_key_leaks.sql"),
+        postgres_only: &[],
+        sqlite_only: &[],
+        precondition: None,
+        then: None,
+    },
 ];
 
 /// The schema version this build migrates to (the last migration's).

@@ -16,6 +16,7 @@ mod item_counts;
 mod item_search;
 mod items;
 mod items_bulk;
+mod key_leaks;
 mod legacy_keys;
 mod legacy_scan;
 mod long_terms;

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use keyportal_domain::credential::AppToken;
+use keyportal_domain::api_key::KeySlot;
+use keyportal_domain::credential::{AppToken, SlotState};
+use keyportal_domain::leak::KeyLeak;
 use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::oauth::{AuthorizationCode, RefreshToken};
 use keyportal_domain::org::Org;
@@ -12,9 +14,9 @@ use keyportal_domain::token::TokenBinding;
 use keyportal_domain::usage::UsageRow;
 use keyportal_store::archive::{self, ArchiveReader, ArchiveWriter, Cell, Entry, Header};
 use keyportal_store::{
-    AppStore, BackupOptions, BulkStore, FolderStore, ItemStore, LegacyKeyStore, OAuthStore,
-    OrgStore, ProxyStore, RoleStore, SettingsStore, SqlStore, StoreError, StoredProxy, TokenStore,
-    UsageStore, BACKED_UP, DERIVED,
+    AppStore, BackupOptions, BulkStore, FolderStore, ItemStore, LeakStore, LegacyKeyStore,
+    OAuthStore, OrgStore, ProxyStore, RoleStore, SettingsStore, SqlStore, StoreError, StoredProxy,
+    TokenStore, UsageStore, BACKED_UP, DERIVED,
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -71,6 +73,18 @@ async fn fill_every_table(store: &SqlStore) {
         .create_app(&full_app(1, "clientAAAAAAAAAA"), "v1.sealed-secret")
         .await
         .expect("app");
+    // Key 1 of the app (full_app's slot 1 holds "ab…") reported as leaked.
+    let leak = KeyLeak {
+        item_id: hex_id(1),
+        slot: Some(KeySlot::One),
+        key_hint: "AAPTxy…a1b2".into(),
+        revoked: 1_765_000_000_000,
+        source: "https://github.com/example/leak".into(),
+    };
+    assert!(store
+        .revoke_leaked_key(&leak, &"ab".repeat(32), &SlotState::empty())
+        .await
+        .expect("leak"));
     store
         .insert_app_token(&AppToken {
             hash: "d4".repeat(32),

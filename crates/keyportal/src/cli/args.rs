@@ -172,7 +172,7 @@ pub struct StorageArgs {
     pub database: Option<String>,
     /// TOML config file with any of: data_dir, listen, database, tls_cert, tls_key,
     /// tls_self_signed, portal_name, org_name, default_key_lifetime_days, metrics_listen,
-    /// and the limits
+    /// secret_scanning_keys, and the limits
     /// (idle_timeout, head_timeout, min_body_rate, body_rate_window, max_connections,
     /// max_connections_per_address, password_hash_threads, password_hash_queue, shutdown_grace)
     #[arg(long, global = true, env = "KEYPORTAL_CONFIG")]
@@ -212,6 +212,11 @@ pub struct ServeArgs {
     /// format), e.g. 127.0.0.1:9464 [default: none, no metrics listener]
     #[arg(long, env = "KEYPORTAL_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// GitHub's secret scanning public keys: a JSON file in the shape GitHub publishes
+    /// ({"public_keys":[{"key_identifier","key","is_current"}]}); enables
+    /// POST /secret-scanning/github [default: none, the route answers 404]
+    #[arg(long, env = "KEYPORTAL_SECRET_SCANNING_KEYS")]
+    pub secret_scanning_keys: Option<PathBuf>,
     #[command(flatten)]
     pub limits: crate::config::LimitKnobs,
 }

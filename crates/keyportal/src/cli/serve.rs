@@ -48,6 +48,9 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
         },
         metrics_listen: resolve_metrics_listen(args.metrics_listen, &file)
             .map_err(|e| e.to_string())?,
+        secret_scanning_keys: args
+            .secret_scanning_keys
+            .or(file.secret_scanning_keys.clone()),
         connections,
         password_hashing,
         storage,

@@ -139,6 +139,7 @@ impl TestServer {
             default_key_lifetime_days: 30,
             public_url: None,
             metrics_listen: None,
+            secret_scanning_keys: None,
             connections: Default::default(),
             password_hashing: Default::default(),
         };

@@ -18,6 +18,7 @@ mod input_headers;
 mod input_text;
 mod items;
 mod json_logs;
+mod leaks;
 mod legacy;
 mod legacy_pages;
 mod lists;

@@ -9,9 +9,9 @@ use serde_json::{json, Value};
 use crate::harness::{error_code, Backend, TestServer};
 
 /// A second node: the real binary in its own process, on the same database and secret key.
-struct SecondNode {
+pub(crate) struct SecondNode {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     _dir: tempfile::TempDir,
 }
 
@@ -22,7 +22,7 @@ impl Drop for SecondNode {
     }
 }
 
-async fn second_node(first: &TestServer) -> SecondNode {
+pub(crate) async fn second_node(first: &TestServer) -> SecondNode {
     let keyportal_store::DatabaseUrl::Postgres(database) = &first.database else {
         panic!("second nodes share PostgreSQL");
     };
@@ -78,7 +78,7 @@ async fn second_node(first: &TestServer) -> SecondNode {
     node
 }
 
-async fn key_works(s: &TestServer, base: &str, key: &str) -> bool {
+pub(crate) async fn key_works(s: &TestServer, base: &str, key: &str) -> bool {
     let answer: Value = s
         .client
         .get(format!("{base}/sharing/rest/portals/self"))
@@ -97,7 +97,7 @@ async fn key_works(s: &TestServer, base: &str, key: &str) -> bool {
 }
 
 /// Polls until `key_works(...) == expected`, returning how long it took.
-async fn until(s: &TestServer, base: &str, key: &str, expected: bool) -> Duration {
+pub(crate) async fn until(s: &TestServer, base: &str, key: &str, expected: bool) -> Duration {
     let started = Instant::now();
     while key_works(s, base, key).await != expected {
         assert!(
