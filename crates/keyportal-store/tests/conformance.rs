@@ -20,6 +20,8 @@ mod changes;
 mod connect;
 #[path = "conformance/credentials.rs"]
 mod credentials;
+#[path = "conformance/events.rs"]
+mod events;
 #[path = "conformance/fixtures.rs"]
 mod fixtures;
 #[path = "conformance/folders.rs"]
@@ -60,6 +62,7 @@ mod users;
 use bulk::*;
 use changes::*;
 use credentials::*;
+use events::*;
 use folders::*;
 use groups::*;
 use items::*;
@@ -295,4 +298,9 @@ conformance!(
     long_words_are_saved_and_found_by_prefix,
     migration_12_cuts_long_terms_stored_before,
     names_are_read_for_a_list_of_ids,
+    events_round_trip_every_field,
+    events_commit_and_roll_back_with_their_change,
+    once_keys_record_a_notice_once,
+    events_are_filtered_and_paged_newest_first,
+    old_events_are_pruned,
 );

@@ -183,6 +183,14 @@ const MIGRATIONS: &[Migration] = &[
         precondition: None,
         then: Some(Fill::LongTerms),
     },
+    Migration {
+        version: 13,
+        sql: include_str!("../../migrations/0013_events.sql"),
+        postgres_only: &[],
+        sqlite_only: &[],
+        precondition: None,
+        then: None,
+    },
 ];
 
 /// The schema version this build migrates to (the last migration's).

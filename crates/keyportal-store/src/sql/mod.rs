@@ -9,6 +9,7 @@ mod apps;
 mod batches;
 mod by_ids;
 mod changes;
+mod events;
 mod folders;
 mod groups;
 mod item_counts;
