@@ -3,6 +3,7 @@
 //! and the store writes it in the transaction of that change. Events never hold a key, token,
 //! password or client secret: a key appears at most as its hint.
 
+mod credential;
 mod csv;
 mod expiry;
 mod kind;
@@ -13,6 +14,7 @@ use serde_json::{json, Map, Value};
 use crate::secret::random_hex;
 use crate::time::EpochMillis;
 
+pub use credential::{app_change_events, credential_created, credential_deleted};
 pub use csv::events_csv;
 pub use expiry::{due_notice, parse_lead_days, ExpiryNotice, DEFAULT_EXPIRY_WARNING_DAYS};
 pub use kind::{ActorKind, EventType};

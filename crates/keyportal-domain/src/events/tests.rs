@@ -216,3 +216,88 @@ proptest! {
         }
     }
 }
+
+fn registration() -> crate::credential::AppRegistration {
+    use crate::credential::{AppRegistration, AppType, SlotState, OUT_OF_BAND_REDIRECT};
+    AppRegistration {
+        item_id: "a".repeat(32),
+        client_id: "abcdefghijklmnop".into(),
+        owner: "jdoe".into(),
+        app_type: AppType::Multiple,
+        redirect_uris: vec![OUT_OF_BAND_REDIRECT.into()],
+        http_referrers: vec![],
+        privileges: vec!["premium:user:geocode:temporary".into()],
+        is_personal: false,
+        registered: NOW,
+        modified: NOW,
+        slots: [SlotState::empty(), SlotState::empty()],
+        revision: 0,
+    }
+}
+
+fn kinds(events: &[Event]) -> Vec<(&'static str, Option<u8>)> {
+    events.iter().map(|e| (e.kind.as_str(), e.slot)).collect()
+}
+
+#[test]
+fn registration_changes_become_their_events() {
+    use crate::api_key::KeySlot;
+    let actor = Actor::system();
+    let before = registration();
+    let mut after = before.clone();
+    let minted = after.mint(KeySlot::One, None, NOW, 30 * DAY_MS).unwrap();
+    let events = app_change_events(&before, &after, &actor, NOW);
+    assert_eq!(kinds(&events), [("key.generated", Some(1))]);
+    let json = events[0].to_json().to_string();
+    assert!(!json.contains(minted.key.expose()), "no key in {json}");
+    assert_eq!(
+        events[0].details["keyHint"],
+        serde_json::json!(after.slots[0].key_hint)
+    );
+    assert_eq!(events[0].client_id.as_deref(), Some("abcdefghijklmnop"));
+    assert_eq!(events[0].username.as_deref(), Some("jdoe"));
+
+    let minted_once = after.clone();
+    after
+        .mint(KeySlot::One, Some(true), NOW, 30 * DAY_MS)
+        .unwrap();
+    assert_eq!(
+        kinds(&app_change_events(&minted_once, &after, &actor, NOW)),
+        [("key.regenerated", Some(1))]
+    );
+
+    let generated = after.clone();
+    after.revoke(KeySlot::One, NOW);
+    let events = app_change_events(&generated, &after, &actor, NOW);
+    assert_eq!(kinds(&events), [("key.invalidated", Some(1))]);
+    assert_eq!(events[0].details["reason"], "revoked");
+
+    let mut keyed = after.clone();
+    keyed.mint(KeySlot::Two, None, NOW, 30 * DAY_MS).unwrap();
+    let mut changed = keyed.clone();
+    changed.replace_privileges(vec!["premium:user:basemaps".into()], NOW);
+    changed.http_referrers = vec!["https://app.example.com".into()];
+    let events = app_change_events(&keyed, &changed, &actor, NOW);
+    assert_eq!(
+        kinds(&events),
+        [
+            ("credential.privileges_changed", None),
+            ("credential.updated", None),
+            ("key.invalidated", Some(2))
+        ]
+    );
+    assert_eq!(
+        events[0].details["added"],
+        serde_json::json!(["premium:user:basemaps"])
+    );
+    assert_eq!(
+        events[0].details["removed"],
+        serde_json::json!(["premium:user:geocode:temporary"])
+    );
+    assert_eq!(
+        events[1].details["changed"],
+        serde_json::json!(["httpReferrers"])
+    );
+    assert_eq!(events[2].details["reason"], "privilegesChanged");
+    assert!(app_change_events(&changed, &changed, &actor, NOW).is_empty());
+}
