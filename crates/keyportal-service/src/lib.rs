@@ -11,6 +11,8 @@ mod content;
 mod credential_names;
 mod credentials;
 mod error;
+mod events;
+mod expiry;
 mod group_search;
 mod groups;
 mod hashing;
@@ -26,6 +28,7 @@ pub mod oauth;
 mod org;
 mod proxy;
 mod proxy_allow_list;
+mod quota_events;
 mod roles;
 mod sealing;
 mod search;
@@ -51,6 +54,8 @@ pub use content::ContentPage;
 pub use credential_names::CredentialName;
 pub use credentials::{AppChanges, AppView, CredentialSummary, KeyAppInfo, RegisterApp, SlotDates};
 pub use error::{ServiceError, ServiceResult};
+pub use events::{EventPaging, MAX_EVENT_PAGE};
+pub use expiry::EXPIRY_WARNING_SETTING;
 pub use groups::{GroupView, NewGroupMembers};
 pub use hashing::{HashingLimits, PasswordHashing};
 pub use items::{ItemStatus, ItemView};
@@ -126,6 +131,8 @@ pub struct Portal {
     key_table_loaded: std::sync::atomic::AtomicBool,
     /// Key decisions and usage writes, for Prometheus.
     metrics: metrics::PortalMetrics,
+    /// `quota.reached` events waiting for the next usage flush.
+    quota: quota_events::QuotaNotices,
 }
 
 impl Portal {
@@ -155,6 +162,7 @@ impl Portal {
             unwritten_key_uses: Mutex::new(Vec::new()),
             key_table_loaded: std::sync::atomic::AtomicBool::new(false),
             metrics: metrics::PortalMetrics::default(),
+            quota: quota_events::QuotaNotices::default(),
         }
     }
 

@@ -16,7 +16,9 @@ use crate::time::EpochMillis;
 
 pub use credential::{app_change_events, credential_created, credential_deleted};
 pub use csv::events_csv;
-pub use expiry::{due_notice, parse_lead_days, ExpiryNotice, DEFAULT_EXPIRY_WARNING_DAYS};
+pub use expiry::{
+    due_notice, expiring_once_key, parse_lead_days, ExpiryNotice, DEFAULT_EXPIRY_WARNING_DAYS,
+};
 pub use kind::{ActorKind, EventType};
 pub use lease::{Lease, LEASE_MS};
 
