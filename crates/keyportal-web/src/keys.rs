@@ -143,7 +143,13 @@ async fn key_action(
     }
     let regenerate = action == KeyAction::Regenerate;
     match portal
-        .mint_api_key(&session.caller.actor(), &client_id, &secret, slot, Some(regenerate))
+        .mint_api_key(
+            &session.caller.actor(),
+            &client_id,
+            &secret,
+            slot,
+            Some(regenerate),
+        )
         .await
     {
         Ok(minted) => {

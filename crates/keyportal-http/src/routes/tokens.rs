@@ -1,8 +1,8 @@
 //! `generateToken` (spec §3.1) and `oauth2/revokeToken` sign-out (spec §3.3a).
 
 use axum::extract::State;
-use keyportal_domain::DomainError;
 use keyportal_domain::events::{Actor, ActorKind};
+use keyportal_domain::DomainError;
 use keyportal_service::{Caller, TokenClient};
 use serde_json::json;
 
