@@ -42,6 +42,8 @@ pub enum Command {
     Legacy(LegacyArgs),
     /// Usage of API keys by service, for one credential or the organization.
     Usage(UsageArgs),
+    /// The audit trail: credential, key, member, role and sign-in events, oldest first.
+    Events(EventsArgs),
     /// The service proxy: the allow-list of upstream hosts it may reach.
     Proxy(ProxyArgs),
     /// The server key that seals client secrets (every node on one database needs the same).
@@ -122,6 +124,25 @@ pub struct UsageArgs {
     /// Print CSV rows (date, client id, slot, service, count) instead of totals
     #[arg(long)]
     pub csv: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Only events since: YYYY-MM-DD (UTC), a duration back from now (30m, 12h, 7d) or epoch
+    /// ms (default: the last 50 events)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events of this type (repeat, or a comma list), e.g. key.generated
+    #[arg(long = "type")]
+    pub types: Vec<String>,
+    /// Keep printing new events as they are recorded (every second) until interrupted
+    #[arg(long)]
+    pub follow: bool,
+    /// One JSON object per line (the REST API's shape) instead of a table
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod args;
 mod completions;
 mod credential;
 mod dates;
+mod events;
 mod healthcheck;
 mod import_file;
 mod item;
@@ -44,6 +45,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Item(args) => item::run(args).await,
         Command::Legacy(args) => legacy::run(args).await.map_err(Failure::from),
         Command::Usage(args) => usage::run(args).await.map_err(Failure::from),
+        Command::Events(args) => events::run(args).await.map_err(Failure::from),
         Command::Proxy(args) => proxy::run(args).await.map_err(Failure::from),
         Command::SecretKey(command) => secret_key::run(command).map_err(Failure::from),
         Command::Openapi => {
