@@ -52,6 +52,8 @@ pub struct FileConfig {
     pub password_hash_queue: Option<usize>,
     pub shutdown_grace: Option<u64>,
     pub metrics_listen: Option<String>,
+    pub event_retention_days: Option<u32>,
+    pub expiry_check_interval: Option<u64>,
 }
 
 impl FileConfig {
@@ -190,6 +192,26 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// Where `GET /metrics` answers (Prometheus); `None`: no metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// Expiry checks and event retention.
+    pub events: EventTasks,
+}
+
+/// The background work on events: expiry checks and retention.
+#[derive(Debug, Clone, Copy)]
+pub struct EventTasks {
+    /// Events older than this many days are deleted; `None` keeps them forever.
+    pub retention_days: Option<u32>,
+    /// Time between expiry checks (at most a minute).
+    pub expiry_interval: std::time::Duration,
+}
+
+impl Default for EventTasks {
+    fn default() -> Self {
+        EventTasks {
+            retention_days: None,
+            expiry_interval: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 /// Checks a public URL: `http(s)://host[:port]`, nothing after it but an optional `/`.

@@ -185,7 +185,7 @@ pub struct StorageArgs {
     pub database: Option<String>,
     /// TOML config file with any of: data_dir, listen, database, tls_cert, tls_key,
     /// tls_self_signed, portal_name, org_name, default_key_lifetime_days, metrics_listen,
-    /// and the limits
+    /// event_retention_days, expiry_check_interval, and the limits
     /// (idle_timeout, head_timeout, min_body_rate, body_rate_window, max_connections,
     /// max_connections_per_address, password_hash_threads, password_hash_queue, shutdown_grace)
     #[arg(long, global = true, env = "KEYPORTAL_CONFIG")]
@@ -225,6 +225,12 @@ pub struct ServeArgs {
     /// format), e.g. 127.0.0.1:9464 [default: none, no metrics listener]
     #[arg(long, env = "KEYPORTAL_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+    /// Days events are kept before the background task deletes them [default: forever]
+    #[arg(long, env = "KEYPORTAL_EVENT_RETENTION_DAYS")]
+    pub event_retention_days: Option<u32>,
+    /// Seconds between expiry checks (1–60) [default: 60]
+    #[arg(long, env = "KEYPORTAL_EXPIRY_CHECK_INTERVAL")]
+    pub expiry_check_interval: Option<u64>,
     #[command(flatten)]
     pub limits: crate::config::LimitKnobs,
 }
