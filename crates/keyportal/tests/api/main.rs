@@ -11,6 +11,7 @@ mod cli_roles_items;
 mod crash;
 mod credentials;
 mod escalation;
+mod events;
 mod front;
 mod groups;
 mod input_headers;
