@@ -148,6 +148,64 @@ impl Portal {
     }
 }
 
+/// A working key that expires soon, for the web portal's warnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExpiringKey {
+    pub item_id: String,
+    pub slot: u8,
+    pub expires: i64,
+}
+
+/// The working keys of `app` that expire within `within` ms of `now`.
+pub fn expiring_keys(app: &AppRegistration, now: i64, within: i64) -> Vec<ExpiringKey> {
+    app.slots
+        .iter()
+        .zip([1u8, 2])
+        .filter(|(state, _)| {
+            state.is_usable(now) && state.expiration > 0 && state.expiration - now <= within
+        })
+        .map(|(state, slot)| ExpiringKey {
+            item_id: app.item_id.clone(),
+            slot,
+            expires: state.expiration,
+        })
+        .collect()
+}
+
+impl Portal {
+    /// The working keys of these items (credentials the caller manages) that expire within
+    /// `within` ms: My content's warnings, a few reads for a page of items.
+    pub async fn expiring_keys_of(
+        &self,
+        caller: &Caller,
+        items: &[crate::ItemView],
+        within: i64,
+    ) -> ServiceResult<Vec<ExpiringKey>> {
+        let now = self.now();
+        let mut found = Vec::new();
+        for view in items.iter().filter(|v| {
+            v.item.item_type == keyportal_domain::credential::APPLICATION_TYPE
+                && v.item
+                    .type_keywords
+                    .iter()
+                    .any(|k| k == keyportal_domain::credential::API_TOKEN_KEYWORD)
+        }) {
+            let Some(stored) = self.store.get_app_by_item(&view.item.id).await? else {
+                continue;
+            };
+            let manages = caller.allows(&Operation::ManageCredential {
+                item: &view.item,
+                held: &keyportal_domain::privilege::NO_PRIVILEGES,
+                granted: &keyportal_domain::privilege::NO_PRIVILEGES,
+            });
+            if manages {
+                found.extend(expiring_keys(&stored.app, now, within));
+            }
+        }
+        Ok(found)
+    }
+}
+
 fn default_days() -> Vec<u32> {
     DEFAULT_EXPIRY_WARNING_DAYS.to_vec()
 }

@@ -55,7 +55,7 @@ pub use credential_names::CredentialName;
 pub use credentials::{AppChanges, AppView, CredentialSummary, KeyAppInfo, RegisterApp, SlotDates};
 pub use error::{ServiceError, ServiceResult};
 pub use events::{EventPaging, MAX_EVENT_PAGE};
-pub use expiry::EXPIRY_WARNING_SETTING;
+pub use expiry::{expiring_keys, ExpiringKey, EXPIRY_WARNING_SETTING};
 pub use groups::{GroupView, NewGroupMembers};
 pub use hashing::{HashingLimits, PasswordHashing};
 pub use items::{ItemStatus, ItemView};
