@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod authz;
 pub mod credential;
 pub mod error;
+pub mod events;
 
 pub mod group;
 pub mod ids;

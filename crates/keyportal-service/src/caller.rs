@@ -1,5 +1,7 @@
 //! Who is calling: resolving a bearer token to a member, and what the caller may do.
 
+use std::net::IpAddr;
+
 use keyportal_domain::authz::{authorize, CallerKind, Denial, Operation};
 use keyportal_domain::group::MemberType;
 use keyportal_domain::privilege::{PrivilegeSet, CATALOG};
@@ -22,6 +24,13 @@ pub struct RequestFacts {
     pub client_ip: Option<String>,
 }
 
+impl RequestFacts {
+    /// The client address, parsed (no allocation).
+    pub fn address(&self) -> Option<IpAddr> {
+        self.client_ip.as_deref().and_then(|ip| ip.parse().ok())
+    }
+}
+
 /// A signed-in member with everything the rules need, loaded once per request.
 #[derive(Debug, Clone)]
 pub struct Member {
@@ -33,6 +42,8 @@ pub struct Member {
     pub memberships: Vec<(String, MemberType)>,
     /// Hash of the token the member authenticated with, for sign-out.
     pub token_hash: Option<String>,
+    /// The client address of the request, for the events it causes.
+    pub address: Option<IpAddr>,
 }
 
 impl Member {
@@ -168,7 +179,8 @@ impl Portal {
         }
         let now = self.now();
         match self.key_table.resolve(token, facts.referer.as_deref(), now) {
-            Ok(resolved) => {
+            Ok(mut resolved) => {
+                resolved.address = facts.address();
                 self.check_limits(&resolved, now)?;
                 self.count_key_check(KeyCheck::Allowed);
                 self.count_portal_use(&resolved);
@@ -201,6 +213,7 @@ impl Portal {
             return Err(ServiceError::InvalidToken);
         }
         member.token_hash = Some(hash);
+        member.address = facts.address();
         Ok(Caller::Member(Box::new(member)))
     }
 
@@ -218,6 +231,7 @@ impl Portal {
             privileges,
             memberships,
             token_hash: None,
+            address: None,
         }))
     }
 

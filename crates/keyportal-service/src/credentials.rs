@@ -12,6 +12,7 @@ use keyportal_domain::credential::{
     check_referrers, AppRegistration, AppType, MintedKey, SlotState, API_TOKEN_KEYWORD,
     APPLICATION_TYPE, OUT_OF_BAND_REDIRECT, REGISTERED_APP_KEYWORD,
 };
+use keyportal_domain::events::{app_change_events, credential_created, credential_deleted, Actor};
 use keyportal_domain::ids::{new_short_id, parse_item_id, shorten};
 use keyportal_domain::item::Item;
 use keyportal_domain::privilege::{item_access_target, PrivilegeSet, NO_PRIVILEGES};
@@ -105,6 +106,7 @@ impl Portal {
     async fn change_app<T>(
         &self,
         item_id: &str,
+        actor: &Actor,
         mut change: impl FnMut(&mut AppRegistration) -> ServiceResult<T>,
     ) -> ServiceResult<(AppRegistration, T)> {
         for _ in 0..MAX_APP_WRITE_ATTEMPTS {
@@ -118,7 +120,9 @@ impl Portal {
             if app == stored.app {
                 return Ok((app, outcome));
             }
-            match self.store.update_app(&app).await {
+            // What changed is recorded with the change, in its transaction.
+            let events = app_change_events(&stored.app, &app, actor, self.now());
+            match self.store.update_app_recorded(&app, &events).await {
                 Ok(()) => {
                     app.revision += 1;
                     self.after_app_change(&app).await?;
@@ -241,7 +245,10 @@ impl Portal {
         // 128 bits from the CSPRNG, in the 32-hex shape ArcGIS uses.
         let secret = SecretString::new(random_hex::<16>());
         let sealed = self.sealer.seal(secret.expose())?;
-        self.store.create_app(&app, &sealed).await?;
+        let created = credential_created(&app, &shared.item.title, &caller.actor());
+        self.store
+            .create_app_recorded(&app, &sealed, std::slice::from_ref(&created))
+            .await?;
         if !shared
             .item
             .type_keywords
@@ -383,7 +390,7 @@ impl Portal {
         };
         let now = self.now();
         let (app, privileges_changed) = self
-            .change_app(&stored.app.item_id, |app| {
+            .change_app(&stored.app.item_id, &caller.actor(), |app| {
                 if let Some(t) = app_type {
                     app.app_type = t;
                 }
@@ -414,7 +421,8 @@ impl Portal {
     pub async fn unregister_app(&self, caller: &Caller, client_id: &str) -> ServiceResult<String> {
         let stored = self.app_by_client_id(client_id).await?;
         let (stored, _) = self.manageable_app(caller, stored).await?;
-        self.destroy_app(&stored.app.item_id).await?;
+        self.destroy_app(&stored.app.item_id, &caller.actor())
+            .await?;
         if let Some(mut shared) = self.store.get_item(&stored.app.item_id).await? {
             shared
                 .item
@@ -427,8 +435,16 @@ impl Portal {
     }
 
     /// Removes an item's registration (unregister, or before deleting the item).
-    pub(crate) async fn destroy_app(&self, item_id: &str) -> ServiceResult<()> {
-        match self.store.delete_app(item_id).await {
+    pub(crate) async fn destroy_app(&self, item_id: &str, actor: &Actor) -> ServiceResult<()> {
+        let Some(stored) = self.store.get_app_by_item(item_id).await? else {
+            return Ok(());
+        };
+        let deleted = credential_deleted(&stored.app, actor, self.now());
+        match self
+            .store
+            .delete_app_recorded(item_id, std::slice::from_ref(&deleted))
+            .await
+        {
             Ok(()) | Err(keyportal_store::StoreError::NotFound) => {}
             Err(e) => return Err(e.into()),
         }
@@ -459,7 +475,7 @@ impl Portal {
         })?;
         let now = self.now();
         let (app, ()) = self
-            .change_app(&item.id, |app| {
+            .change_app(&item.id, &caller.actor(), |app| {
                 for (slot, date) in [(KeySlot::One, dates.slot1), (KeySlot::Two, dates.slot2)] {
                     if let Some(date) = date {
                         app.set_expiration(slot, date, now)?;
@@ -518,6 +534,7 @@ impl Portal {
     /// authenticates; the owner must still be allowed to create API keys.
     pub async fn mint_api_key(
         &self,
+        actor: &Actor,
         client_id: &str,
         client_secret: &str,
         slot: KeySlot,
@@ -533,7 +550,7 @@ impl Portal {
         let now = self.now();
         let lifetime = self.settings.default_key_lifetime_ms;
         let (app, minted) = self
-            .change_app(&stored.app.item_id, |app| {
+            .change_app(&stored.app.item_id, actor, |app| {
                 Ok(app.mint(slot, regenerate, now, lifetime)?)
             })
             .await?;
@@ -549,13 +566,14 @@ impl Portal {
     /// `oauth2/revokeToken` with `apiToken=N`: slot N inactive, date reset, key dead at once.
     pub async fn revoke_api_key(
         &self,
+        actor: &Actor,
         client_id: &str,
         client_secret: &str,
         slot: KeySlot,
     ) -> ServiceResult<()> {
         let stored = self.authenticated_app(client_id, client_secret).await?;
         let now = self.now();
-        self.change_app(&stored.app.item_id, |app| {
+        self.change_app(&stored.app.item_id, actor, |app| {
             app.revoke(slot, now);
             Ok(())
         })

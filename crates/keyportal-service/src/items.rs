@@ -208,11 +208,17 @@ impl Portal {
             .item_for(caller, id, |item| Operation::UpdateItem { item })
             .await?;
         changes.validate(false)?;
+        let before = shared.item.clone();
         changes.apply_to(&mut shared.item, self.now());
         // Slot dates are checked before anything is written, so a refused date changes nothing.
         self.apply_slot_dates(caller, &mut shared.item, slot_dates)
             .await?;
-        self.store.update_item(&shared.item).await?;
+        let events = self
+            .credential_item_events(caller, &before, &shared.item)
+            .await?;
+        self.store
+            .update_item_recorded(&shared.item, &events)
+            .await?;
         self.item_changed(&shared.item.id).await?;
         Ok(self.view_item(caller, shared))
     }
@@ -223,7 +229,7 @@ impl Portal {
             .item_for(caller, id, |item| Operation::DeleteItem { item })
             .await?;
         // Deleting credentials kills their keys first (design §2.6).
-        self.destroy_app(&shared.item.id).await?;
+        self.destroy_app(&shared.item.id, &caller.actor()).await?;
         self.destroy_legacy_key(&shared.item.id).await?;
         self.store.delete_item(&shared.item.id).await?;
         self.item_changed(&shared.item.id).await?;

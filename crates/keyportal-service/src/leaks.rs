@@ -9,14 +9,35 @@ use std::sync::Mutex;
 use keyportal_domain::api_key::{key_hash, key_hint};
 use keyportal_domain::authz::Operation;
 use keyportal_domain::credential::SlotState;
+use keyportal_domain::events::{Actor, ActorKind, Event, EventType};
 use keyportal_domain::ids::parse_item_id;
 use keyportal_domain::leak::{AddressQuota, KeyLeak};
 
 use crate::caller::Caller;
 use crate::credentials::app_subject;
 use crate::error::{ServiceError, ServiceResult};
+use crate::key_table::HeldKey;
 use crate::legacy::legacy_subject;
 use crate::Portal;
+
+/// The `key.leaked` event of one revocation: reported by anyone (`public`), from `address`,
+/// with the key's hint and where it was found — never the key.
+fn leaked_event(found: &HeldKey, leak: &KeyLeak, address: Option<&str>) -> Event {
+    let actor = Actor {
+        name: None,
+        kind: ActorKind::Public,
+        address: address.map(str::to_string),
+    };
+    let mut event = Event::new(EventType::KeyLeaked, &actor, leak.revoked)
+        .credential(&found.item_id, found.client_id.as_deref())
+        .detail("source", leak.source.as_str())
+        .detail("keyHint", leak.key_hint.as_str())
+        .detail("legacy", found.slot.is_none());
+    if let Some(slot) = found.slot {
+        event = event.slot(slot.number());
+    }
+    event
+}
 
 /// How many leak records the item page shows.
 const LEAKS_SHOWN: usize = 20;
@@ -78,8 +99,8 @@ impl Portal {
     /// the client at `address`) at `now`, and records each revocation. Returns, for each
     /// string, whether it was a live key. Every string is hashed and looked up alike (no
     /// format check first), so the work before the writes is the same whatever was sent;
-    /// only a live key adds its revocation. The one place a leak is acted on: the audit
-    /// trail's `key.leaked` event belongs here.
+    /// only a live key adds its revocation. The one place a leak is acted on: each revocation
+    /// writes its `key.leaked` event in its own transaction.
     pub async fn revoke_leaked_keys(
         &self,
         keys: &[String],
@@ -106,9 +127,15 @@ impl Portal {
                 revoked: now,
                 source: source.to_string(),
             };
+            let event = leaked_event(&found, &leak, address);
             let revoked = self
                 .store
-                .revoke_leaked_key(&leak, &hex::encode(digests[i]), &revoked_slot())
+                .revoke_leaked_key_recorded(
+                    &leak,
+                    &hex::encode(digests[i]),
+                    &revoked_slot(),
+                    std::slice::from_ref(&event),
+                )
                 .await?;
             // Whether or not this node's table was behind the database, it follows it now,
             // and so do the other nodes.

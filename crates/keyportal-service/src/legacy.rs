@@ -5,6 +5,7 @@
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::authz::Operation;
 use keyportal_domain::credential::{MintedKey, APPLICATION_TYPE};
+use keyportal_domain::events::EventType;
 use keyportal_domain::ids::parse_item_id;
 use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::privilege::item_access_target;
@@ -100,8 +101,18 @@ impl Portal {
     /// Stops a legacy key at once (it cannot be re-enabled, as in ArcGIS).
     pub async fn invalidate_legacy_key(&self, caller: &Caller, item_id: &str) -> ServiceResult<()> {
         let mut key = self.manageable_legacy_key(caller, item_id).await?;
+        let was_active = key.active;
         key.active = false;
-        self.store.update_legacy_key(&key).await?;
+        let mut events = Vec::new();
+        if was_active {
+            events.push(
+                self.event(EventType::LegacyInvalidated, caller)
+                    .credential(&key.item_id, None)
+                    .member(&key.owner)
+                    .detail("keyHint", key.key_hint.clone()),
+            );
+        }
+        self.store.update_legacy_key_recorded(&key, &events).await?;
         self.refresh_legacy(&key.item_id).await?;
         self.store
             .publish_change(&legacy_subject(&key.item_id))
@@ -201,7 +212,13 @@ impl Portal {
         };
         let secret = registered.client_secret.expose().to_string();
         let minted = self
-            .mint_api_key(&registered.app.client_id, &secret, KeySlot::One, None)
+            .mint_api_key(
+                &caller.actor(),
+                &registered.app.client_id,
+                &secret,
+                KeySlot::One,
+                None,
+            )
             .await?;
         debug_assert!(
             key.privileges

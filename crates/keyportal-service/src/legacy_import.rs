@@ -7,6 +7,7 @@
 use std::collections::{HashMap, HashSet};
 
 use keyportal_domain::authz::Operation;
+use keyportal_domain::events::{Actor, Event, EventType};
 use keyportal_domain::ids::AscendingIds;
 use keyportal_domain::item::Item;
 use keyportal_domain::legacy_key::LegacyKey;
@@ -233,6 +234,14 @@ impl Portal {
             .map_err(|e| ServiceError::Internal(format!("making the import's rows failed: {e}")))?;
         if stored != checked.entries || fingerprint != checked.fingerprint {
             return Err(file_changed());
+        }
+        if stored > 0 {
+            // One event for the import (a million keys are one act, not a million events);
+            // imports run only from the command line.
+            let imported = Event::new(EventType::LegacyImported, &Actor::system(), now)
+                .detail("count", stored)
+                .detail("created", now);
+            bulk.insert_events(std::slice::from_ref(&imported)).await?;
         }
         bulk.commit().await?;
         if stored > 0 {

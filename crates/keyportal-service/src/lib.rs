@@ -11,6 +11,8 @@ mod content;
 mod credential_names;
 mod credentials;
 mod error;
+mod events;
+mod expiry;
 mod group_search;
 mod groups;
 mod hashing;
@@ -27,6 +29,7 @@ pub mod oauth;
 mod org;
 mod proxy;
 mod proxy_allow_list;
+mod quota_events;
 mod roles;
 mod sealing;
 mod search;
@@ -53,6 +56,8 @@ pub use content::ContentPage;
 pub use credential_names::CredentialName;
 pub use credentials::{AppChanges, AppView, CredentialSummary, KeyAppInfo, RegisterApp, SlotDates};
 pub use error::{ServiceError, ServiceResult};
+pub use events::{EventPaging, MAX_EVENT_PAGE};
+pub use expiry::{expiring_keys, ExpiringKey, EXPIRY_WARNING_SETTING};
 pub use groups::{GroupView, NewGroupMembers};
 pub use hashing::{HashingLimits, PasswordHashing};
 pub use items::{ItemStatus, ItemView};
@@ -133,6 +138,8 @@ pub struct Portal {
     leak_reports: leaks::LeakReports,
     /// GitHub's secret scanning public keys (`--secret-scanning-keys`), when configured.
     secret_scanning: std::sync::RwLock<Option<Arc<keyportal_domain::leak::github::ScanningKeys>>>,
+    /// `quota.reached` events waiting for the next usage flush.
+    quota: quota_events::QuotaNotices,
 }
 
 impl Portal {
@@ -164,6 +171,7 @@ impl Portal {
             metrics: metrics::PortalMetrics::default(),
             leak_reports: leaks::LeakReports::default(),
             secret_scanning: std::sync::RwLock::new(None),
+            quota: quota_events::QuotaNotices::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
+use keyportal_domain::events::EventType;
 use keyportal_domain::rate_limit::{LimitReason, Limited, Limits, TokenBucket};
 use keyportal_domain::time::DAY_MS;
 use keyportal_domain::usage::{day_of, start_of_day, ReportPeriod, UsageDay};
@@ -170,6 +171,11 @@ impl Portal {
         match self.limiter.check(key, now, billing_start_day) {
             Ok(()) => Ok(()),
             Err(limited) => {
+                let period = match limited.reason {
+                    LimitReason::PerMonth => billing_cycle_first_day(now, billing_start_day),
+                    _ => day_of(now),
+                };
+                self.note_quota_reached(key, limited.reason, period, now);
                 self.count_key_check(KeyCheck::Limited(LimitedBy::Credential(limited.reason)));
                 self.usage.record(key, THROTTLED_SERVICE, now);
                 Err(ServiceError::RateLimited(limited))
@@ -199,12 +205,23 @@ impl Portal {
         limits.validate()?;
         let view = self.app_info(caller, item_id).await?;
         let name = setting_name(&view.app.client_id);
+        let changed = self
+            .event(EventType::LimitsChanged, caller)
+            .credential(&view.app.item_id, Some(&view.app.client_id))
+            .member(&view.app.owner)
+            .detail(
+                "limits",
+                serde_json::to_value(limits).map_err(|e| ServiceError::Internal(e.to_string()))?,
+            );
+        let events = std::slice::from_ref(&changed);
         if limits.is_unlimited() {
-            self.store.delete_setting(&name).await?;
+            self.store.delete_setting_recorded(&name, events).await?;
         } else {
             let text = serde_json::to_string(&limits)
                 .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            self.store.set_setting(&name, &text).await?;
+            self.store
+                .set_setting_recorded(&name, &text, events)
+                .await?;
         }
         self.limiter.set(&view.app.client_id, Some(limits));
         self.store.publish_change(&name).await?;

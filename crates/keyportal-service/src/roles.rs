@@ -1,6 +1,7 @@
 //! Custom roles (`portal:admin:manageRoles`).
 
 use keyportal_domain::authz::Operation;
+use keyportal_domain::events::{list_changes, EventType};
 use keyportal_domain::ids::{new_short_id, shorten};
 use keyportal_domain::privilege::PrivilegeSet;
 use keyportal_domain::role::{
@@ -53,7 +54,14 @@ impl Portal {
             created: now,
             modified: now,
         };
-        self.store.create_role(&role).await?;
+        let created = self
+            .event(EventType::RoleCreated, caller)
+            .detail("roleId", role.id.clone())
+            .detail("name", role.name.clone())
+            .detail("privileges", role.privileges.to_vec());
+        self.store
+            .create_role_recorded(&role, std::slice::from_ref(&created))
+            .await?;
         Ok(role)
     }
 
@@ -110,9 +118,18 @@ impl Portal {
             current: &role.privileges,
             privileges: &privileges,
         })?;
+        let (added, removed) = list_changes(&role.privileges.to_vec(), &privileges.to_vec());
+        let changed = self
+            .event(EventType::RoleChanged, caller)
+            .detail("roleId", role.id.clone())
+            .detail("name", role.name.clone())
+            .detail("added", added)
+            .detail("removed", removed);
         role.privileges = privileges;
         role.modified = self.now();
-        self.store.update_role(&role).await?;
+        self.store
+            .update_role_recorded(&role, std::slice::from_ref(&changed))
+            .await?;
         self.roles_changed().await?;
         Ok(role)
     }
@@ -148,10 +165,18 @@ impl Portal {
             ))
             .into());
         }
+        let changed = self
+            .event(EventType::RoleChanged, caller)
+            .detail("roleId", role.id.clone())
+            .detail("name", new_name.clone())
+            .detail("previousName", role.name.clone())
+            .detail("description", new_description.clone());
         role.name = new_name;
         role.description = new_description;
         role.modified = self.now();
-        self.store.update_role(&role).await?;
+        self.store
+            .update_role_recorded(&role, std::slice::from_ref(&changed))
+            .await?;
         Ok(role)
     }
 
@@ -172,7 +197,13 @@ impl Portal {
             ))
             .into());
         }
-        self.store.delete_role(&role.id).await?;
+        let deleted = self
+            .event(EventType::RoleDeleted, caller)
+            .detail("roleId", role.id.clone())
+            .detail("name", role.name.clone());
+        self.store
+            .delete_role_recorded(&role.id, std::slice::from_ref(&deleted))
+            .await?;
         Ok(())
     }
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use keyportal_domain::events::{Actor, ActorKind, Event, EventType};
 use keyportal_domain::ids::MAX_USERNAME_LEN;
 use keyportal_domain::referer_binding::check_binding;
 use keyportal_domain::secret::{new_opaque_token, sha256_hex, SecretString};
@@ -128,6 +129,8 @@ impl Portal {
                     .fail_attempt(username, now)
                     .max(addresses.fail_attempt(address, now))
             };
+            self.record_signin_failure(username, facts, "invalid username or password")
+                .await?;
             tokio::time::sleep(Duration::from_millis(delay)).await;
             return Err(signin_refused("Invalid username or password."));
         };
@@ -140,10 +143,23 @@ impl Portal {
             .map_err(poisoned)?
             .end_attempt(address);
         if user.disabled {
+            self.record_signin_failure(&user.username, facts, "account disabled")
+                .await?;
             return Err(signin_refused(
                 "This account has been disabled. Contact your administrator.",
             ));
         }
+        let succeeded = Event::new(
+            EventType::SigninSucceeded,
+            &Actor {
+                name: Some(user.username.clone()),
+                kind: ActorKind::User,
+                address: facts.address().map(|a| a.to_string()),
+            },
+            self.now(),
+        )
+        .member(&user.username);
+        self.record(std::slice::from_ref(&succeeded)).await?;
         Ok(user.username)
     }
 

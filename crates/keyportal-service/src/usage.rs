@@ -273,6 +273,7 @@ impl Portal {
     /// Writes the counts gathered since the last flush in one batch; on failure they are kept
     /// for the next attempt. Quotas are re-read separately (`refresh_quota_usage`).
     pub async fn flush_usage(&self) -> ServiceResult<usize> {
+        self.flush_quota_events().await?;
         let rows = self.usage.take();
         if rows.is_empty() {
             return Ok(0);

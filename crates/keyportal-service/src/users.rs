@@ -1,6 +1,7 @@
 //! Members: creating them, reading profiles, changing role and user type, disabling, deleting.
 
 use keyportal_domain::authz::Operation;
+use keyportal_domain::events::{Event, EventType};
 use keyportal_domain::ids::{new_hex_id, shorten, validate_username};
 use keyportal_domain::password::validate_new_password;
 use keyportal_domain::privilege::{names, PrivilegeSet};
@@ -97,7 +98,14 @@ impl Portal {
             modified: now,
             last_login: -1,
         };
-        self.store.create_user(&user, &hash).await?;
+        let created = self
+            .event(EventType::MemberCreated, caller)
+            .member(&user.username)
+            .detail("role", user.role_id.clone())
+            .detail("userType", user.user_type.id());
+        self.store
+            .create_user_recorded(&user, &hash, std::slice::from_ref(&created))
+            .await?;
         self.member_changed(&user.username).await?;
         Ok(self.view_of(user, role, true, Vec::new()))
     }
@@ -262,9 +270,19 @@ impl Portal {
         })?;
         self.keep_an_administrator(&user, role.privileges.contains(names::ADMIN_MANAGE_ROLES))
             .await?;
+        let changed = self
+            .event(EventType::MemberRoleChanged, caller)
+            .member(username)
+            .detail("from", user.role_id.clone())
+            .detail("to", role.id.clone());
         user.role_id = role.id;
         user.modified = self.now();
-        self.store.update_user(&user).await?;
+        let events = if changed.details["from"] == changed.details["to"] {
+            Vec::new()
+        } else {
+            vec![changed]
+        };
+        self.store.update_user_recorded(&user, &events).await?;
         self.member_changed(username).await
     }
 
@@ -297,12 +315,19 @@ impl Portal {
                 held: &effective_privileges(&role, user.user_type, user.disabled),
                 granted: &effective_privileges(&role, user_type, false),
             })?;
+            let event = (user.user_type != user_type).then(|| {
+                self.event(EventType::MemberUserTypeChanged, caller)
+                    .member(username)
+                    .detail("from", user.user_type.id())
+                    .detail("to", user_type.id())
+            });
             user.user_type = user_type;
             user.modified = self.now();
-            changed.push(user);
+            changed.push((user, event));
         }
-        for user in &changed {
-            self.store.update_user(user).await?;
+        for (user, event) in &changed {
+            let events: &[Event] = event.as_slice();
+            self.store.update_user_recorded(user, events).await?;
             self.member_changed(&user.username).await?;
         }
         Ok(())
@@ -331,9 +356,19 @@ impl Portal {
         if disabled {
             self.keep_an_administrator(&user, false).await?;
         }
+        let event = (user.disabled != disabled).then(|| {
+            let kind = if disabled {
+                EventType::MemberDisabled
+            } else {
+                EventType::MemberEnabled
+            };
+            self.event(kind, caller).member(username)
+        });
         user.disabled = disabled;
         user.modified = self.now();
-        self.store.update_user(&user).await?;
+        self.store
+            .update_user_recorded(&user, event.as_slice())
+            .await?;
         if disabled {
             self.store.delete_tokens_of_user(username).await?;
         }
@@ -364,7 +399,12 @@ impl Portal {
             .into());
         }
         self.keep_an_administrator(&user, false).await?;
-        self.store.delete_user(username).await?;
+        let deleted = self
+            .event(EventType::MemberDeleted, caller)
+            .member(username);
+        self.store
+            .delete_user_recorded(username, std::slice::from_ref(&deleted))
+            .await?;
         self.member_changed(username).await
     }
 

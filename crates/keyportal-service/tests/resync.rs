@@ -2,6 +2,7 @@
 //! up, and when they were purged before it could read them it reloads its whole key table
 //! (atomically) instead of keeping stale keys. Two portals on one SQLite database.
 
+use keyportal_domain::events::Actor;
 use std::sync::Arc;
 
 use keyportal_domain::api_key::KeySlot;
@@ -76,7 +77,7 @@ async fn credentials(portal: &Portal, caller: &Caller) -> (String, String, Strin
     let mut keys = Vec::new();
     for slot in KeySlot::ALL {
         let minted = portal
-            .mint_api_key(&client_id, &secret, slot, None)
+            .mint_api_key(&Actor::system(), &client_id, &secret, slot, None)
             .await
             .expect("minted");
         keys.push(minted.key.expose().to_string());
@@ -106,7 +107,7 @@ async fn a_node_behind_a_purged_change_feed_reloads_its_whole_table() {
     assert!(honoured(&b, &key1) && honoured(&b, &key2));
 
     // Missed notices are caught up from B's position.
-    a.revoke_api_key(&client_id, &secret, KeySlot::One)
+    a.revoke_api_key(&Actor::system(), &client_id, &secret, KeySlot::One)
         .await
         .expect("revoked");
     assert!(!honoured(&a, &key1) && honoured(&b, &key1));
@@ -115,11 +116,11 @@ async fn a_node_behind_a_purged_change_feed_reloads_its_whole_table() {
 
     // Now B misses more than the feed keeps: A revokes key 2 and mints a new key 1, then every
     // notice but the newest is purged (as after a day away).
-    a.revoke_api_key(&client_id, &secret, KeySlot::Two)
+    a.revoke_api_key(&Actor::system(), &client_id, &secret, KeySlot::Two)
         .await
         .expect("revoked");
     let fresh = a
-        .mint_api_key(&client_id, &secret, KeySlot::One, None)
+        .mint_api_key(&Actor::system(), &client_id, &secret, KeySlot::One, None)
         .await
         .expect("minted")
         .key
@@ -142,7 +143,7 @@ async fn a_node_behind_a_purged_change_feed_reloads_its_whole_table() {
     assert!(honoured(&b, &other.2) && honoured(&b, &other.3));
     assert!(!honoured(&b, &key1));
     // And B follows the feed from the new position.
-    a.revoke_api_key(&other.0, &other.1, KeySlot::One)
+    a.revoke_api_key(&Actor::system(), &other.0, &other.1, KeySlot::One)
         .await
         .expect("revoked");
     b.sync_changes().await.expect("sync");

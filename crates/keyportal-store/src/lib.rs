@@ -10,6 +10,7 @@ mod sql;
 
 use async_trait::async_trait;
 use keyportal_domain::credential::{AppRegistration, AppToken, SlotState};
+use keyportal_domain::events::{Event, EventFilter};
 use keyportal_domain::group::{Group, MemberType};
 use keyportal_domain::item::{Folder, Item};
 use keyportal_domain::leak::KeyLeak;
@@ -129,7 +130,16 @@ pub trait OrgStore {
 #[async_trait]
 pub trait UserStore {
     /// `Conflict` when the username, in any case, or the id is taken.
-    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        self.create_user_recorded(user, password_hash, &[]).await
+    }
+    /// [`UserStore::create_user`], writing `events` in the same transaction.
+    async fn create_user_recorded(
+        &self,
+        user: &User,
+        password_hash: &str,
+        events: &[Event],
+    ) -> StoreResult<()>;
     /// The user with exactly this username (lookups are case-sensitive; uniqueness is not).
     async fn get_user(&self, username: &str) -> StoreResult<Option<User>>;
     /// The stored spelling of the username equal to `username` ignoring ASCII case.
@@ -152,12 +162,20 @@ pub trait UserStore {
         except: &str,
     ) -> StoreResult<bool>;
     /// Replaces every field of the stored user with `user`'s (matched by username).
-    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        self.update_user_recorded(user, &[]).await
+    }
+    /// [`UserStore::update_user`], writing `events` in the same transaction.
+    async fn update_user_recorded(&self, user: &User, events: &[Event]) -> StoreResult<()>;
     async fn set_password_hash(&self, username: &str, password_hash: &str) -> StoreResult<()>;
     async fn set_last_login(&self, username: &str, when: i64) -> StoreResult<()>;
     /// Deletes the user, their tokens, folders and group memberships. The caller first makes
     /// sure they own no items or groups.
-    async fn delete_user(&self, username: &str) -> StoreResult<()>;
+    async fn delete_user(&self, username: &str) -> StoreResult<()> {
+        self.delete_user_recorded(username, &[]).await
+    }
+    /// [`UserStore::delete_user`], writing `events` in the same transaction.
+    async fn delete_user_recorded(&self, username: &str, events: &[Event]) -> StoreResult<()>;
     async fn count_users_with_role(&self, role_id: &str) -> StoreResult<usize>;
     /// Members matching `filter`, ordered by username; `start` is 0-based. Returns the page and
     /// how many match in all.
@@ -174,11 +192,23 @@ pub trait UserStore {
 #[async_trait]
 pub trait RoleStore {
     /// Custom roles only (built-in roles live in the domain). `Conflict` on a taken name.
-    async fn create_role(&self, role: &Role) -> StoreResult<()>;
+    async fn create_role(&self, role: &Role) -> StoreResult<()> {
+        self.create_role_recorded(role, &[]).await
+    }
+    /// [`RoleStore::create_role`], writing `events` in the same transaction.
+    async fn create_role_recorded(&self, role: &Role, events: &[Event]) -> StoreResult<()>;
     async fn get_role(&self, id: &str) -> StoreResult<Option<Role>>;
     async fn list_roles(&self) -> StoreResult<Vec<Role>>;
-    async fn update_role(&self, role: &Role) -> StoreResult<()>;
-    async fn delete_role(&self, id: &str) -> StoreResult<()>;
+    async fn update_role(&self, role: &Role) -> StoreResult<()> {
+        self.update_role_recorded(role, &[]).await
+    }
+    /// [`RoleStore::update_role`], writing `events` in the same transaction.
+    async fn update_role_recorded(&self, role: &Role, events: &[Event]) -> StoreResult<()>;
+    async fn delete_role(&self, id: &str) -> StoreResult<()> {
+        self.delete_role_recorded(id, &[]).await
+    }
+    /// [`RoleStore::delete_role`], writing `events` in the same transaction.
+    async fn delete_role_recorded(&self, id: &str, events: &[Event]) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -208,9 +238,17 @@ pub trait ItemStore {
     async fn insert_item(&self, item: &Item) -> StoreResult<()>;
     async fn get_item(&self, id: &str) -> StoreResult<Option<SharedItem>>;
     /// Replaces every field of the stored item (matched by id).
-    async fn update_item(&self, item: &Item) -> StoreResult<()>;
+    async fn update_item(&self, item: &Item) -> StoreResult<()> {
+        self.update_item_recorded(item, &[]).await
+    }
+    /// [`ItemStore::update_item`], writing `events` in the same transaction.
+    async fn update_item_recorded(&self, item: &Item, events: &[Event]) -> StoreResult<()>;
     /// Deletes the item and its group shares.
-    async fn delete_item(&self, id: &str) -> StoreResult<()>;
+    async fn delete_item(&self, id: &str) -> StoreResult<()> {
+        self.delete_item_recorded(id, &[]).await
+    }
+    /// [`ItemStore::delete_item`], writing `events` in the same transaction.
+    async fn delete_item_recorded(&self, id: &str, events: &[Event]) -> StoreResult<()>;
     /// A page of the items matching a search, with the number matching in all; filtering,
     /// counting, sorting and paging happen in the database.
     async fn search_items(&self, search: &ItemSearch<'_>) -> StoreResult<ItemPage>;
@@ -275,16 +313,35 @@ pub struct KeyUse {
 pub trait AppStore {
     /// Registers an app for its item. `Conflict` when the item is already registered or the
     /// client id is taken; `NotFound` when the item does not exist.
-    async fn create_app(&self, app: &AppRegistration, sealed_secret: &str) -> StoreResult<()>;
+    async fn create_app(&self, app: &AppRegistration, sealed_secret: &str) -> StoreResult<()> {
+        self.create_app_recorded(app, sealed_secret, &[]).await
+    }
+    /// [`AppStore::create_app`], writing `events` in the same transaction.
+    async fn create_app_recorded(
+        &self,
+        app: &AppRegistration,
+        sealed_secret: &str,
+        events: &[Event],
+    ) -> StoreResult<()>;
     async fn get_app_by_item(&self, item_id: &str) -> StoreResult<Option<StoredApp>>;
     async fn get_app_by_client_id(&self, client_id: &str) -> StoreResult<Option<StoredApp>>;
     /// Replaces every field of the registration (matched by item id) except the secret, if the
     /// stored `revision` still equals `app.revision`; the stored revision becomes
     /// `app.revision + 1`. `Conflict` when another writer got there first (reload and retry),
     /// `NotFound` when the app is gone.
-    async fn update_app(&self, app: &AppRegistration) -> StoreResult<()>;
+    async fn update_app(&self, app: &AppRegistration) -> StoreResult<()> {
+        self.update_app_recorded(app, &[]).await
+    }
+    /// [`AppStore::update_app`], writing `events` in the same transaction (nothing is written
+    /// on a `Conflict`).
+    async fn update_app_recorded(&self, app: &AppRegistration, events: &[Event])
+        -> StoreResult<()>;
     /// Deletes the registration and its app tokens.
-    async fn delete_app(&self, item_id: &str) -> StoreResult<()>;
+    async fn delete_app(&self, item_id: &str) -> StoreResult<()> {
+        self.delete_app_recorded(item_id, &[]).await
+    }
+    /// [`AppStore::delete_app`], writing `events` in the same transaction.
+    async fn delete_app_recorded(&self, item_id: &str, events: &[Event]) -> StoreResult<()>;
     /// Every registration (to load the in-memory key table).
     async fn list_apps(&self) -> StoreResult<Vec<AppRegistration>>;
     /// The registrations with these client ids (unknown ones are skipped), in no particular
@@ -316,7 +373,15 @@ pub trait LegacyKeyStore {
     /// The legacy keys of these items (ids without one are skipped), in no particular order.
     async fn legacy_keys_by_ids(&self, item_ids: &[String]) -> StoreResult<Vec<LegacyKey>>;
     /// Replaces every field (matched by item id).
-    async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()>;
+    async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()> {
+        self.update_legacy_key_recorded(key, &[]).await
+    }
+    /// [`LegacyKeyStore::update_legacy_key`], writing `events` in the same transaction.
+    async fn update_legacy_key_recorded(
+        &self,
+        key: &LegacyKey,
+        events: &[Event],
+    ) -> StoreResult<()>;
     async fn delete_legacy_key(&self, item_id: &str) -> StoreResult<()>;
     /// Shows `visit` every active legacy key as streamed from the database (never all in
     /// memory at once), in no particular order; returns how many. The entry is reused
@@ -367,6 +432,8 @@ pub trait BulkWrite: Send {
     /// Inserts the legacy keys, many rows per statement. `Conflict` when a hash or item is
     /// taken or an item does not exist (insert the items first).
     async fn insert_legacy_keys(&mut self, keys: &[LegacyKey]) -> StoreResult<()>;
+    /// Appends events to the same transaction (`legacy.imported`).
+    async fn insert_events(&mut self, events: &[Event]) -> StoreResult<()>;
     /// Makes every row written visible at once.
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }
@@ -376,8 +443,21 @@ pub trait BulkWrite: Send {
 pub trait SettingsStore {
     async fn get_setting(&self, name: &str) -> StoreResult<Option<String>>;
     /// Inserts or replaces.
-    async fn set_setting(&self, name: &str, value: &str) -> StoreResult<()>;
-    async fn delete_setting(&self, name: &str) -> StoreResult<()>;
+    async fn set_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+        self.set_setting_recorded(name, value, &[]).await
+    }
+    /// [`SettingsStore::set_setting`], writing `events` in the same transaction.
+    async fn set_setting_recorded(
+        &self,
+        name: &str,
+        value: &str,
+        events: &[Event],
+    ) -> StoreResult<()>;
+    async fn delete_setting(&self, name: &str) -> StoreResult<()> {
+        self.delete_setting_recorded(name, &[]).await
+    }
+    /// [`SettingsStore::delete_setting`], writing `events` in the same transaction.
+    async fn delete_setting_recorded(&self, name: &str, events: &[Event]) -> StoreResult<()>;
     /// Sets the value only if it is still `expected` (`None`: the setting is absent), in one
     /// statement; returns whether it did. Read-modify-write edits (adding to a list) use it so
     /// that concurrent edits from any process never silently undo each other.
@@ -475,6 +555,35 @@ pub trait ProxyStore {
     async fn delete_proxy(&self, target: &ProxyTarget) -> StoreResult<()>;
 }
 
+/// A page of events, newest first, and how many match in all.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventPage {
+    pub events: Vec<Event>,
+    pub total: usize,
+}
+
+/// The audit trail. Events that record a change are written by that change's `*_recorded`
+/// write method, in its transaction; these methods append events that change nothing else,
+/// list them and apply retention. Nothing edits an event.
+#[async_trait]
+pub trait EventStore {
+    /// Appends events in one transaction; an event whose `once` key is already recorded is
+    /// skipped. Returns the ids written.
+    async fn append_events(&self, events: &[Event]) -> StoreResult<Vec<String>>;
+    /// A page of the events matching `filter`, newest first (ties by id, descending), with
+    /// the number matching in all.
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+        offset: usize,
+        limit: usize,
+    ) -> StoreResult<EventPage>;
+    /// Which of these `once` keys are recorded (in no order).
+    async fn once_keys_recorded(&self, keys: &[String]) -> StoreResult<Vec<String>>;
+    /// Deletes events older than `before` (retention); returns how many.
+    async fn prune_events(&self, before: i64) -> StoreResult<u64>;
+}
+
 /// Keys revoked because they were reported as leaked, and the record of each (migration 15).
 #[async_trait]
 pub trait LeakStore {
@@ -488,6 +597,15 @@ pub trait LeakStore {
         leak: &KeyLeak,
         key_hash: &str,
         revoked_slot: &SlotState,
+    ) -> StoreResult<bool>;
+    /// [`LeakStore::revoke_leaked_key`] that also writes `events` (the `key.leaked` event) in
+    /// the same transaction, only when the key was revoked.
+    async fn revoke_leaked_key_recorded(
+        &self,
+        leak: &KeyLeak,
+        key_hash: &str,
+        revoked_slot: &SlotState,
+        events: &[Event],
     ) -> StoreResult<bool>;
     /// The leaks recorded for an item, newest first, at most `limit`.
     async fn key_leaks_of(&self, item_id: &str, limit: usize) -> StoreResult<Vec<KeyLeak>>;
@@ -511,6 +629,7 @@ pub trait Store:
     + OAuthStore
     + ProxyStore
     + LeakStore
+    + EventStore
     + Send
     + Sync
 {
@@ -533,6 +652,7 @@ impl<T> Store for T where
         + OAuthStore
         + ProxyStore
         + LeakStore
+        + EventStore
         + Send
         + Sync
 {

@@ -22,6 +22,8 @@ mod changes;
 mod connect;
 #[path = "conformance/credentials.rs"]
 mod credentials;
+#[path = "conformance/events.rs"]
+mod events;
 #[path = "conformance/fixtures.rs"]
 mod fixtures;
 #[path = "conformance/folders.rs"]
@@ -65,6 +67,7 @@ use backup::*;
 use bulk::*;
 use changes::*;
 use credentials::*;
+use events::*;
 use folders::*;
 use groups::*;
 use items::*;
@@ -307,4 +310,9 @@ conformance!(
     leaked_api_keys_are_revoked_and_recorded_once,
     leaked_legacy_keys_are_deactivated_and_recorded,
     migration_15_adds_the_leak_records,
+    events_round_trip_every_field,
+    events_commit_and_roll_back_with_their_change,
+    once_keys_record_a_notice_once,
+    events_are_filtered_and_paged_newest_first,
+    old_events_are_pruned,
 );

@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use keyportal_domain::item::Folder;
 use keyportal_domain::search::parse;
-use keyportal_service::{ItemView, SearchRequest, ServiceError, SortOrder};
+use keyportal_service::{ExpiringKey, ItemView, SearchRequest, ServiceError, SortOrder};
 
 use crate::html::{self, url_encode, Html};
 use crate::layout::{date, hidden_csrf, notice};
@@ -18,6 +18,17 @@ use crate::paging::{pager_links, Pager};
 use crate::request::{forbidden_csrf, message, page, redirect, Session};
 use crate::session::csrf_ok;
 use crate::{Fields, Routes, St};
+
+/// Keys expiring within this time are flagged (issue 12: a week).
+pub(crate) const EXPIRY_WARNING_MS: i64 = 7 * keyportal_domain::time::DAY_MS;
+
+/// "Key 1 expires 2026-12-14".
+pub(crate) fn expiry_text(slot: u8, expires: i64) -> String {
+    format!(
+        "Key {slot} expires {}",
+        keyportal_domain::time::iso_date(expires)
+    )
+}
 
 pub(crate) fn routes() -> Routes {
     Router::new()
@@ -94,11 +105,16 @@ async fn content(
             Err(e) => error = Some(message(&e)),
         }
     }
+    let expiring = portal
+        .expiring_keys_of(&session.caller, &items, EXPIRY_WARNING_MS)
+        .await
+        .unwrap_or_default();
     let listing = Listing {
         folders: &folders,
         current,
         items: &items,
         pager,
+        expiring: &expiring,
     };
     let body = content_body(&session.csrf, &view, &listing, error.as_deref());
     page(StatusCode::OK, session.layout("My content").render(body))
@@ -205,6 +221,8 @@ pub(crate) struct Listing<'a> {
     pub current: Option<&'a Folder>,
     pub items: &'a [ItemView],
     pub pager: Pager,
+    /// Keys of the listed credentials that expire within a week.
+    pub expiring: &'a [ExpiringKey],
 }
 
 pub(crate) fn content_body(
@@ -299,7 +317,13 @@ pub(crate) fn content_body(
                 .text(&url_encode(&i.item.id))
                 .raw("\">")
                 .text(&i.item.title)
-                .raw("</a></td><td data-label=\"Type\">")
+                .raw("</a>");
+            for key in listing.expiring.iter().filter(|k| k.item_id == i.item.id) {
+                h.raw(" <span class=\"badge warn\" data-testid=\"expiring\">")
+                    .text(&expiry_text(key.slot, key.expires))
+                    .raw("</span>");
+            }
+            h.raw("</td><td data-label=\"Type\">")
                 .text(&i.item.item_type)
                 .raw("</td><td data-label=\"Access\"><span class=\"badge\">")
                 .text(i.wire_access())

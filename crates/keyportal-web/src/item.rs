@@ -194,6 +194,11 @@ fn oauth_settings(h: &mut Html, item_id: &str, app: &AppView) {
 }
 
 fn api_key_settings(h: &mut Html, item_id: &str, app: &AppView, now: i64) {
+    for key in keyportal_service::expiring_keys(&app.app, now, crate::content::EXPIRY_WARNING_MS) {
+        h.raw("<p class=\"notice warn\" role=\"status\" data-testid=\"expiry-warning\">")
+            .text(&crate::content::expiry_text(key.slot, key.expires))
+            .raw(": applications using it stop working then. Regenerate it, or generate the other key and switch to it, before that date.</p>");
+    }
     h.raw("<h3>API keys</h3><p class=\"hint\">A credential holds up to two API keys, each with its own expiration date, so you can rotate one while the other keeps working. Keys are shown only once, when they are generated.</p>")
         .raw("<div class=\"slots\">");
     for slot in KeySlot::ALL {

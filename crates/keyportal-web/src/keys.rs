@@ -107,7 +107,7 @@ async fn key_action(
     let client_id = app.app.client_id.clone();
     let secret = app.client_secret.expose().to_string();
     if action == KeyAction::Invalidate {
-        return match portal.revoke_api_key(&client_id, &secret, slot).await {
+        return match portal.revoke_api_key(&session.caller.actor(), &client_id, &secret, slot).await {
             Ok(()) => redirect(&format!(
                 "/home/item/{}?notice={}",
                 html::url_encode(&id),
@@ -143,7 +143,13 @@ async fn key_action(
     }
     let regenerate = action == KeyAction::Regenerate;
     match portal
-        .mint_api_key(&client_id, &secret, slot, Some(regenerate))
+        .mint_api_key(
+            &session.caller.actor(),
+            &client_id,
+            &secret,
+            slot,
+            Some(regenerate),
+        )
         .await
     {
         Ok(minted) => {

@@ -105,9 +105,11 @@ pub(crate) fn error_body(status: StatusCode, text: &str) -> Html {
 pub(crate) enum ItemTab {
     Overview,
     Usage,
+    Activity,
 }
 
-/// The tab bar of an item's page: Overview (with Settings) and, for credentials, Usage.
+/// The tab bar of an item's page: Overview (with Settings) and, for credentials, Usage and
+/// Activity.
 pub(crate) fn item_tabs(h: &mut Html, item_id: &str, credential: bool, current: ItemTab) {
     let base = format!("/home/item/{}", url_encode(item_id));
     h.raw("<nav class=\"tabs\" aria-label=\"Item\">");
@@ -119,6 +121,12 @@ pub(crate) fn item_tabs(h: &mut Html, item_id: &str, credential: bool, current: 
             "Usage",
             current == ItemTab::Usage,
         );
+        tab(
+            h,
+            &format!("{base}/activity"),
+            "Activity",
+            current == ItemTab::Activity,
+        );
     }
     h.raw("</nav>");
 }
@@ -129,6 +137,7 @@ pub(crate) enum OrgTab {
     Members,
     Roles,
     Usage,
+    Activity,
     ProxyAllowList,
 }
 
@@ -152,6 +161,12 @@ pub(crate) fn org_tabs(h: &mut Html, current: OrgTab) {
         "/home/organization/usage",
         "Usage",
         current == OrgTab::Usage,
+    );
+    tab(
+        h,
+        "/home/organization/activity",
+        "Activity",
+        current == OrgTab::Activity,
     );
     tab(
         h,

@@ -3,6 +3,7 @@
 //! calls the same `Portal` methods as the REST API, so the same rules apply. Assets are
 //! embedded in the binary.
 
+mod activity;
 mod content;
 mod credential_edit;
 mod credential_referrers;
@@ -88,6 +89,7 @@ pub fn router(portal: Arc<Portal>, https: bool) -> Router {
         .merge(oauth_credentials::routes())
         .merge(oauth_settings::routes())
         .merge(usage::routes())
+        .merge(activity::routes())
         .merge(org::routes())
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)

@@ -241,6 +241,7 @@ mod tests {
             privileges,
             memberships: Vec::new(),
             token_hash: None,
+            address: None,
         }
     }
 

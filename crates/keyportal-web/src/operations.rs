@@ -7,6 +7,11 @@ use keyportal_domain::authz::OperationKind as K;
 /// `module::handler` → the operations it asks about (empty: static assets).
 pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     (
+        "activity::item_activity",
+        &[K::ViewItem, K::ViewCredentialEvents],
+    ),
+    ("activity::org_activity", &[K::ViewOrgEvents]),
+    (
         "content::content",
         &[K::ListContent, K::ViewAllContent, K::Search, K::ViewItem],
     ),

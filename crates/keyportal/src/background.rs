@@ -8,7 +8,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use keyportal_domain::secret::random_hex;
 use keyportal_service::{Portal, ServiceError};
+
+use crate::config::EventTasks;
 use keyportal_store::{ChangeListener, ListenerWake, SqlStore, StoreResult};
 use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
@@ -26,10 +29,16 @@ const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 const RELISTEN_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Runs until `stop`, then writes what is still counted.
-pub async fn keep_in_sync(portal: Arc<Portal>, store: SqlStore, stop: watch::Receiver<bool>) {
+pub async fn keep_in_sync(
+    portal: Arc<Portal>,
+    store: SqlStore,
+    events: EventTasks,
+    stop: watch::Receiver<bool>,
+) {
     tokio::join!(
         follow_changes(&portal, &store, stop.clone()),
-        write_batches(&portal, stop),
+        write_batches(&portal, stop.clone()),
+        check_expiry(&portal, events, stop),
     );
     if let Err(error) = portal.flush_key_uses().await {
         tracing::warn!(cause = %cause_of(&error), "final write of key uses failed");
@@ -190,6 +199,39 @@ async fn write_batches(portal: &Portal, mut stop: watch::Receiver<bool>) {
             purge_due = now + PURGE_INTERVAL;
             if let Err(error) = portal.purge_expired().await {
                 tracing::warn!(cause = %cause_of(&error), "purging expired records failed");
+            }
+        }
+    }
+}
+
+/// Expiry warnings at start and every `expiry_interval` (one node at a time holds the lease),
+/// and event retention every `PURGE_INTERVAL`.
+async fn check_expiry(portal: &Portal, events: EventTasks, mut stop: watch::Receiver<bool>) {
+    // Names this process in the lease (a restart is a new node; the old lease lapses).
+    let node = random_hex::<8>();
+    let mut tick = tokio::time::interval(events.expiry_interval);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut prune_due = Instant::now();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => break,
+        }
+        match portal.check_expiry(&node).await {
+            Ok(Some(n)) if n > 0 => tracing::info!(notices = n, "expiry notices recorded"),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(cause = %cause_of(&error), "checking key expiry failed")
+            }
+        }
+        if events.retention_days.is_some() && Instant::now() >= prune_due {
+            prune_due = Instant::now() + PURGE_INTERVAL;
+            match portal.prune_events(events.retention_days).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "old events deleted (retention)"),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(cause = %cause_of(&error), "deleting old events failed")
+                }
             }
         }
     }

@@ -53,6 +53,8 @@ pub struct FileConfig {
     pub shutdown_grace: Option<u64>,
     pub metrics_listen: Option<String>,
     pub secret_scanning_keys: Option<PathBuf>,
+    pub event_retention_days: Option<u32>,
+    pub expiry_check_interval: Option<u64>,
 }
 
 impl FileConfig {
@@ -237,6 +239,8 @@ pub struct ServeConfig {
     /// GitHub's secret scanning public keys (its published JSON document); `None`:
     /// `/secret-scanning/github` answers 404.
     pub secret_scanning_keys: Option<PathBuf>,
+    /// Expiry checks and event retention.
+    pub events: EventTasks,
 }
 
 /// Reads GitHub's secret scanning key document (`--secret-scanning-keys`).
@@ -253,6 +257,24 @@ pub fn load_secret_scanning_keys(
             path.display()
         ))
     })
+}
+
+/// The background work on events: expiry checks and retention.
+#[derive(Debug, Clone, Copy)]
+pub struct EventTasks {
+    /// Events older than this many days are deleted; `None` keeps them forever.
+    pub retention_days: Option<u32>,
+    /// Time between expiry checks (at most a minute).
+    pub expiry_interval: std::time::Duration,
+}
+
+impl Default for EventTasks {
+    fn default() -> Self {
+        EventTasks {
+            retention_days: None,
+            expiry_interval: std::time::Duration::from_secs(60),
+        }
+    }
 }
 
 /// Checks a public URL: `http(s)://host[:port]`, nothing after it but an optional `/`.

@@ -85,6 +85,7 @@ const CLI_OPERATIONS: &[(&str, &[K])] = &[
         "usage",
         &[K::ViewOrgUsage, K::ListCredentials, K::ListAllCredentials],
     ),
+    ("events", &[K::ViewOrgEvents]),
     ("proxy allow-list", &[K::ManageProxyAllowList]),
     // Prints a random key; touches no data.
     ("secret-key generate", &[]),

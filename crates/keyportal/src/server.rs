@@ -170,7 +170,12 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     // then write the last counts (`stop_background`), so nothing answered goes uncounted.
     let (drain, draining) = watch::channel(false);
     let (stop_background, background_stop) = watch::channel(false);
-    let background = tokio::spawn(keep_in_sync(portal.clone(), store, background_stop));
+    let background = tokio::spawn(keep_in_sync(
+        portal.clone(),
+        store,
+        config.events,
+        background_stop,
+    ));
     let acceptor = tls.map(TlsAcceptor::from);
     let limits = config.connections;
     let gate = Gate::new(

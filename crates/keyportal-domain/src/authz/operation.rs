@@ -176,6 +176,12 @@ pub enum Operation<'a> {
     ImportLegacyKeys,
     ListAllLegacyKeys,
     ViewOrgUsage,
+    /// A credential's events (its audit trail): whoever manages the credential.
+    ViewCredentialEvents {
+        item: &'a Item,
+    },
+    /// The organization's events and event settings: administrators.
+    ViewOrgEvents,
     /// Reading the organization's settings (the billing cycle's first day): any signed-in caller.
     ViewSettings,
     /// Organization security settings: billing day, legacy retirement, proxy allow-list.
@@ -237,6 +243,8 @@ pub enum OperationKind {
     ImportLegacyKeys,
     ListAllLegacyKeys,
     ViewOrgUsage,
+    ViewCredentialEvents,
+    ViewOrgEvents,
     ViewSettings,
     ManageSecuritySettings,
     ManageLocationServices,
@@ -294,6 +302,8 @@ impl Operation<'_> {
             Operation::ImportLegacyKeys => K::ImportLegacyKeys,
             Operation::ListAllLegacyKeys => K::ListAllLegacyKeys,
             Operation::ViewOrgUsage => K::ViewOrgUsage,
+            Operation::ViewCredentialEvents { .. } => K::ViewCredentialEvents,
+            Operation::ViewOrgEvents => K::ViewOrgEvents,
             Operation::ViewSettings => K::ViewSettings,
             Operation::ManageSecuritySettings => K::ManageSecuritySettings,
             Operation::ManageLocationServices => K::ManageLocationServices,
@@ -352,6 +362,8 @@ impl OperationKind {
         OperationKind::ImportLegacyKeys,
         OperationKind::ListAllLegacyKeys,
         OperationKind::ViewOrgUsage,
+        OperationKind::ViewCredentialEvents,
+        OperationKind::ViewOrgEvents,
         OperationKind::ViewSettings,
         OperationKind::ManageSecuritySettings,
         OperationKind::ManageLocationServices,

@@ -319,6 +319,12 @@ pub fn authorize(viewer: &Viewer, operation: &Operation<'_>) -> Result<(), Denia
                 Denial::missing(names::ADMIN_VIEW_ITEMS),
             )
         }
+        Op::ViewCredentialEvents { item } => manage_credential_item(viewer, item),
+        Op::ViewOrgEvents => {
+            signed_in(viewer)?;
+            members_only(viewer, "API keys cannot read the organization's events.")?;
+            need(viewer, names::ADMIN_VIEW_ITEMS)
+        }
         Op::ManageSecuritySettings => admin_need(viewer, names::ADMIN_MANAGE_SECURITY),
         Op::ManageLocationServices => admin_need(viewer, names::ADMIN_MANAGE_UTILITY_SERVICES),
         Op::ManageProxyAllowList => {

@@ -291,6 +291,7 @@ pub fn tag_name(tag: Tag) -> &'static str {
         Tag::Groups => "Groups",
         Tag::Credentials => "Developer credentials",
         Tag::Usage => "Usage and limits",
+        Tag::Events => "Events",
         Tag::Proxy => "Service proxy",
         Tag::Operations => "Operations",
     }

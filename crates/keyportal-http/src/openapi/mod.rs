@@ -10,6 +10,7 @@ mod build;
 mod components;
 mod content_ops;
 mod credentials_ops;
+mod events_ops;
 mod members_ops;
 mod model;
 mod portal_ops;
@@ -38,6 +39,7 @@ fn operations() -> impl Iterator<Item = &'static Op> {
         content_ops::OPS,
         sharing_ops::OPS,
         credentials_ops::OPS,
+        events_ops::OPS,
         service_ops::OPS,
     ]
     .into_iter()
@@ -90,6 +92,10 @@ fn build_document() -> Value {
             "Registered apps, API key slots and legacy keys.",
         ),
         (Tag::Usage, "Usage reports and per-credential limits."),
+        (
+            Tag::Events,
+            "keyportal: the audit trail of credentials, keys, members and roles, and expiry warnings.",
+        ),
         (
             Tag::Proxy,
             "The service proxy and its settings (docs/PROXY.md).",

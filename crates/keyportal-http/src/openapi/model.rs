@@ -51,6 +51,7 @@ pub enum Tag {
     Groups,
     Credentials,
     Usage,
+    Events,
     Proxy,
     Operations,
 }

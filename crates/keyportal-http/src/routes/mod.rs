@@ -3,6 +3,7 @@
 mod admin;
 mod apps;
 mod content;
+mod events;
 mod groups;
 mod health;
 mod items;
@@ -69,6 +70,7 @@ pub fn router() -> Router<AppState> {
         .merge(legacy::routes(R))
         .merge(oauth::routes(R))
         .merge(usage::routes(R))
+        .merge(events::routes(R))
         .merge(proxy::routes(R))
         .merge(portal::routes(R))
         .merge(users::routes(R))

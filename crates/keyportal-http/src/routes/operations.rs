@@ -42,6 +42,15 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
             K::ViewItem,
         ],
     ),
+    (
+        "events::credential_events",
+        &[K::ViewItem, K::ViewCredentialEvents],
+    ),
+    (
+        "events::event_settings",
+        &[K::ViewOrgEvents, K::ManageSecuritySettings],
+    ),
+    ("events::org_events", &[K::ViewOrgEvents]),
     ("groups::add_users", &[K::ViewGroup, K::ManageGroupMembers]),
     ("groups::create_group", &[K::CreateGroup]),
     ("groups::delete_group", &[K::ViewGroup, K::DeleteGroup]),

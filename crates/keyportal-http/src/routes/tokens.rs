@@ -1,8 +1,9 @@
 //! `generateToken` (spec §3.1) and `oauth2/revokeToken` sign-out (spec §3.3a).
 
 use axum::extract::State;
+use keyportal_domain::events::{Actor, ActorKind};
 use keyportal_domain::DomainError;
-use keyportal_service::TokenClient;
+use keyportal_service::{Caller, TokenClient};
 use serde_json::json;
 
 use keyportal_domain::api_key::KeySlot;
@@ -111,9 +112,10 @@ pub async fn oauth_token(State(state): State<AppState>, request: ArcgisRequest) 
     let outcome = match slot {
         Some(slot) => {
             let regenerate = p.bool("regenerateApiToken")?;
+            let actor = client_actor(&state, &request).await;
             state
                 .portal
-                .mint_api_key(&client_id, &client_secret, slot, regenerate)
+                .mint_api_key(&actor, &client_id, &client_secret, slot, regenerate)
                 .await
                 .map(|minted| json!({ "access_token": minted.key.expose(), "expires_in": minted.expires_in }))
         }
@@ -145,9 +147,10 @@ pub async fn revoke_token(State(state): State<AppState>, request: ArcgisRequest)
         // REST JS also sends regenerateApiToken and grant_type here; they mean nothing.
         let client_id = p.required("client_id")?;
         let client_secret = p.required("client_secret")?;
+        let actor = client_actor(&state, &request).await;
         state
             .portal
-            .revoke_api_key(client_id, client_secret, slot)
+            .revoke_api_key(&actor, client_id, client_secret, slot)
             .await?;
         return Ok(request.reply(json!({ "success": true })));
     }
@@ -157,4 +160,22 @@ pub async fn revoke_token(State(state): State<AppState>, request: ArcgisRequest)
         .ok_or_else(|| DomainError::invalid("'auth_token' must be specified."))?;
     state.portal.revoke_user_token(token).await?;
     Ok(request.reply(json!({ "success": true })))
+}
+
+/// Who acts when an app's secret mints or revokes a key: the member whose token came with
+/// the request (the official clients send it), else the app itself, from the request's
+/// address.
+async fn client_actor(state: &AppState, request: &ArcgisRequest) -> Actor {
+    match state
+        .portal
+        .authenticate(request.token.as_deref(), &request.facts)
+        .await
+    {
+        Ok(caller @ Caller::Member(_)) => caller.actor(),
+        _ => Actor {
+            name: None,
+            kind: ActorKind::App,
+            address: request.facts.address().map(|a| a.to_string()),
+        },
+    }
 }

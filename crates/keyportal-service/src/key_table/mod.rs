@@ -85,6 +85,9 @@ impl Denial {
 pub struct Resolved {
     pub grant: Arc<Grant>,
     pub owner: Arc<OwnerState>,
+    /// The client address of the request that presented the key (set by
+    /// `Portal::authenticate`, for the events the request causes).
+    pub address: Option<std::net::IpAddr>,
 }
 
 impl Resolved {
@@ -215,6 +218,7 @@ impl KeyTable {
         Ok(Resolved {
             grant: Arc::clone(grant),
             owner: Arc::clone(owner),
+            address: None,
         })
     }
 

@@ -9,6 +9,8 @@ use super::{ByDigest, GrantKind, KeyTable};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldKey {
     pub item_id: String,
+    /// The app's client id (`None` for a legacy key).
+    pub client_id: Option<String>,
     /// The API key's slot, or `None` for a legacy key.
     pub slot: Option<KeySlot>,
     /// Whether it authenticated at the time of the report (not expired, not retired).
@@ -33,6 +35,7 @@ impl KeyTable {
                 };
                 Some(HeldKey {
                     item_id: grant.item_id(),
+                    client_id: slot.map(|_| grant.client_id().to_string()),
                     slot,
                     live,
                 })

@@ -5,12 +5,14 @@
 
 use async_trait::async_trait;
 use keyportal_domain::credential::{AppRegistration, AppToken, AppType, SlotState};
+use keyportal_domain::events::Event;
 use keyportal_domain::text::can_be_stored;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::Any;
 
 use super::by_ids::rows_where_in;
+use super::events::insert_events;
 use super::rows::{
     conflict_on_unique, corrupt, flag, flag_value, int, is_foreign_key_violation,
     is_unique_violation, json_list, opt_text, parse_json_list, require_row, text,
@@ -129,7 +131,12 @@ impl SqlStore {
 
 #[async_trait]
 impl AppStore for SqlStore {
-    async fn create_app(&self, app: &AppRegistration, sealed_secret: &str) -> StoreResult<()> {
+    async fn create_app_recorded(
+        &self,
+        app: &AppRegistration,
+        sealed_secret: &str,
+        events: &[Event],
+    ) -> StoreResult<()> {
         let (redirect_uris, http_referrers, privileges) = json_columns(app)?;
         let sql = format!(
             "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
@@ -148,10 +155,19 @@ impl AppStore for SqlStore {
             .bind(app.registered)
             .bind(app.modified);
         let query = bind_slot(bind_slot(query, &app.slots[0]), &app.slots[1]).bind(app.revision);
-        match query.execute(self.pool()).await {
-            Ok(_) => Ok(()),
+        let mut tx = self.begin_write().await?;
+        match query.execute(&mut *tx).await {
+            Ok(_) => {
+                insert_events(&mut tx, events).await?;
+                tx.commit().await?;
+                Ok(())
+            }
             Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
-            Err(e) if is_unique_violation(&e) => Err(self.registration_conflict(app).await?),
+            Err(e) if is_unique_violation(&e) => {
+                // The lookup below must not wait for this transaction's write lock.
+                tx.rollback().await?;
+                Err(self.registration_conflict(app).await?)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -168,8 +184,13 @@ impl AppStore for SqlStore {
     }
 
     /// `NotFound` when the item has no app; `Conflict` when the new client id is taken.
-    async fn update_app(&self, app: &AppRegistration) -> StoreResult<()> {
+    async fn update_app_recorded(
+        &self,
+        app: &AppRegistration,
+        events: &[Event],
+    ) -> StoreResult<()> {
         let (redirect_uris, http_referrers, privileges) = json_columns(app)?;
+        let mut tx = self.begin_write().await?;
         let query = sqlx::query(
             "UPDATE apps SET client_id = $1, owner = $2, app_type = $3, redirect_uris = $4, \
              http_referrers = $5, privileges = $6, is_personal = $7, registered = $8, \
@@ -194,14 +215,17 @@ impl AppStore for SqlStore {
             .bind(app.revision + 1)
             .bind(&app.item_id)
             .bind(app.revision)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(|e| {
                 conflict_on_unique(e, || format!("the client id {} is taken", app.client_id))
             })?;
         if result.rows_affected() == 1 {
+            insert_events(&mut tx, events).await?;
+            tx.commit().await?;
             return Ok(());
         }
+        tx.rollback().await?;
         // Nothing matched: either the app is gone, or someone else changed it first.
         match self.fetch_app("item_id", &app.item_id).await? {
             Some(_) => Err(StoreError::Conflict(format!(
@@ -213,7 +237,7 @@ impl AppStore for SqlStore {
     }
 
     /// `NotFound` when the item has no app.
-    async fn delete_app(&self, item_id: &str) -> StoreResult<()> {
+    async fn delete_app_recorded(&self, item_id: &str, events: &[Event]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "DELETE FROM app_tokens \
@@ -227,6 +251,7 @@ impl AppStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         require_row(result)?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -33,6 +33,7 @@ pub const BACKED_UP: &[&str] = &[
     "usage",
     "proxies",
     "key_leaks",
+    "events",
 ];
 
 /// Tables computed from the others (rebuilt by restore), the change feed (which a restored

@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use keyportal_domain::events::Event;
 use keyportal_domain::item::{Item, ItemAccess};
 use serde_json::Value;
 use sqlx::any::AnyRow;
 
 use super::by_ids::rows_where_in;
+use super::events::insert_events;
 use super::item_counts::{count_added, count_moved, count_removed};
 use super::rows::{
     corrupt, count, int, is_foreign_key_violation, is_unique_violation, json_list, object_json,
@@ -160,7 +162,7 @@ impl ItemStore for SqlStore {
         Ok(attach_shares(vec![item_from_row(&row)?], &shares)?.pop())
     }
 
-    async fn update_item(&self, item: &Item) -> StoreResult<()> {
+    async fn update_item_recorded(&self, item: &Item, events: &[Event]) -> StoreResult<()> {
         let (type_keywords, tags, properties, extra) = json_columns(item)?;
         let [owner_key, org_key, title_key, type_key] = key_values(item);
         let mut tx = self.begin_write().await?;
@@ -207,11 +209,12 @@ impl ItemStore for SqlStore {
         require_row(result)?;
         insert_terms(&mut tx, std::slice::from_ref(item)).await?;
         count_moved(&mut tx, &stored, item).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
 
-    async fn delete_item(&self, id: &str) -> StoreResult<()> {
+    async fn delete_item_recorded(&self, id: &str, events: &[Event]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let Some(stored) = stored_item(&mut tx, id).await? else {
             return Err(StoreError::NotFound);
@@ -227,6 +230,7 @@ impl ItemStore for SqlStore {
             .await?;
         require_row(result)?;
         count_removed(&mut tx, &stored).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! must accompany every inserted item (an index row, say) is written from here.
 
 use async_trait::async_trait;
+use keyportal_domain::events::Event;
 use keyportal_domain::item::Item;
 use keyportal_domain::legacy_key::LegacyKey;
 use sqlx::{Any, AnyConnection, AnyPool, Transaction};
@@ -214,6 +215,11 @@ impl BulkWrite for SqlBulkWrite {
 
     async fn insert_legacy_keys(&mut self, keys: &[LegacyKey]) -> StoreResult<()> {
         insert_legacy_keys_batch(&mut self.tx, !self.sqlite, keys).await
+    }
+
+    async fn insert_events(&mut self, events: &[Event]) -> StoreResult<()> {
+        super::events::insert_events(&mut self.tx, events).await?;
+        Ok(())
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {

@@ -5,9 +5,11 @@
 use async_trait::async_trait;
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::credential::SlotState;
+use keyportal_domain::events::Event;
 use keyportal_domain::leak::KeyLeak;
 use sqlx::any::AnyRow;
 
+use super::events::insert_events;
 use super::rows::{corrupt, flag_value, int, text, to_i64};
 use super::SqlStore;
 use crate::{LeakStore, StoreResult};
@@ -42,6 +44,17 @@ impl LeakStore for SqlStore {
         leak: &KeyLeak,
         key_hash: &str,
         revoked_slot: &SlotState,
+    ) -> StoreResult<bool> {
+        self.revoke_leaked_key_recorded(leak, key_hash, revoked_slot, &[])
+            .await
+    }
+
+    async fn revoke_leaked_key_recorded(
+        &self,
+        leak: &KeyLeak,
+        key_hash: &str,
+        revoked_slot: &SlotState,
+        events: &[Event],
     ) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
         let result = match leak.slot {
@@ -93,6 +106,7 @@ impl LeakStore for SqlStore {
         .bind(&leak.source)
         .execute(&mut *tx)
         .await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -2,10 +2,12 @@
 //! an error message).
 
 use async_trait::async_trait;
+use keyportal_domain::events::Event;
 use keyportal_domain::legacy_key::LegacyKey;
 use sqlx::any::AnyRow;
 
 use super::by_ids::rows_where_in;
+use super::events::insert_events;
 use super::items_bulk::placeholders;
 use super::rows::{
     conflict_on_unique, flag, flag_value, int, is_foreign_key_violation, json_list,
@@ -133,7 +135,12 @@ impl LegacyKeyStore for SqlStore {
 
     /// `NotFound` when the item has no legacy key; `Conflict` when the new hash belongs to
     /// another key.
-    async fn update_legacy_key(&self, key: &LegacyKey) -> StoreResult<()> {
+    async fn update_legacy_key_recorded(
+        &self,
+        key: &LegacyKey,
+        events: &[Event],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE legacy_keys SET key_hash = $1, owner = $2, key_hint = $3, privileges = $4, \
              http_referrers = $5, active = $6, created = $7, last_used = $8 WHERE item_id = $9",
@@ -147,10 +154,13 @@ impl LegacyKeyStore for SqlStore {
         .bind(key.created)
         .bind(key.last_used)
         .bind(&key.item_id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, || duplicate(key)))?;
-        require_row(result)
+        require_row(result)?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// `NotFound` when the item has no legacy key.

@@ -184,6 +184,14 @@ const MIGRATIONS: &[Migration] = &[
         then: Some(Fill::LongTerms),
     },
     Migration {
+        version: 13,
+        sql: include_str!("../../migrations/0013_events.sql"),
+        postgres_only: &[],
+        sqlite_only: &[],
+        precondition: None,
+        then: None,
+    },
+    Migration {
         version: 15,
         sql: include_str!("../../migrations/0015_key_leaks.sql"),
         postgres_only: &[],

@@ -10,6 +10,7 @@ mod batches;
 mod by_ids;
 mod catalog;
 mod changes;
+mod events;
 mod folders;
 mod groups;
 mod item_counts;

@@ -1,10 +1,12 @@
 //! Custom roles (the built-in ones live in the domain).
 
 use async_trait::async_trait;
+use keyportal_domain::events::Event;
 use keyportal_domain::role::Role;
 use keyportal_domain::text::can_be_stored;
 use sqlx::any::AnyRow;
 
+use super::events::insert_events;
 use super::rows::{
     conflict_on_unique, flag, flag_value, int, is_unique_violation, json_list, parse_json_list,
     require_row, text,
@@ -37,7 +39,8 @@ fn name_taken(role: &Role) -> String {
 
 #[async_trait]
 impl RoleStore for SqlStore {
-    async fn create_role(&self, role: &Role) -> StoreResult<()> {
+    async fn create_role_recorded(&self, role: &Role, events: &[Event]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO roles (id, name, name_key, description, privileges, built_in, created, \
              modified) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -50,11 +53,16 @@ impl RoleStore for SqlStore {
         .bind(flag_value(role.built_in))
         .bind(role.created)
         .bind(role.modified)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                insert_events(&mut tx, events).await?;
+                tx.commit().await?;
+                Ok(())
+            }
             Err(e) if is_unique_violation(&e) => {
+                tx.rollback().await?;
                 let id_taken = self.get_role(&role.id).await?.is_some();
                 Err(StoreError::Conflict(if id_taken {
                     format!("a role with id {} already exists", role.id)
@@ -90,7 +98,8 @@ impl RoleStore for SqlStore {
         Ok(roles)
     }
 
-    async fn update_role(&self, role: &Role) -> StoreResult<()> {
+    async fn update_role_recorded(&self, role: &Role, events: &[Event]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query(
             "UPDATE roles SET name = $1, name_key = $2, description = $3, privileges = $4, \
              built_in = $5, created = $6, modified = $7 WHERE id = $8",
@@ -103,17 +112,24 @@ impl RoleStore for SqlStore {
         .bind(role.created)
         .bind(role.modified)
         .bind(&role.id)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await
         .map_err(|e| conflict_on_unique(e, || name_taken(role)))?;
-        require_row(result)
+        require_row(result)?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
-    async fn delete_role(&self, id: &str) -> StoreResult<()> {
+    async fn delete_role_recorded(&self, id: &str, events: &[Event]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         let result = sqlx::query("DELETE FROM roles WHERE id = $1")
             .bind(id)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        require_row(result)
+        require_row(result)?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

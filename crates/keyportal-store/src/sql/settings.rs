@@ -2,6 +2,9 @@
 
 use async_trait::async_trait;
 
+use keyportal_domain::events::Event;
+
+use super::events::insert_events;
 use super::rows::text;
 use super::SqlStore;
 use crate::{SettingsStore, StoreResult};
@@ -18,24 +21,35 @@ impl SettingsStore for SqlStore {
 
     /// One statement (an upsert), so two processes setting the same name at once cannot
     /// collide on the primary key.
-    async fn set_setting(&self, name: &str, value: &str) -> StoreResult<()> {
+    async fn set_setting_recorded(
+        &self,
+        name: &str,
+        value: &str,
+        events: &[Event],
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO settings (name, value) VALUES ($1, $2) \
              ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
         .bind(value)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     /// Idempotent: deleting means "back to the default", which an absent setting already is.
-    async fn delete_setting(&self, name: &str) -> StoreResult<()> {
+    async fn delete_setting_recorded(&self, name: &str, events: &[Event]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM settings WHERE name = $1")
             .bind(name)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
+        insert_events(&mut tx, events).await?;
+        tx.commit().await?;
         Ok(())
     }
 

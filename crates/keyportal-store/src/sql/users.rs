@@ -1,11 +1,13 @@
 //! Members of the organization, with their password hashes.
 
 use async_trait::async_trait;
+use keyportal_domain::events::Event;
 use keyportal_domain::text::can_be_stored;
 use keyportal_domain::user::User;
 use keyportal_domain::user_type::UserType;
 use sqlx::any::AnyRow;
 
+use super::events::insert_events;
 use super::record_index::{index_user, unindex_user};
 use super::rows::{
     corrupt, count, flag, flag_value, int, is_foreign_key_violation, is_unique_violation,
@@ -42,7 +44,12 @@ pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
 
 #[async_trait]
 impl UserStore for SqlStore {
-    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+    async fn create_user_recorded(
+        &self,
+        user: &User,
+        password_hash: &str,
+        events: &[Event],
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO users (id, username, org_id, full_name, first_name, last_name, email, \
@@ -71,6 +78,7 @@ impl UserStore for SqlStore {
         match inserted {
             Ok(_) => {
                 index_user(&mut tx, user).await?;
+                insert_events(&mut tx, events).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -177,7 +185,7 @@ impl UserStore for SqlStore {
         Ok(query.fetch_optional(self.pool()).await?.is_some())
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
+    async fn update_user_recorded(&self, user: &User, events: &[Event]) -> StoreResult<()> {
         // The id is stable for the life of the account, so it is not rewritten.
         let mut tx = self.begin_write().await?;
         let result = sqlx::query(
@@ -204,6 +212,7 @@ impl UserStore for SqlStore {
         .await?;
         require_row(result)?;
         index_user(&mut tx, user).await?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -226,7 +235,7 @@ impl UserStore for SqlStore {
         require_row(result)
     }
 
-    async fn delete_user(&self, username: &str) -> StoreResult<()> {
+    async fn delete_user_recorded(&self, username: &str, events: &[Event]) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         for sql in [
             "DELETE FROM tokens WHERE username = $1",
@@ -246,6 +255,7 @@ impl UserStore for SqlStore {
             .await
             .map_err(|e| still_owns(e, username))?;
         require_row(result)?;
+        insert_events(&mut tx, events).await?;
         tx.commit().await?;
         Ok(())
     }

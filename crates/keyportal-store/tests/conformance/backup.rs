@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::credential::{AppToken, SlotState};
+use keyportal_domain::events::{Actor, Event, EventType};
 use keyportal_domain::leak::KeyLeak;
 use keyportal_domain::legacy_key::LegacyKey;
 use keyportal_domain::oauth::{AuthorizationCode, RefreshToken};
@@ -14,9 +15,9 @@ use keyportal_domain::token::TokenBinding;
 use keyportal_domain::usage::UsageRow;
 use keyportal_store::archive::{self, ArchiveReader, ArchiveWriter, Cell, Entry, Header};
 use keyportal_store::{
-    AppStore, BackupOptions, BulkStore, FolderStore, ItemStore, LeakStore, LegacyKeyStore,
-    OAuthStore, OrgStore, ProxyStore, RoleStore, SettingsStore, SqlStore, StoreError, StoredProxy,
-    TokenStore, UsageStore, BACKED_UP, DERIVED,
+    AppStore, BackupOptions, BulkStore, EventStore, FolderStore, ItemStore, LeakStore,
+    LegacyKeyStore, OAuthStore, OrgStore, ProxyStore, RoleStore, SettingsStore, SqlStore,
+    StoreError, StoredProxy, TokenStore, UsageStore, BACKED_UP, DERIVED,
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -85,6 +86,11 @@ async fn fill_every_table(store: &SqlStore) {
         .revoke_leaked_key(&leak, &"ab".repeat(32), &SlotState::empty())
         .await
         .expect("leak"));
+    let event = Event::new(EventType::KeyLeaked, &Actor::system(), 1_765_000_000_000)
+        .credential(&hex_id(1), Some("clientAAAAAAAAAA"))
+        .slot(1)
+        .detail("source", "https://github.com/example/leak");
+    store.append_events(&[event]).await.expect("event");
     store
         .insert_app_token(&AppToken {
             hash: "d4".repeat(32),

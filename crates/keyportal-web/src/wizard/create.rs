@@ -146,7 +146,13 @@ pub(super) async fn create(
     }
     let secret = app.client_secret.expose().to_string();
     match portal
-        .mint_api_key(&app.app.client_id, &secret, KeySlot::One, None)
+        .mint_api_key(
+            &caller.actor(),
+            &app.app.client_id,
+            &secret,
+            KeySlot::One,
+            None,
+        )
         .await
     {
         Ok(minted) => {

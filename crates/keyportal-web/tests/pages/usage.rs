@@ -65,6 +65,7 @@ async fn credential(portal: &Portal, caller: &Caller, title: &str) -> (String, S
         .expect("registered");
     let minted = portal
         .mint_api_key(
+            &keyportal_domain::events::Actor::system(),
             &app.app.client_id,
             app.client_secret.expose(),
             KeySlot::One,

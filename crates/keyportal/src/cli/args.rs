@@ -44,6 +44,8 @@ pub enum Command {
     Legacy(LegacyArgs),
     /// Usage of API keys by service, for one credential or the organization.
     Usage(UsageArgs),
+    /// The audit trail: credential, key, member, role and sign-in events, oldest first.
+    Events(EventsArgs),
     /// The service proxy: the allow-list of upstream hosts it may reach.
     Proxy(ProxyArgs),
     /// Write a consistent snapshot of the database (taken while the server runs) to one
@@ -133,6 +135,25 @@ pub struct UsageArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct EventsArgs {
+    #[command(flatten)]
+    pub storage: StorageArgs,
+    /// Only events since: YYYY-MM-DD (UTC), a duration back from now (30m, 12h, 7d) or epoch
+    /// ms (default: the last 50 events)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events of this type (repeat, or a comma list), e.g. key.generated
+    #[arg(long = "type")]
+    pub types: Vec<String>,
+    /// Keep printing new events as they are recorded (every second) until interrupted
+    #[arg(long)]
+    pub follow: bool,
+    /// One JSON object per line (the REST API's shape) instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct LegacyArgs {
     #[command(flatten)]
     pub storage: StorageArgs,
@@ -172,7 +193,7 @@ pub struct StorageArgs {
     pub database: Option<String>,
     /// TOML config file with any of: data_dir, listen, database, tls_cert, tls_key,
     /// tls_self_signed, portal_name, org_name, default_key_lifetime_days, metrics_listen,
-    /// secret_scanning_keys, and the limits
+    /// secret_scanning_keys, event_retention_days, expiry_check_interval, and the limits
     /// (idle_timeout, head_timeout, min_body_rate, body_rate_window, max_connections,
     /// max_connections_per_address, password_hash_threads, password_hash_queue, shutdown_grace)
     #[arg(long, global = true, env = "KEYPORTAL_CONFIG")]
@@ -217,6 +238,12 @@ pub struct ServeArgs {
     /// POST /secret-scanning/github [default: none, the route answers 404]
     #[arg(long, env = "KEYPORTAL_SECRET_SCANNING_KEYS")]
     pub secret_scanning_keys: Option<PathBuf>,
+    /// Days events are kept before the background task deletes them [default: forever]
+    #[arg(long, env = "KEYPORTAL_EVENT_RETENTION_DAYS")]
+    pub event_retention_days: Option<u32>,
+    /// Seconds between expiry checks (1–60) [default: 60]
+    #[arg(long, env = "KEYPORTAL_EXPIRY_CHECK_INTERVAL")]
+    pub expiry_check_interval: Option<u64>,
     #[command(flatten)]
     pub limits: crate::config::LimitKnobs,
 }

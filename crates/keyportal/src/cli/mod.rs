@@ -5,6 +5,7 @@ mod backup;
 mod completions;
 mod credential;
 mod dates;
+mod events;
 mod healthcheck;
 mod import_file;
 mod item;
@@ -46,6 +47,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Item(args) => item::run(args).await,
         Command::Legacy(args) => legacy::run(args).await.map_err(Failure::from),
         Command::Usage(args) => usage::run(args).await.map_err(Failure::from),
+        Command::Events(args) => events::run(args).await.map_err(Failure::from),
         Command::Proxy(args) => proxy::run(args).await.map_err(Failure::from),
         Command::Backup(args) => backup::run(args).await,
         Command::Restore(args) => restore::run(args).await,

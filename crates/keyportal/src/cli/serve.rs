@@ -3,7 +3,7 @@
 use crate::cli::args::ServeArgs;
 use crate::config::{
     parse_listen, parse_public_url, resolve_limits, resolve_metrics_listen, resolve_tls,
-    FileConfig, ServeConfig, StorageConfig, DEFAULT_LISTEN,
+    EventTasks, FileConfig, ServeConfig, StorageConfig, DEFAULT_LISTEN,
 };
 use crate::server;
 
@@ -51,6 +51,17 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
         secret_scanning_keys: args
             .secret_scanning_keys
             .or(file.secret_scanning_keys.clone()),
+        events: EventTasks {
+            retention_days: match args.event_retention_days.or(file.event_retention_days) {
+                Some(0) => return Err("event retention of 0 days: use 1 or more, or leave it unset to keep events forever".into()),
+                days => days,
+            },
+            expiry_interval: match args.expiry_check_interval.or(file.expiry_check_interval) {
+                None => std::time::Duration::from_secs(60),
+                Some(s) if (1..=60).contains(&s) => std::time::Duration::from_secs(s),
+                Some(s) => return Err(format!("expiry check interval {s} s: use 1 to 60")),
+            },
+        },
         connections,
         password_hashing,
         storage,

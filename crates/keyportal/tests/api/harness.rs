@@ -140,6 +140,7 @@ impl TestServer {
             public_url: None,
             metrics_listen: None,
             secret_scanning_keys: None,
+            events: Default::default(),
             connections: Default::default(),
             password_hashing: Default::default(),
         };

@@ -12,6 +12,7 @@ mod cli_roles_items;
 mod crash;
 mod credentials;
 mod escalation;
+mod events;
 mod front;
 mod groups;
 mod input_headers;

@@ -4,6 +4,7 @@
 
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::credential::{MintedKey, APPLICATION_TYPE};
+use keyportal_domain::events::Actor;
 use keyportal_domain::item::ItemChanges;
 use keyportal_domain::privilege::ITEM_ACCESS_PREFIX;
 use keyportal_service::{Caller, Portal, RegisterApp, ServiceError, SlotDates};
@@ -110,6 +111,7 @@ pub(super) async fn run(portal: &Portal, args: CreateArgs, out: OutputArgs) -> C
         Some(
             portal
                 .mint_api_key(
+                    &Actor::system(),
                     &app.app.client_id,
                     app.client_secret.expose(),
                     KeySlot::One,

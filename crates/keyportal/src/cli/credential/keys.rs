@@ -27,6 +27,7 @@ pub(super) async fn mint(
     let (credential, view) = resolve(portal, caller, &args.id).await?;
     let minted = portal
         .mint_api_key(
+            &caller.actor(),
             &view.app.client_id,
             view.client_secret.expose(),
             slot,
@@ -66,7 +67,12 @@ pub(super) async fn invalidate(
     let slot = slot(&args)?;
     let (credential, view) = resolve(portal, caller, &args.id).await?;
     portal
-        .revoke_api_key(&view.app.client_id, view.client_secret.expose(), slot)
+        .revoke_api_key(
+            &caller.actor(),
+            &view.app.client_id,
+            view.client_secret.expose(),
+            slot,
+        )
         .await?;
     out.print(
         || {
