@@ -183,6 +183,15 @@ const MIGRATIONS: &[Migration] = &[
         precondition: None,
         then: Some(Fill::LongTerms),
     },
+    // 13 is reserved for a branch being merged (numbers may skip).
+    Migration {
+        version: 14,
+        sql: include_str!("../../migrations/0014_key_controls.sql"),
+        postgres_only: &[],
+        sqlite_only: &[],
+        precondition: None,
+        then: None,
+    },
 ];
 
 /// The schema version this build migrates to (the last migration's).

@@ -25,6 +25,7 @@ mod proxy;
 mod record_index;
 mod record_search;
 mod record_sql;
+mod refusals;
 mod roles;
 mod rows;
 mod search_index;

@@ -15,9 +15,9 @@ use serde_json::Map;
 use std::sync::LazyLock;
 
 /// The schema version a freshly migrated database reports (the last migration).
-pub(crate) const SCHEMA_VERSION: i64 = 12;
+pub(crate) const SCHEMA_VERSION: i64 = 14;
 /// Every migration version, in order (numbers may skip while branches merge).
-pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12];
+pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 14];
 
 /// Takes a database back to before migration 8 (the search index), for upgrade tests.
 pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
@@ -32,6 +32,14 @@ pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
     "ALTER TABLE items DROP COLUMN title_key",
     "ALTER TABLE items DROP COLUMN type_key",
     "DELETE FROM schema_migrations WHERE version = 8",
+];
+
+/// Takes a database back to before migration 14 (address restrictions, recent refusals);
+/// before [`UNDO_MIGRATION_12`].
+pub(crate) const UNDO_MIGRATION_14: &[&str] = &[
+    "DROP TABLE key_refusals",
+    "ALTER TABLE apps DROP COLUMN allowed_addresses",
+    "DELETE FROM schema_migrations WHERE version = 14",
 ];
 
 /// Takes a database back to before migration 12 (legacy keys by owner, long terms cut); before

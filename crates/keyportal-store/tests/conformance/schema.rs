@@ -107,8 +107,9 @@ pub(crate) async fn two_stores_on_one_database_write_concurrently(store: &SqlSto
 /// A database at schema version 1 (before credentials) is brought up to date on connect.
 pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &SqlStore) {
     add_items(store, 1).await;
-    for statement in UNDO_MIGRATION_12
+    for statement in UNDO_MIGRATION_14
         .iter()
+        .chain(UNDO_MIGRATION_12)
         .chain(UNDO_MIGRATION_11)
         .chain(UNDO_MIGRATION_10)
         .chain(UNDO_MIGRATION_9)

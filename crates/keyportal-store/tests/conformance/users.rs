@@ -152,8 +152,9 @@ pub(crate) async fn usernames_are_unique_ignoring_case(store: &SqlStore) {
 /// with their names, unchanged, until one of each is left.
 pub(crate) async fn migration_7_refuses_case_duplicates_and_names_them(store: &SqlStore) {
     add_user(store, "carol").await;
-    for statement in UNDO_MIGRATION_12
+    for statement in UNDO_MIGRATION_14
         .iter()
+        .chain(UNDO_MIGRATION_12)
         .chain(UNDO_MIGRATION_11)
         .chain(UNDO_MIGRATION_10)
         .chain(UNDO_MIGRATION_9)
