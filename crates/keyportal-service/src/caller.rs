@@ -22,6 +22,21 @@ pub struct RequestFacts {
     pub client_ip: Option<String>,
 }
 
+impl RequestFacts {
+    /// What the key table checks besides the key (the address parsed, on the stack).
+    pub fn key_request<'a>(&'a self, service: Option<&'a str>) -> crate::key_table::KeyRequest<'a> {
+        crate::key_table::KeyRequest {
+            referer: self.referer.as_deref(),
+            address: self
+                .client_ip
+                .as_deref()
+                .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+                .map(keyportal_domain::address::canonical),
+            service,
+        }
+    }
+}
+
 /// A signed-in member with everything the rules need, loaded once per request.
 #[derive(Debug, Clone)]
 pub struct Member {
@@ -167,7 +182,7 @@ impl Portal {
             return Err(ServiceError::InvalidToken);
         }
         let now = self.now();
-        match self.key_table.resolve(token, facts.referer.as_deref(), now) {
+        match self.key_table.check(token, &facts.key_request(None), now) {
             Ok(resolved) => {
                 self.check_limits(&resolved, now)?;
                 self.count_key_check(KeyCheck::Allowed);

@@ -51,6 +51,7 @@ async fn register_app(State(state): State<AppState>, request: ArcgisRequest) -> 
         http_referrers: p.list("httpReferrers")?.unwrap_or_default(),
         privileges: p.list("privileges")?.unwrap_or_default(),
         is_personal: p.bool("isPersonalAPIToken")?,
+        allowed_addresses: Vec::new(),
     };
     let view = state.portal.register_app(&caller, registration).await?;
     Ok(request.reply(app_json(&view)))

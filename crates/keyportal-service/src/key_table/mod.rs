@@ -8,13 +8,16 @@
 
 mod grant;
 mod intern;
+mod refusals;
 mod updates;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
+use keyportal_domain::address;
 use keyportal_domain::api_key::{is_legacy_key, key_hash, parse_api_key, KeyFormatError};
 use keyportal_domain::privilege::PrivilegeSet;
 use keyportal_domain::referrer::matches_any;
@@ -23,6 +26,9 @@ use keyportal_store::KeyUse;
 use grant::{ByDigest, ByItem};
 pub use grant::{CompactId, Grant, GrantKind};
 use intern::Profiles;
+pub use refusals::{
+    Refusal, RefusalFacts, RefusalLog, MAX_CREDENTIALS, MAX_REFERER_BYTES, REFUSALS_PER_CREDENTIAL,
+};
 
 /// Keys are SHA-256 digests, already uniform: their first eight bytes are a perfect hash.
 #[derive(Default)]
@@ -59,6 +65,8 @@ pub enum Denial {
     Expired,
     /// The key is restricted to referrers and the request matched none.
     Referrer,
+    /// The key is restricted to addresses and the request came from none of them.
+    Address,
     /// The owner is disabled or no longer exists.
     OwnerInactive,
     /// A legacy key after the organization's retirement date.
@@ -72,8 +80,30 @@ impl Denial {
             Denial::Unknown => "unknown",
             Denial::Expired => "expired",
             Denial::Referrer => "referrer",
+            Denial::Address => "address",
             Denial::OwnerInactive => "owner_inactive",
             Denial::Retired => "retired",
+        }
+    }
+}
+
+/// What a request presents with its key, besides the key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyRequest<'a> {
+    /// `Referer`, or `Origin` when there is none.
+    pub referer: Option<&'a str>,
+    /// The client's address (the peer, or what trusted proxies say).
+    pub address: Option<IpAddr>,
+    /// The service asked for, when known (recorded with a refusal).
+    pub service: Option<&'a str>,
+}
+
+impl<'a> KeyRequest<'a> {
+    pub fn facts(&self) -> RefusalFacts<'a> {
+        RefusalFacts {
+            referer: self.referer,
+            address: self.address,
+            service: self.service,
         }
     }
 }
@@ -127,6 +157,8 @@ pub struct KeyTable {
     /// API keys past their expiry date at the last housekeeping scan: counting them at every
     /// scrape would hold the table's lock over a million keys.
     expired_keys: std::sync::atomic::AtomicUsize,
+    /// Each credential's recent refusals on this node.
+    refusals: RefusalLog,
 }
 
 /// How many keys the table holds, by state (the `keyportal_keys` gauge).
@@ -138,6 +170,37 @@ pub struct KeyStates {
     pub expired: usize,
     /// Legacy keys after the organization's retirement date.
     pub retired: usize,
+}
+
+/// The rules a held key must pass: its date (or the legacy retirement), its referrers, its
+/// addresses, an enabled owner. Slices and integer compares only: nothing is allocated.
+fn decide<'s>(
+    state: &'s TableState,
+    grant: &Grant,
+    request: &KeyRequest<'_>,
+    now: i64,
+) -> Result<&'s Arc<OwnerState>, Denial> {
+    if grant.kind == GrantKind::Legacy {
+        if state.legacy_retirement.is_some_and(|date| now >= date) {
+            return Err(Denial::Retired);
+        }
+    } else if now >= grant.expires {
+        return Err(Denial::Expired);
+    }
+    if !matches_any(grant.referrers(), request.referer) {
+        return Err(Denial::Referrer);
+    }
+    if !address::matches_any(grant.addresses(), request.address) {
+        return Err(Denial::Address);
+    }
+    let owner = state
+        .owners
+        .get(grant.owner())
+        .ok_or(Denial::OwnerInactive)?;
+    if owner.disabled {
+        return Err(Denial::OwnerInactive);
+    }
+    Ok(owner)
 }
 
 fn digest_from_hex(hex_hash: &str) -> Option<[u8; 32]> {
@@ -163,12 +226,31 @@ impl KeyTable {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Decides whether `token` is a key this deployment honours, from `referer` at `now`.
-    /// `Err(Unknown)` for strings that are not keys at all (user tokens are not in here).
+    /// Decides whether `token` is a key this deployment honours, from `referer` at `now`, for
+    /// a request whose address is unknown (a key restricted to addresses is then refused).
     pub fn resolve(
         &self,
         token: &str,
         referer: Option<&str>,
+        now: i64,
+    ) -> Result<Resolved, Denial> {
+        self.check(
+            token,
+            &KeyRequest {
+                referer,
+                ..KeyRequest::default()
+            },
+            now,
+        )
+    }
+
+    /// Decides whether `token` is a key this deployment honours for `request` at `now`.
+    /// `Err(Unknown)` for strings that are not keys at all (user tokens are not in here). A
+    /// refusal of a known key is noted in the credential's recent refusals.
+    pub fn check(
+        &self,
+        token: &str,
+        request: &KeyRequest<'_>,
         now: i64,
     ) -> Result<Resolved, Denial> {
         // Only the digest of a key this deployment minted is in the table, and such a key has a
@@ -181,23 +263,14 @@ impl KeyTable {
             }
             return Err(Denial::Unknown);
         };
-        if grant.kind == GrantKind::Legacy {
-            if state.legacy_retirement.is_some_and(|date| now >= date) {
-                return Err(Denial::Retired);
+        let owner = match decide(&state, grant, request, now) {
+            Ok(owner) => owner,
+            Err(denial) => {
+                self.refusals
+                    .record(grant, denial.reason(), &request.facts(), now);
+                return Err(denial);
             }
-        } else if now >= grant.expires {
-            return Err(Denial::Expired);
-        }
-        if !matches_any(grant.referrers(), referer) {
-            return Err(Denial::Referrer);
-        }
-        let owner = state
-            .owners
-            .get(grant.owner())
-            .ok_or(Denial::OwnerInactive)?;
-        if owner.disabled {
-            return Err(Denial::OwnerInactive);
-        }
+        };
         // SeqCst (free on x86 for these): a use the flush's unlisting misses is one whose
         // `last_used` the flush reads.
         grant.last_used.fetch_max(now, Ordering::SeqCst);
@@ -214,6 +287,29 @@ impl KeyTable {
             grant: Arc::clone(grant),
             owner: Arc::clone(owner),
         })
+    }
+
+    /// The decision [`KeyTable::check`] would make for the key whose SHA-256 is `digest`,
+    /// without noting a use or a refusal (`checkAccess`). `Err(Unknown)` when the table does
+    /// not hold it.
+    pub fn check_digest(
+        &self,
+        digest: &[u8; 32],
+        request: &KeyRequest<'_>,
+        now: i64,
+    ) -> Result<Resolved, Denial> {
+        let state = self.read();
+        let ByDigest(grant) = state.grants.get(digest).ok_or(Denial::Unknown)?;
+        let owner = decide(&state, grant, request, now)?;
+        Ok(Resolved {
+            grant: Arc::clone(grant),
+            owner: Arc::clone(owner),
+        })
+    }
+
+    /// Each credential's recent refusals on this node.
+    pub fn refusals(&self) -> &RefusalLog {
+        &self.refusals
     }
 
     /// True when the string has the shape of an API key or a legacy key (so a failed lookup
