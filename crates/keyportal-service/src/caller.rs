@@ -22,6 +22,11 @@ pub struct RequestFacts {
     pub client_ip: Option<String>,
 }
 
+/// The client's address as the HTTP layer resolved it (the peer, or behind a trusted proxy
+/// what it forwards), kept in the request's extensions for every reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 impl RequestFacts {
     /// What the key table checks besides the key (the address parsed, on the stack).
     pub fn key_request<'a>(&'a self, service: Option<&'a str>) -> crate::key_table::KeyRequest<'a> {

@@ -48,7 +48,7 @@ use keyportal_store::Store;
 
 pub use app_tokens::IssuedAppToken;
 pub use bootstrap::Bootstrap;
-pub use caller::{Caller, Member, RequestFacts};
+pub use caller::{Caller, ClientAddress, Member, RequestFacts};
 pub use check_access::{AccessAnswer, AccessQuestion};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use content::ContentPage;

@@ -40,6 +40,7 @@ pub struct FileConfig {
     pub portal_name: Option<String>,
     pub org_name: Option<String>,
     pub public_url: Option<String>,
+    pub trusted_proxies: Option<String>,
     pub secret_key_file: Option<PathBuf>,
     pub default_key_lifetime_days: Option<i64>,
     pub idle_timeout: Option<u64>,
@@ -190,6 +191,8 @@ pub struct ServeConfig {
     pub public_url: Option<String>,
     /// Where `GET /metrics` answers (Prometheus); `None`: no metrics listener.
     pub metrics_listen: Option<SocketAddr>,
+    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` name the client (`--trusted-proxies`).
+    pub trusted_proxies: keyportal_domain::address::TrustedProxies,
 }
 
 /// Checks a public URL: `http(s)://host[:port]`, nothing after it but an optional `/`.

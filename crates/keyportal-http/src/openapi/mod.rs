@@ -10,6 +10,7 @@ mod build;
 mod components;
 mod content_ops;
 mod credentials_ops;
+mod key_controls_ops;
 mod members_ops;
 mod model;
 mod portal_ops;
@@ -38,6 +39,7 @@ fn operations() -> impl Iterator<Item = &'static Op> {
         content_ops::OPS,
         sharing_ops::OPS,
         credentials_ops::OPS,
+        key_controls_ops::OPS,
         service_ops::OPS,
     ]
     .into_iter()

@@ -6,6 +6,7 @@ mod content;
 mod groups;
 mod health;
 mod items;
+mod key_controls;
 mod legacy;
 mod oauth;
 mod openapi_json;
@@ -58,6 +59,7 @@ pub fn router() -> Router<AppState> {
             get_or_post(tokens::oauth_token),
         )
         .merge(apps::routes(R))
+        .merge(key_controls::routes(R))
         .merge(legacy::routes(R))
         .merge(oauth::routes(R))
         .merge(usage::routes(R))

@@ -139,6 +139,7 @@ impl TestServer {
             default_key_lifetime_days: 30,
             public_url: None,
             metrics_listen: None,
+            trusted_proxies: Default::default(),
             connections: Default::default(),
             password_hashing: Default::default(),
         };
