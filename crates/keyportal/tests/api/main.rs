@@ -17,6 +17,7 @@ mod input_headers;
 mod input_text;
 mod items;
 mod json_logs;
+mod key_controls;
 mod legacy;
 mod legacy_pages;
 mod lists;
