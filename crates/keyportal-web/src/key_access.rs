@@ -54,7 +54,7 @@ pub(crate) fn test_access_form(h: &mut Html, item_id: &str, asked: Option<&Asked
     let a = asked.unwrap_or(&empty);
     h.raw("<form method=\"get\" action=\"/home/item/")
         .text(&url_encode(item_id))
-        .raw("/test-access\" class=\"stack test-access\" aria-labelledby=\"test-access\"><h3 id=\"test-access\">Test access</h3><p class=\"hint\">Would a request like this pass? The same decision as the key check, without a key and without counting anything.</p><div class=\"row\"><label for=\"ta-slot\">Key</label><select id=\"ta-slot\" name=\"slot\">");
+        .raw("/test-access\" class=\"stack test-access\" aria-labelledby=\"test-access\"><h3 id=\"test-access\">Test access</h3><p class=\"hint\">Would a request like this pass? The same decision as the key check, without a key and without counting anything.</p><label for=\"ta-slot\">Key</label><select id=\"ta-slot\" name=\"slot\">");
     for (value, label) in [("1", "API key 1"), ("2", "API key 2")] {
         h.raw("<option value=\"")
             .raw(value)
@@ -64,7 +64,7 @@ pub(crate) fn test_access_form(h: &mut Html, item_id: &str, asked: Option<&Asked
             .raw(label)
             .raw("</option>");
     }
-    h.raw("</select></div>");
+    h.raw("</select>");
     for (id, name, label, value, placeholder) in [
         (
             "ta-referer",

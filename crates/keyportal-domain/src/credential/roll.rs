@@ -54,7 +54,7 @@ impl AppRegistration {
             return Err(DomainError::invalid_with(
                 format!("API key {} is not active.", slot.number()),
                 vec![format!(
-                    "Only an active key can be rolled; generate API key {} instead.",
+                    "API key {} is not active: only an active key can be rolled; generate it instead.",
                     slot.number()
                 )],
             ));
@@ -67,7 +67,7 @@ impl AppRegistration {
                     target.number()
                 ),
                 vec![format!(
-                    "Invalidate API key {} (or wait until it expires), or roll API key {} instead.",
+                    "API key {} is active: invalidate it (or wait until it expires), or roll API key {} instead.",
                     target.number(),
                     target.number()
                 )],
