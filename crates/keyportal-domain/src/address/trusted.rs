@@ -1,6 +1,7 @@
 //! Which address a request comes from. The connection's peer, unless the peer is one of the
 //! proxies the operator trusts (`--trusted-proxies`): then the rightmost `X-Forwarded-For`
-//! entry that is not itself a trusted proxy, else `X-Real-IP`. From any other peer those
+//! entry that is not itself a trusted proxy (or the nearest trusted one when all are), and
+//! `X-Real-IP` only when there is no `X-Forwarded-For`. From any other peer those
 //! headers are ignored — a client cannot name its own address. Reading them borrows the
 //! header text and parses addresses on the stack: nothing is allocated.
 
@@ -60,9 +61,11 @@ impl TrustedProxies {
         }
         // Walking left from the end: each trusted hop vouches for the entry before it. The
         // first entry that is not trusted is the client; a malformed entry ends the walk (what
-        // lies beyond it was written by the client).
-        let mut nearest = None;
+        // lies beyond it was written by the client), leaving the nearest trusted hop. A proxy
+        // that sends `X-Forwarded-For` is believed by it alone: `X-Real-IP` counts only without
+        // it (a client could have sent one through a proxy that sets only the first).
         if let Some(list) = forwarded_for {
+            let mut nearest = peer;
             for entry in list.rsplit(',') {
                 let Some(address) = parse_entry(entry) else {
                     break;
@@ -70,13 +73,11 @@ impl TrustedProxies {
                 if !self.trusts(address) {
                     return address;
                 }
-                nearest = Some(address);
+                nearest = address;
             }
+            return nearest;
         }
-        if let Some(address) = real_ip.and_then(parse_entry) {
-            return address;
-        }
-        nearest.unwrap_or(peer)
+        real_ip.and_then(parse_entry).unwrap_or(peer)
     }
 }
 
@@ -140,9 +141,14 @@ mod tests {
             t.client_address(peer, None, Some("203.0.113.8")),
             ip("203.0.113.8")
         );
+        // With X-Forwarded-For, X-Real-IP is not read (a client may have sent it).
         assert_eq!(
             t.client_address(peer, Some("garbage"), Some("203.0.113.8")),
-            ip("203.0.113.8")
+            peer
+        );
+        assert_eq!(
+            t.client_address(peer, Some("10.9.9.9"), Some("203.0.113.8")),
+            ip("10.9.9.9")
         );
         assert_eq!(
             t.client_address(peer, Some("10.2.2.2"), None),
