@@ -6,6 +6,7 @@
 //! Sized for a million keys: a grant is one allocation, what keys share is interned
 //! (`intern`), and the sets hold one pointer per key (docs/ARCHITECTURE.md, "The key table").
 
+mod decide;
 mod grant;
 mod intern;
 mod refusals;
@@ -13,16 +14,15 @@ mod updates;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 
-use keyportal_domain::address;
 use keyportal_domain::api_key::{is_legacy_key, key_hash, parse_api_key, KeyFormatError};
 use keyportal_domain::privilege::PrivilegeSet;
-use keyportal_domain::referrer::matches_any;
 use keyportal_store::KeyUse;
 
+use decide::decide;
+pub use decide::KeyRequest;
 use grant::{ByDigest, ByItem};
 pub use grant::{CompactId, Grant, GrantKind};
 use intern::Profiles;
@@ -83,27 +83,6 @@ impl Denial {
             Denial::Address => "address",
             Denial::OwnerInactive => "owner_inactive",
             Denial::Retired => "retired",
-        }
-    }
-}
-
-/// What a request presents with its key, besides the key.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct KeyRequest<'a> {
-    /// `Referer`, or `Origin` when there is none.
-    pub referer: Option<&'a str>,
-    /// The client's address (the peer, or what trusted proxies say).
-    pub address: Option<IpAddr>,
-    /// The service asked for, when known (recorded with a refusal).
-    pub service: Option<&'a str>,
-}
-
-impl<'a> KeyRequest<'a> {
-    pub fn facts(&self) -> RefusalFacts<'a> {
-        RefusalFacts {
-            referer: self.referer,
-            address: self.address,
-            service: self.service,
         }
     }
 }
@@ -172,37 +151,6 @@ pub struct KeyStates {
     pub retired: usize,
 }
 
-/// The rules a held key must pass: its date (or the legacy retirement), its referrers, its
-/// addresses, an enabled owner. Slices and integer compares only: nothing is allocated.
-fn decide<'s>(
-    state: &'s TableState,
-    grant: &Grant,
-    request: &KeyRequest<'_>,
-    now: i64,
-) -> Result<&'s Arc<OwnerState>, Denial> {
-    if grant.kind == GrantKind::Legacy {
-        if state.legacy_retirement.is_some_and(|date| now >= date) {
-            return Err(Denial::Retired);
-        }
-    } else if now >= grant.expires {
-        return Err(Denial::Expired);
-    }
-    if !matches_any(grant.referrers(), request.referer) {
-        return Err(Denial::Referrer);
-    }
-    if !address::matches_any(grant.addresses(), request.address) {
-        return Err(Denial::Address);
-    }
-    let owner = state
-        .owners
-        .get(grant.owner())
-        .ok_or(Denial::OwnerInactive)?;
-    if owner.disabled {
-        return Err(Denial::OwnerInactive);
-    }
-    Ok(owner)
-}
-
 fn digest_from_hex(hex_hash: &str) -> Option<[u8; 32]> {
     let mut digest = [0u8; 32];
     hex::decode_to_slice(hex_hash, &mut digest).ok()?;
@@ -266,8 +214,11 @@ impl KeyTable {
         let owner = match decide(&state, grant, request, now) {
             Ok(owner) => owner,
             Err(denial) => {
+                // Noted after the table's lock is released (writers never wait on it).
+                let grant = Arc::clone(grant);
+                drop(state);
                 self.refusals
-                    .record(grant, denial.reason(), &request.facts(), now);
+                    .record(&grant, denial.reason(), &request.facts(), now);
                 return Err(denial);
             }
         };
