@@ -32,10 +32,11 @@ pub(crate) fn facts(headers: &HeaderMap, client: Option<IpAddr>) -> RequestFacts
 pub(crate) struct Peer(pub Option<IpAddr>);
 
 fn client_of(extensions: &axum::http::Extensions) -> Option<IpAddr> {
-    extensions
-        .get::<ClientAddress>()
-        .map(|c| c.0)
-        .or_else(|| extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()))
+    extensions.get::<ClientAddress>().map(|c| c.0).or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
 }
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {

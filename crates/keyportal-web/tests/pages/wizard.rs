@@ -93,7 +93,11 @@ async fn the_wizard_creates_credentials_and_shows_the_key_once() {
     // A bad address too: step 4 again, naming it.
     let refused = send(
         &portal,
-        post(wizard, &cookie, &fields_with("https://*.example.com", "10.0.0.5/24")),
+        post(
+            wizard,
+            &cookie,
+            &fields_with("https://*.example.com", "10.0.0.5/24"),
+        ),
     )
     .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
