@@ -1,7 +1,8 @@
 // Key controls beyond ArcGIS (issue 14) in headless Chromium: Edit addresses (a bad entry
 // refused with the input kept, then the key refused from outside the list), Recent refusals
 // showing that refusal, Test access answering in words, and Roll key with a grace (the new key
-// shown once, both keys working, the other slot busy refused). Run by ../run.sh.
+// shown once, both keys working, the other slot busy refused). Run by ../run.sh. Named to run
+// after org.test.js, which counts the organization's members.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
