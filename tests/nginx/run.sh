@@ -59,6 +59,8 @@ note "$("$NGINX" -v 2>&1) at $NGINX, with the auth_request module"
 
 # ---------------------------------------------------------------------------- servers
 export KEYPORTAL_ADMIN_PASSWORD="Kp1-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+# nginx is the trusted proxy: the client address it forwards is checked against allowedAddresses.
+KP_SERVE_ARGS=(--trusted-proxies 127.0.0.1)
 start_keyportal "$WORK/keyportal"
 
 UP_PORT=$(free_port)
@@ -168,6 +170,19 @@ check "key without the geocode privilege -> 403 service" "$STATUS $(header x-key
 geo "/_keyportal_verify" -H "Authorization: Bearer $MAIN_KEY" -H "Referer: $SITE"
 check "the verify location is internal: 404 from outside" "$STATUS" "404"
 check "upstream not reached by any refused request" "$(upstream_calls)" "$before"
+
+printf '\n== address restrictions (keyportal trusts nginx: --trusted-proxies 127.0.0.1)\n'
+create_key "Server key" "$GEOCODE" '[]'
+SERVER_KEY=$KEY SERVER_CLIENT=$KEY_CLIENT_ID
+answer=$(rest "oauth2/apps/$SERVER_CLIENT/update" 'allowedAddresses=["203.0.113.0/24"]' "token=$ADMIN_TOKEN")
+check "allowedAddresses saved" "$(json_get allowedAddresses.0 <<<"$answer")" "203.0.113.0/24"
+geo "/geocode/findAddressCandidates?SingleLine=x" -H "Authorization: Bearer $SERVER_KEY" \
+  -H "X-Forwarded-For: 203.0.113.5" -H "X-Real-IP: 203.0.113.5"
+check "a client outside the list claiming an inside address (nginx replaces X-Forwarded-For) -> 401 address" \
+  "$STATUS $(header x-keyportal-reason)" "401 address"
+answer=$(rest "oauth2/apps/$SERVER_CLIENT/update" 'allowedAddresses=["127.0.0.0/8"]' "token=$ADMIN_TOKEN")
+geo "/geocode/findAddressCandidates?SingleLine=x" -H "Authorization: Bearer $SERVER_KEY"
+check "a client inside the list (the address nginx forwards) -> 200" "$STATUS $(json_get upstream <<<"$BODY")" "200 geocoder"
 
 printf '\n== rate limit through nginx\n'
 statuses=""

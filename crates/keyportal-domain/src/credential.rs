@@ -127,6 +127,8 @@ pub struct AppRegistration {
     pub redirect_uris: Vec<String>,
     /// Normalised referrer patterns.
     pub http_referrers: Vec<String>,
+    /// Normalised addresses and CIDR blocks keys may be used from (empty: anywhere).
+    pub allowed_addresses: Vec<String>,
     /// Sorted, without repeats; includes `portal:app:access:item:<id>` entries.
     pub privileges: Vec<String>,
     pub is_personal: bool,
@@ -477,6 +479,10 @@ pub fn check_redirect_uris(values: &[String]) -> Result<Vec<String>, DomainError
     }
     Ok(out)
 }
+
+mod roll;
+
+pub use roll::{RolledKey, MAX_ROLL_GRACE_MS};
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! groups and the rules that govern them. Nothing in this crate performs I/O; every rule that
 //! depends on time takes `now` (epoch milliseconds) as a parameter.
 
+pub mod address;
 pub mod api_key;
 pub mod authz;
 pub mod credential;

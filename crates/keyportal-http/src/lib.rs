@@ -4,6 +4,7 @@
 //! one file per resource; `views` turns service results into the JSON shapes clients read;
 //! `fast_verify` is the connection front that answers nginx's `GET /verify` before hyper.
 
+pub mod client_address;
 mod cors;
 pub mod fast_verify;
 pub mod http_metrics;

@@ -23,6 +23,7 @@ fn credential(n: usize, referrers: Vec<String>) -> AppRegistration {
         app_type: AppType::Multiple,
         redirect_uris: vec![OUT_OF_BAND_REDIRECT.into()],
         http_referrers: referrers,
+        allowed_addresses: vec![],
         privileges: vec![
             "premium:user:basemaps".into(),
             "premium:user:geocode:temporary".into(),

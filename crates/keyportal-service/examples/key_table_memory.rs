@@ -49,6 +49,7 @@ fn credential(n: usize) -> AppRegistration {
         app_type: AppType::Multiple,
         redirect_uris: vec![OUT_OF_BAND_REDIRECT.into()],
         http_referrers: vec!["https://*.example.com".into()],
+        allowed_addresses: vec![],
         privileges: vec![
             "premium:user:basemaps".into(),
             "premium:user:geocode:temporary".into(),

@@ -24,7 +24,25 @@ pub struct RequestFacts {
     pub client_ip: Option<String>,
 }
 
+/// The client's address as the HTTP layer resolved it (the peer, or behind a trusted proxy
+/// what it forwards), kept in the request's extensions for every reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub std::net::IpAddr);
+
 impl RequestFacts {
+    /// What the key table checks besides the key (the address parsed, on the stack).
+    pub fn key_request<'a>(&'a self, service: Option<&'a str>) -> crate::key_table::KeyRequest<'a> {
+        crate::key_table::KeyRequest {
+            referer: self.referer.as_deref(),
+            address: self
+                .client_ip
+                .as_deref()
+                .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+                .map(keyportal_domain::address::canonical),
+            service,
+        }
+    }
+
     /// The client address, parsed (no allocation).
     pub fn address(&self) -> Option<IpAddr> {
         self.client_ip.as_deref().and_then(|ip| ip.parse().ok())
@@ -178,7 +196,7 @@ impl Portal {
             return Err(ServiceError::InvalidToken);
         }
         let now = self.now();
-        match self.key_table.resolve(token, facts.referer.as_deref(), now) {
+        match self.key_table.check(token, &facts.key_request(None), now) {
             Ok(mut resolved) => {
                 resolved.address = facts.address();
                 self.check_limits(&resolved, now)?;

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use keyportal_domain::address::check_addresses;
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::authz::Operation;
 use keyportal_domain::credential::{
@@ -53,6 +54,8 @@ pub struct RegisterApp {
     pub app_type: String,
     pub redirect_uris: Vec<String>,
     pub http_referrers: Vec<String>,
+    /// `allowedAddresses` (issue 14).
+    pub allowed_addresses: Vec<String>,
     pub privileges: Vec<String>,
     pub is_personal: Option<bool>,
 }
@@ -63,6 +66,8 @@ pub struct AppChanges {
     pub app_type: Option<String>,
     pub redirect_uris: Option<Vec<String>>,
     pub http_referrers: Option<Vec<String>>,
+    /// `allowedAddresses`: like referrers, a change keeps the keys.
+    pub allowed_addresses: Option<Vec<String>>,
     pub privileges: Option<Vec<String>>,
 }
 
@@ -79,7 +84,7 @@ impl SlotDates {
     }
 }
 
-fn not_registered() -> ServiceError {
+pub(crate) fn not_registered() -> ServiceError {
     DomainError::invalid("Item is not a registered app.").into()
 }
 
@@ -103,7 +108,7 @@ impl Portal {
     /// from a fresh read when another request (or node) changed the app in between, so
     /// concurrent changes (REST JS mints both slots at once) never overwrite each other.
     /// Returns the app as stored and `change`'s result.
-    async fn change_app<T>(
+    pub(crate) async fn change_app<T>(
         &self,
         item_id: &str,
         actor: &Actor,
@@ -223,6 +228,7 @@ impl Portal {
         })?;
         let privileges = self.checked_privileges(member, &request.privileges).await?;
         let http_referrers = check_referrers(&request.http_referrers)?;
+        let allowed_addresses = check_addresses(&request.allowed_addresses)?;
         let mut redirect_uris = check_redirect_uris(&request.redirect_uris)?;
         if redirect_uris.is_empty() {
             redirect_uris.push(OUT_OF_BAND_REDIRECT.to_string());
@@ -235,6 +241,7 @@ impl Portal {
             app_type,
             redirect_uris,
             http_referrers,
+            allowed_addresses,
             is_personal: request.is_personal.unwrap_or(false) || any_personal(&privileges),
             privileges,
             registered: now,
@@ -341,7 +348,7 @@ impl Portal {
     }
 
     /// `oauth2/apps/{client_id}/update`. A changed privilege set deactivates both keys; a
-    /// referrer-only change keeps them (design §2.6).
+    /// referrer-only or address-only change keeps them (design §2.6, issue 14).
     pub async fn update_app(
         &self,
         caller: &Caller,
@@ -371,6 +378,11 @@ impl Portal {
             .as_deref()
             .map(check_referrers)
             .transpose()?;
+        let allowed_addresses = changes
+            .allowed_addresses
+            .as_deref()
+            .map(check_addresses)
+            .transpose()?;
         let privileges = match &changes.privileges {
             Some(privileges) => {
                 // The rules are those of the owner, whoever (owner or administrator) edits.
@@ -399,6 +411,9 @@ impl Portal {
                 }
                 if let Some(referrers) = &http_referrers {
                     app.http_referrers = referrers.clone();
+                }
+                if let Some(addresses) = &allowed_addresses {
+                    app.allowed_addresses = addresses.clone();
                 }
                 Ok(match &privileges {
                     Some(p) => app.replace_privileges(p.clone(), now),
@@ -489,7 +504,7 @@ impl Portal {
     }
 
     /// Adds the `APIToken` keyword once the app has a dated slot or a key (design §2.5).
-    fn mark_api_token_keyword(item: &mut Item, app: &AppRegistration) -> bool {
+    pub(crate) fn mark_api_token_keyword(item: &mut Item, app: &AppRegistration) -> bool {
         if app.uses_api_keys() && !item.type_keywords.iter().any(|k| k == API_TOKEN_KEYWORD) {
             item.type_keywords.push(API_TOKEN_KEYWORD.to_string());
             true

@@ -198,6 +198,7 @@ impl Portal {
                     app_type: "multiple".into(),
                     redirect_uris: Vec::new(),
                     http_referrers: key.http_referrers.clone(),
+                    allowed_addresses: Vec::new(),
                     privileges: key.privileges.clone(),
                     is_personal: None,
                 },

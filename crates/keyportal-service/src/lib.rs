@@ -6,6 +6,7 @@
 mod app_tokens;
 mod bootstrap;
 mod caller;
+mod check_access;
 mod clock;
 mod content;
 mod credential_names;
@@ -30,7 +31,9 @@ mod org;
 mod proxy;
 mod proxy_allow_list;
 mod quota_events;
+mod refusals;
 mod roles;
+mod roll;
 mod sealing;
 mod search;
 mod secret_scanning;
@@ -50,7 +53,8 @@ use keyportal_store::Store;
 
 pub use app_tokens::IssuedAppToken;
 pub use bootstrap::Bootstrap;
-pub use caller::{Caller, Member, RequestFacts};
+pub use caller::{Caller, ClientAddress, Member, RequestFacts};
+pub use check_access::{AccessAnswer, AccessQuestion};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use content::ContentPage;
 pub use credential_names::CredentialName;
@@ -61,7 +65,8 @@ pub use expiry::{expiring_keys, ExpiringKey, EXPIRY_WARNING_SETTING};
 pub use groups::{GroupView, NewGroupMembers};
 pub use hashing::{HashingLimits, PasswordHashing};
 pub use items::{ItemStatus, ItemView};
-pub use key_table::{Denial, KeyTable, Resolved};
+pub use key_table::{Denial, KeyRequest, KeyTable, Resolved};
+pub use keyportal_store::StoredRefusal;
 pub use legacy::{LegacyImport, LegacyKeyPage, LEGACY_ITEM_TYPE};
 pub use legacy_entries::parallel_map;
 pub use legacy_import::{
@@ -73,6 +78,8 @@ pub use proxy::{ProxyEntry, ProxyRefusal, ProxyView, MANAGE_LOCATION_SERVICES};
 pub use proxy_allow_list::{
     AllowListView, RefusedUpstream, MANAGE_PROXY_ALLOW_LIST, PROXY_ALLOW_LIST_SETTING,
 };
+pub use refusals::REFUSAL_RETENTION_MS;
+pub use roll::{RollRequest, RolledApiKey};
 pub use sealing::Sealer;
 pub use search::{Page, SearchRequest, SortOrder};
 pub use secret_scanning::{ScanningRefusal, TokenVerdict};
@@ -93,6 +100,8 @@ pub struct PortalSettings {
     pub default_key_lifetime_ms: i64,
     /// How much Argon2 work may run and wait at once.
     pub password_hashing: HashingLimits,
+    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` are believed (`--trusted-proxies`).
+    pub trusted_proxies: keyportal_domain::address::TrustedProxies,
 }
 
 impl Default for PortalSettings {
@@ -101,6 +110,7 @@ impl Default for PortalSettings {
             portal_name: "keyportal".to_string(),
             default_key_lifetime_ms: keyportal_domain::credential::DEFAULT_KEY_LIFETIME_MS,
             password_hashing: HashingLimits::default(),
+            trusted_proxies: keyportal_domain::address::TrustedProxies::none(),
         }
     }
 }

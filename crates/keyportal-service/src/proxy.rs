@@ -487,7 +487,7 @@ impl Portal {
         if token.len() > 4096 {
             return Err(ProxyRefusal::Unauthorized("Invalid token.".into()));
         }
-        match self.key_table.resolve(token, facts.referer.as_deref(), now) {
+        match self.key_table.check(token, &facts.key_request(None), now) {
             Ok(resolved) => return Ok(Caller::Key(Box::new(resolved))),
             Err(Denial::Unknown) if !KeyTable::looks_like_key(token) => {}
             Err(denial) => {

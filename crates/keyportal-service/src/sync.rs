@@ -297,6 +297,11 @@ impl Portal {
             Ok(uses) => self.flush_usage().await.map(|rows| uses + rows),
             Err(error) => Err(error),
         };
+        // Recent refusals ride the same tick (kept and retried when their write fails).
+        let written = match (written, self.flush_refusals().await) {
+            (Ok(n), Ok(m)) => Ok(n + m),
+            (Err(error), _) | (_, Err(error)) => Err(error),
+        };
         match &written {
             Ok(0) => {}
             Ok(_) => self.metrics.flushed(started.elapsed(), true),
@@ -305,7 +310,7 @@ impl Portal {
         written.map(drop)
     }
 
-    /// Housekeeping: expired user tokens and old change notices.
+    /// Housekeeping: expired user tokens, old change notices and old refusals.
     pub async fn purge_expired(&self) -> ServiceResult<()> {
         let now = self.now();
         self.store.purge_expired_tokens(now).await?;
@@ -314,6 +319,7 @@ impl Portal {
         self.store
             .prune_changes(now - keyportal_domain::time::DAY_MS)
             .await?;
+        self.prune_refusals().await?;
         Ok(())
     }
 }

@@ -15,7 +15,7 @@ use keyportal_domain::DomainError;
 
 use crate::caller::Caller;
 use crate::error::{ServiceError, ServiceResult};
-use crate::key_table::{Denial, Resolved};
+use crate::key_table::{Denial, KeyRequest, Resolved};
 use crate::metrics::key_checks::{DenyReason, KeyCheck};
 use crate::usage_report::{ReportBuilder, UsageReport};
 use crate::Portal;
@@ -174,12 +174,44 @@ pub enum Verdict {
 pub struct VerifyRequest<'a> {
     pub token: Option<&'a str>,
     pub referer: Option<&'a str>,
+    /// The client's address (the peer, or what a trusted proxy says).
+    pub address: Option<std::net::IpAddr>,
     /// A location service name (`geocode`, `basemaps`…) or another name usage is counted under.
     pub service: Option<&'a str>,
     /// A privilege the key must hold (in addition to the service's).
     pub privilege: Option<&'a str>,
     /// An item the key must have item access to.
     pub item: Option<&'a str>,
+}
+
+/// What a valid key may still not do for `request`: a service, a privilege or an item it
+/// lacks (`Verdict::Forbidden`), checked in that order. `checkAccess` asks the same.
+pub(crate) fn forbidden(resolved: &Resolved, request: &VerifyRequest<'_>) -> Option<Verdict> {
+    if let Some((_, needed)) = request.service.and_then(catalog_service) {
+        if !needed.iter().any(|p| resolved.allows(p)) {
+            return Some(Verdict::Forbidden {
+                reason: "service",
+                needed: needed.iter().map(|p| p.to_string()).collect(),
+            });
+        }
+    }
+    if let Some(privilege) = request.privilege {
+        if !resolved.allows(privilege) {
+            return Some(Verdict::Forbidden {
+                reason: "privilege",
+                needed: vec![privilege.to_string()],
+            });
+        }
+    }
+    if let Some(item) = request.item {
+        if !resolved.grants_item(&item.to_ascii_lowercase()) {
+            return Some(Verdict::Forbidden {
+                reason: "item",
+                needed: vec![format!("portal:app:access:item:{item}")],
+            });
+        }
+    }
+    None
 }
 
 /// Organization setting: the day of the month billing cycles start (1–28).
@@ -214,34 +246,26 @@ impl Portal {
             validate_service_name(service)?;
         }
         let now = self.now();
-        let resolved = match self.key_table.resolve(token, request.referer, now) {
+        let key_request = KeyRequest {
+            referer: request.referer,
+            address: request.address,
+            service: request.service,
+        };
+        let resolved = match self.key_table.check(token, &key_request, now) {
             Ok(resolved) => resolved,
             Err(denial) => return Ok(Verdict::Invalid(denial)),
         };
         let catalog = request.service.and_then(catalog_service);
-        if let Some((_, needed)) = catalog {
-            if !needed.iter().any(|p| resolved.allows(p)) {
-                return Ok(Verdict::Forbidden {
-                    reason: "service",
-                    needed: needed.iter().map(|p| p.to_string()).collect(),
-                });
+        if let Some(forbidden) = forbidden(&resolved, request) {
+            if let Verdict::Forbidden { reason, .. } = &forbidden {
+                self.key_table.refusals().record(
+                    &resolved.grant,
+                    reason,
+                    &key_request.facts(),
+                    now,
+                );
             }
-        }
-        if let Some(privilege) = request.privilege {
-            if !resolved.allows(privilege) {
-                return Ok(Verdict::Forbidden {
-                    reason: "privilege",
-                    needed: vec![privilege.to_string()],
-                });
-            }
-        }
-        if let Some(item) = request.item {
-            if !resolved.grants_item(&item.to_ascii_lowercase()) {
-                return Ok(Verdict::Forbidden {
-                    reason: "item",
-                    needed: vec![format!("portal:app:access:item:{item}")],
-                });
-            }
+            return Ok(forbidden);
         }
         if let Err(ServiceError::RateLimited(limited)) = self.check_limits(&resolved, now) {
             return Ok(Verdict::Limited(limited));

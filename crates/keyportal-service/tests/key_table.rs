@@ -18,6 +18,7 @@ fn app(referrers: Vec<String>) -> AppRegistration {
         app_type: AppType::Multiple,
         redirect_uris: vec![],
         http_referrers: referrers,
+        allowed_addresses: vec![],
         privileges: vec![
             "premium:user:basemaps".into(),
             "premium:user:geocode:temporary".into(),

@@ -350,6 +350,7 @@ async fn usage_keys_are_named_from_the_ids_asked_for() {
                 http_referrers: vec![],
                 privileges: vec!["premium:user:geocode:temporary".into()],
                 is_personal: None,
+                allowed_addresses: Vec::new(),
             },
         )
         .await

@@ -68,6 +68,7 @@ async fn credentials(portal: &Portal, caller: &Caller) -> (String, String, Strin
                 http_referrers: vec![],
                 privileges: vec!["premium:user:geocode:temporary".into()],
                 is_personal: None,
+                allowed_addresses: Vec::new(),
             },
         )
         .await

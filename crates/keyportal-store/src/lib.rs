@@ -611,6 +611,36 @@ pub trait LeakStore {
     async fn key_leaks_of(&self, item_id: &str, limit: usize) -> StoreResult<Vec<KeyLeak>>;
 }
 
+/// One refused key request as nodes share it (issue 14): never the key. Empty text is absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRefusal {
+    pub item_id: String,
+    /// Epoch ms.
+    pub at: i64,
+    /// The node that refused it, and its sequence there (tells apart refusals of one ms).
+    pub node: String,
+    pub seq: i64,
+    /// 1 or 2 for API keys, 0 for app tokens and legacy keys.
+    pub slot: u8,
+    pub reason: String,
+    pub referer: String,
+    pub address: String,
+    pub service: String,
+}
+
+/// Recent refusals per credential, written in batches by each node and read merged.
+#[async_trait]
+pub trait RefusalStore {
+    /// Adds the refusals (a repeat of a stored one is ignored), then keeps only the newest
+    /// `keep` of each item written; one transaction.
+    async fn add_refusals(&self, refusals: &[StoredRefusal], keep: usize) -> StoreResult<()>;
+    /// The newest `limit` refusals of an item, newest first.
+    async fn recent_refusals(&self, item_id: &str, limit: usize)
+        -> StoreResult<Vec<StoredRefusal>>;
+    /// Deletes refusals older than `before` (epoch ms); returns how many.
+    async fn prune_refusals(&self, before: i64) -> StoreResult<u64>;
+}
+
 /// Every capability together: what the server holds.
 pub trait Store:
     OrgStore
@@ -630,6 +660,7 @@ pub trait Store:
     + ProxyStore
     + LeakStore
     + EventStore
+    + RefusalStore
     + Send
     + Sync
 {
@@ -653,6 +684,7 @@ impl<T> Store for T where
         + ProxyStore
         + LeakStore
         + EventStore
+        + RefusalStore
         + Send
         + Sync
 {

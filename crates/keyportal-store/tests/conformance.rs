@@ -50,6 +50,8 @@ mod proxy;
 mod record_search;
 #[path = "conformance/record_world.rs"]
 mod record_world;
+#[path = "conformance/refusals.rs"]
+mod refusals;
 #[path = "conformance/roles.rs"]
 mod roles;
 #[path = "conformance/schema.rs"]
@@ -79,6 +81,7 @@ use names::*;
 use oauth::*;
 use proxy::*;
 use record_search::*;
+use refusals::*;
 use roles::*;
 use schema::*;
 use search::*;
@@ -282,6 +285,7 @@ conformance!(
     listeners_wake_on_publishes_from_other_stores,
     credentials_migration_upgrades_a_version_1_database,
     usage_adds_up_and_reads_by_range,
+    refusals_merge_nodes_and_keep_only_the_newest,
     concurrent_flushes_add_up_exactly,
     usage_scans_a_range_of_days_exactly,
     oauth_codes_round_trip_and_are_single_use,

@@ -48,6 +48,7 @@ pub(crate) enum Edit {
     Privileges,
     ItemAccess,
     Referrers,
+    Addresses,
 }
 
 impl Edit {
@@ -56,6 +57,7 @@ impl Edit {
             Edit::Privileges => "privileges",
             Edit::ItemAccess => "item-access",
             Edit::Referrers => "referrers",
+            Edit::Addresses => "addresses",
         }
     }
 
@@ -64,6 +66,7 @@ impl Edit {
             Edit::Privileges => "Edit privileges",
             Edit::ItemAccess => "Edit item access",
             Edit::Referrers => "Edit referrers",
+            Edit::Addresses => "Edit addresses",
         }
     }
 }

@@ -12,9 +12,10 @@ use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::credential::{SlotState, API_TOKEN_KEYWORD, OUT_OF_BAND_REDIRECT};
 use keyportal_domain::leak::KeyLeak;
 use keyportal_domain::privilege::{self, ITEM_ACCESS_PREFIX};
-use keyportal_service::{AppView, ItemView};
+use keyportal_service::{AppView, ItemView, StoredRefusal};
 
 use crate::html::{url_encode, Html};
+use crate::key_access::{refusals_section, test_access_form};
 use crate::keys::{slot_index, slot_number};
 use crate::layout::{date, dl, item_tabs, notice, ItemTab};
 use crate::leak_notice::leak_notices;
@@ -42,10 +43,20 @@ async fn item_page(
         .key_leaks(&session.caller, &id)
         .await
         .unwrap_or_default();
+    // Only API key credentials have refusals to show (read from every node).
+    let refusals = match &app {
+        Some(a) if CredentialKind::of(&item, a) == CredentialKind::ApiKey => web
+            .portal
+            .key_refusals(&session.caller, &id)
+            .await
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let body = item_body(
         &item,
         app.as_ref(),
         &leaks,
+        &refusals,
         web.portal.now(),
         query.get("notice").map(String::as_str),
     );
@@ -70,6 +81,7 @@ pub(crate) fn item_body(
     item: &ItemView,
     app: Option<&AppView>,
     leaks: &[KeyLeak],
+    refusals: &[StoredRefusal],
     now: i64,
     done: Option<&str>,
 ) -> Html {
@@ -113,6 +125,9 @@ pub(crate) fn item_body(
     h.raw("</dd></dl></section>");
     if let Some(app) = app {
         settings(&mut h, item, app, now);
+        if CredentialKind::of(item, app) == CredentialKind::ApiKey {
+            refusals_section(&mut h, refusals);
+        }
     }
     if item.item_control.is_some() {
         h.raw("<section class=\"card danger-zone\" aria-labelledby=\"delete-title\"><h2 id=\"delete-title\">Delete</h2><p>")
@@ -228,6 +243,13 @@ fn api_key_settings(h: &mut Html, item_id: &str, app: &AppView, now: i64) {
         dl(h, "Last used", &date(state.last_used));
         h.raw("</dl><div class=\"actions\">");
         let base = format!("/home/item/{}/keys/{n}/", url_encode(item_id));
+        if status == "active" {
+            h.raw("<a class=\"button\" href=\"/home/item/")
+                .text(&url_encode(item_id))
+                .raw("/roll/")
+                .raw(n)
+                .raw("\">Roll key</a>");
+        }
         if state.key_hash.is_some() {
             h.raw("<a class=\"button secondary\" href=\"")
                 .text(&format!("{base}regenerate"))
@@ -257,6 +279,15 @@ fn api_key_settings(h: &mut Html, item_id: &str, app: &AppView, now: i64) {
             "Any (no restriction)".to_string()
         } else {
             app.app.http_referrers.join(", ")
+        },
+    );
+    dl(
+        h,
+        "Allowed addresses",
+        &if app.app.allowed_addresses.is_empty() {
+            "Any (no restriction)".to_string()
+        } else {
+            app.app.allowed_addresses.join(", ")
         },
     );
     let (items, privileges): (Vec<&String>, Vec<&String>) = app
@@ -295,5 +326,8 @@ fn api_key_settings(h: &mut Html, item_id: &str, app: &AppView, now: i64) {
         .text(&format!("{base}/item-access"))
         .raw("\">Edit item access</a><a class=\"button secondary\" href=\"")
         .text(&format!("{base}/referrers"))
-        .raw("\">Edit referrers</a></div><p class=\"hint\">Changing privileges or item access invalidates both API keys; changing referrers does not.</p>");
+        .raw("\">Edit referrers</a><a class=\"button secondary\" href=\"")
+        .text(&format!("{base}/addresses"))
+        .raw("\">Edit addresses</a></div><p class=\"hint\">Changing privileges or item access invalidates both API keys; changing referrers or addresses does not.</p>");
+    test_access_form(h, item_id, None);
 }

@@ -64,6 +64,18 @@ pub(crate) fn date(ms: i64) -> String {
     }
 }
 
+/// A moment as `YYYY-MM-DD HH:MM:SS UTC`.
+pub(crate) fn date_time(ms: i64) -> String {
+    let seconds = ms.div_euclid(1000);
+    format!(
+        "{} {:02}:{:02}:{:02} UTC",
+        iso_date(ms),
+        seconds.div_euclid(3600).rem_euclid(24),
+        seconds.div_euclid(60).rem_euclid(60),
+        seconds.rem_euclid(60)
+    )
+}
+
 pub(crate) fn notice(h: &mut Html, text: Option<&str>, class: &'static str) {
     if let Some(text) = text.filter(|t| !t.is_empty()) {
         h.raw("<div class=\"notice ")

@@ -5,12 +5,15 @@
 
 mod activity;
 mod content;
+mod credential_addresses;
 mod credential_edit;
 mod credential_referrers;
 mod html;
 mod item;
 mod item_delete;
 mod item_picker;
+mod key_access;
+mod key_roll;
 mod keys;
 mod layout;
 mod leak_notice;
@@ -86,6 +89,9 @@ pub fn router(portal: Arc<Portal>, https: bool) -> Router {
         .merge(wizard::routes())
         .merge(credential_edit::routes())
         .merge(credential_referrers::routes())
+        .merge(credential_addresses::routes())
+        .merge(key_roll::routes())
+        .merge(key_access::routes())
         .merge(oauth_credentials::routes())
         .merge(oauth_settings::routes())
         .merge(usage::routes())

@@ -151,6 +151,7 @@ async fn create(State(web): St, session: Session, Form(form): Fields) -> Respons
         http_referrers: Vec::new(),
         privileges: Vec::new(),
         is_personal: None,
+        allowed_addresses: Vec::new(),
     };
     if let Err(e) = portal.register_app(&session.caller, registration).await {
         // Don't leave an unregistered item behind for a form the person will submit again.

@@ -17,6 +17,14 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     ),
     ("content::create_folder", &[K::ManageFolders]),
     (
+        "credential_addresses::addresses_get",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "credential_addresses::addresses_post",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
         "credential_edit::items_get",
         &[K::ViewItem, K::ManageCredential, K::Search],
     ),
@@ -47,6 +55,15 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     ),
     ("item_delete::confirm", &[K::ViewItem, K::DeleteItem]),
     ("item_delete::delete", &[K::ViewItem, K::DeleteItem]),
+    (
+        "key_access::test_access",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    ("key_roll::roll", &[K::ViewItem, K::ManageCredential]),
+    (
+        "key_roll::roll_confirm",
+        &[K::ViewItem, K::ManageCredential],
+    ),
     ("keys::key_action", &[K::ViewItem, K::ManageCredential]),
     ("keys::key_confirm", &[K::ViewItem, K::ManageCredential]),
     ("lib::css", &[]),

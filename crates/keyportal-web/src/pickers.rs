@@ -248,6 +248,14 @@ pub(crate) fn referrer_help(h: &mut Html) {
         .raw("<li><code>http://localhost:8080</code> — local development</li></ul></div>");
 }
 
+/// Help for the allowed-addresses field.
+pub(crate) fn address_help(h: &mut Html) {
+    h.raw("<div id=\"addresses-hint\" class=\"hint\"><p>One per line. A request with a key must then come from one of these addresses (checked on the connection, or on what a trusted proxy forwards — a client cannot choose it, unlike a referrer). Leave empty to allow any address. When referrers are set too, both must match.</p><ul class=\"examples\">")
+        .raw("<li><code>203.0.113.7</code> — one server</li>")
+        .raw("<li><code>203.0.113.0/24</code> — a block of addresses</li>")
+        .raw("<li><code>2001:db8::/48</code> — an IPv6 block</li></ul></div>");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,20 +1,20 @@
 //! What every page handler needs from a request: the peer, the request facts, the signed-in
 //! session, and the answers (pages, redirects, error pages) rendered one way.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keyportal_domain::time::{civil_from_days, days_from_civil, DAY_MS};
-use keyportal_service::{Caller, RequestFacts, ServiceError};
+use keyportal_service::{Caller, ClientAddress, RequestFacts, ServiceError};
 
 use crate::html;
 use crate::layout::{self, Layout};
 use crate::session::{cookie, csrf_for, SESSION_COOKIE};
 use crate::Web;
 
-pub(crate) fn facts(headers: &HeaderMap, request_peer: Option<SocketAddr>) -> RequestFacts {
+pub(crate) fn facts(headers: &HeaderMap, client: Option<IpAddr>) -> RequestFacts {
     let referer = headers
         .get(header::REFERER)
         .or_else(|| headers.get(header::ORIGIN))
@@ -22,12 +22,22 @@ pub(crate) fn facts(headers: &HeaderMap, request_peer: Option<SocketAddr>) -> Re
         .map(str::to_string);
     RequestFacts {
         referer,
-        client_ip: request_peer.map(|p| p.ip().to_string()),
+        client_ip: client.map(|ip| ip.to_string()),
     }
 }
 
-/// The peer address the accept loop recorded (absent in tests that call the router directly).
-pub(crate) struct Peer(pub Option<SocketAddr>);
+/// The client's address: the one the server's client-address layer resolved (the peer, or
+/// behind `--trusted-proxies` the forwarded one), else the peer the accept loop recorded
+/// (absent in tests that call the router directly).
+pub(crate) struct Peer(pub Option<IpAddr>);
+
+fn client_of(extensions: &axum::http::Extensions) -> Option<IpAddr> {
+    extensions.get::<ClientAddress>().map(|c| c.0).or_else(|| {
+        extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+    })
+}
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
     type Rejection = std::convert::Infallible;
@@ -36,12 +46,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Peer {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0),
-        ))
+        Ok(Peer(client_of(&parts.extensions)))
     }
 }
 
@@ -96,11 +101,7 @@ impl axum::extract::FromRequestParts<std::sync::Arc<Web>> for Session {
         parts: &mut axum::http::request::Parts,
         web: &std::sync::Arc<Web>,
     ) -> Result<Session, Response> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0);
-        let facts = facts(&parts.headers, peer);
+        let facts = facts(&parts.headers, client_of(&parts.extensions));
         let here = if parts.method == axum::http::Method::GET {
             parts
                 .uri

@@ -46,6 +46,9 @@ pub async fn keep_in_sync(
     if let Err(error) = portal.flush_usage().await {
         tracing::warn!(cause = %cause_of(&error), "final write of usage counts failed");
     }
+    if let Err(error) = portal.flush_refusals().await {
+        tracing::warn!(cause = %cause_of(&error), "final write of refusals failed");
+    }
 }
 
 /// The text for logs: the cause behind an unavailable database or an internal failure.

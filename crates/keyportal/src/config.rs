@@ -40,6 +40,7 @@ pub struct FileConfig {
     pub portal_name: Option<String>,
     pub org_name: Option<String>,
     pub public_url: Option<String>,
+    pub trusted_proxies: Option<String>,
     pub secret_key_file: Option<PathBuf>,
     pub default_key_lifetime_days: Option<i64>,
     pub idle_timeout: Option<u64>,
@@ -241,6 +242,8 @@ pub struct ServeConfig {
     pub secret_scanning_keys: Option<PathBuf>,
     /// Expiry checks and event retention.
     pub events: EventTasks,
+    /// Proxies whose `X-Forwarded-For` / `X-Real-IP` name the client (`--trusted-proxies`).
+    pub trusted_proxies: keyportal_domain::address::TrustedProxies,
 }
 
 /// Reads GitHub's secret scanning key document (`--secret-scanning-keys`).

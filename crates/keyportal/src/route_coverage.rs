@@ -46,6 +46,7 @@ const CLI_OPERATIONS: &[(&str, &[K])] = &[
     ("credential regenerate", &[K::ViewItem, K::ManageCredential]),
     ("credential invalidate", &[K::ViewItem, K::ManageCredential]),
     ("credential limits", &[K::ViewItem, K::ManageCredential]),
+    ("credential roll", &[K::ViewItem, K::ManageCredential]),
     (
         "credential delete",
         &[K::ViewItem, K::ManageCredential, K::DeleteItem],

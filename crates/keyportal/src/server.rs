@@ -92,6 +92,7 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
             default_key_lifetime_ms: config.default_key_lifetime_days
                 * keyportal_domain::time::DAY_MS,
             password_hashing: config.password_hashing,
+            trusted_proxies: config.trusted_proxies.clone(),
         },
         sealer,
     ));
@@ -141,6 +142,10 @@ pub async fn start(config: ServeConfig) -> Result<RunningServer, ServeError> {
     .merge(keyportal_web::router(portal.clone(), https))
     .route_layer(axum::middleware::from_fn(
         keyportal_http::request_log::remember_route,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        portal.clone(),
+        keyportal_http::client_address::resolve,
     ))
     .layer(axum::middleware::from_fn(
         keyportal_http::request_log::log_request,
@@ -325,6 +330,7 @@ where
     } = front;
     let Some(handover) = keyportal_http::fast_verify::serve(
         io,
+        Some(peer.ip()),
         &portal,
         &http_metrics,
         limits.front(),

@@ -12,6 +12,7 @@ fn app() -> AppRegistration {
         app_type: AppType::Multiple,
         redirect_uris: vec![OUT_OF_BAND_REDIRECT.into()],
         http_referrers: vec![],
+        allowed_addresses: vec![],
         privileges: vec!["premium:user:geocode:temporary".into()],
         is_personal: false,
         registered: NOW,

@@ -61,6 +61,10 @@ pub fn app_change_events(
         changed.push("httpReferrers");
         details.insert("httpReferrers".into(), json!(after.http_referrers));
     }
+    if before.allowed_addresses != after.allowed_addresses {
+        changed.push("allowedAddresses");
+        details.insert("allowedAddresses".into(), json!(after.allowed_addresses));
+    }
     if before.redirect_uris != after.redirect_uris {
         changed.push("redirectUris");
         details.insert("redirectUris".into(), json!(after.redirect_uris));

@@ -57,6 +57,7 @@ pub struct Handover<I> {
 /// request is half read: every request already received is answered.
 pub async fn serve<I>(
     mut io: I,
+    peer: Option<std::net::IpAddr>,
     portal: &Portal,
     metrics: &HttpMetrics,
     timeouts: Timeouts,
@@ -80,7 +81,7 @@ where
             match next_request(&input[start..]) {
                 Next::Verify(head) => {
                     let started = std::time::Instant::now();
-                    let outcome = decide(portal, head.query, &head.headers);
+                    let outcome = decide(portal, head.query, &head.headers, peer);
                     let answer = render(&outcome, &mut body);
                     write_answer(&mut output, &answer, &body, &head, date.now());
                     let status = answer.status.as_u16();
@@ -195,6 +196,7 @@ mod tests {
         assert!(
             serve(
                 server,
+                None,
                 portal,
                 &HttpMetrics::new(),
                 timeouts,
@@ -291,6 +293,7 @@ mod tests {
         let started = Instant::now();
         assert!(serve(
             server,
+            None,
             &portal,
             &HttpMetrics::new(),
             timeouts,
@@ -329,6 +332,7 @@ mod tests {
         let serving = tokio::spawn(async move {
             serve(
                 server,
+                None,
                 &portal,
                 &HttpMetrics::new(),
                 Timeouts::default(),

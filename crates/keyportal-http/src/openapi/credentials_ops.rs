@@ -20,6 +20,11 @@ const APP_FIELDS: &[Param] = &[
         List,
         "Referrer patterns the keys may be used from.",
     ),
+    field(
+        "allowedAddresses",
+        List,
+        "keyportal: IPv4/IPv6 addresses and CIDR blocks the keys may be used from (at most 100; empty: anywhere).",
+    ),
     field("privileges", List, "Privileges the keys carry."),
 ];
 

@@ -11,6 +11,7 @@ mod components;
 mod content_ops;
 mod credentials_ops;
 mod events_ops;
+mod key_controls_ops;
 mod members_ops;
 mod model;
 mod portal_ops;
@@ -40,6 +41,7 @@ fn operations() -> impl Iterator<Item = &'static Op> {
         sharing_ops::OPS,
         credentials_ops::OPS,
         events_ops::OPS,
+        key_controls_ops::OPS,
         service_ops::OPS,
     ]
     .into_iter()

@@ -71,6 +71,14 @@ const VERIFY: &[Param] = &[
         "X-Original-URI",
         "nginx's original request line; a `token` in its query is read.",
     ),
+    header(
+        "X-Forwarded-For",
+        "From a trusted proxy (`--trusted-proxies`) only: its rightmost untrusted entry is the client address a key's `allowedAddresses` are checked against.",
+    ),
+    header(
+        "X-Real-IP",
+        "From a trusted proxy only, when `X-Forwarded-For` names no client: the client address.",
+    ),
 ];
 
 pub const OPS: &[Op] = &[

@@ -49,6 +49,7 @@ async fn register_app(State(state): State<AppState>, request: ArcgisRequest) -> 
         app_type: p.text("appType").unwrap_or("multiple").to_string(),
         redirect_uris: p.list("redirect_uris")?.unwrap_or_default(),
         http_referrers: p.list("httpReferrers")?.unwrap_or_default(),
+        allowed_addresses: p.list("allowedAddresses")?.unwrap_or_default(),
         privileges: p.list("privileges")?.unwrap_or_default(),
         is_personal: p.bool("isPersonalAPIToken")?,
     };
@@ -101,6 +102,7 @@ async fn update_app(
         app_type: p.text("appType").map(str::to_string),
         redirect_uris: p.list("redirect_uris")?,
         http_referrers: p.list("httpReferrers")?,
+        allowed_addresses: p.list("allowedAddresses")?,
         // Older Python releases misspelled the parameter; accept both.
         privileges: match p.list("privileges")? {
             Some(list) => Some(list),

@@ -7,6 +7,7 @@ mod events;
 mod groups;
 mod health;
 mod items;
+mod key_controls;
 mod leaks;
 mod legacy;
 mod oauth;
@@ -67,6 +68,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/secret-scanning/github", post(secret_scanning::github))
         .merge(apps::routes(R))
+        .merge(key_controls::routes(R))
         .merge(legacy::routes(R))
         .merge(oauth::routes(R))
         .merge(usage::routes(R))

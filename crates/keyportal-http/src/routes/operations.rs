@@ -22,6 +22,18 @@ pub const ROUTE_OPERATIONS: &[(&str, &[K])] = &[
     ("apps::unregister_app", &[K::ViewItem, K::ManageCredential]),
     ("apps::update_app", &[K::ViewItem, K::ManageCredential]),
     ("content::create_folder", &[K::ManageFolders]),
+    (
+        "key_controls::check_access",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "key_controls::refusals",
+        &[K::ViewItem, K::ManageCredential],
+    ),
+    (
+        "key_controls::roll_api_key",
+        &[K::ViewItem, K::ManageCredential],
+    ),
     ("content::group_content", &[K::ViewGroup, K::ViewItem]),
     ("content::delete_folder", &[K::ManageFolders]),
     (

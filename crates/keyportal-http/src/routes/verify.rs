@@ -12,126 +12,42 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
+use std::net::IpAddr;
+
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, ORIGIN, REFERER};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use keyportal_domain::referrer::UNREADABLE_REFERER;
 use keyportal_service::{Portal, Verdict, VerifyRequest};
 use serde_json::json;
 
+use crate::client_address::ClientIp;
 use crate::wire::ArcgisRequest;
 use crate::AppState;
 
+mod headers;
 mod query;
 
+use headers::bearer;
+pub use headers::VerifyHeaders;
 use query::VerifyQuery;
-
-// Named once, so reading the headers does not parse the names on every request.
-const ESRI_AUTHORIZATION_HEADER: HeaderName = HeaderName::from_static("x-esri-authorization");
-const ORIGINAL_URI_HEADER: HeaderName = HeaderName::from_static("x-original-uri");
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/verify", get(verify_get).post(verify_post))
 }
 
-/// The `Bearer` token of an `Authorization`-style header value.
-fn bearer(value: Option<&str>) -> Option<&str> {
-    let (scheme, token) = value?.trim().split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
-}
-
-/// The request headers `/verify` reads, borrowed from whichever parser read the request (the
-/// router's `HeaderMap` or the connection front's raw head). Absent, blank and non-ASCII values
-/// are all `None`.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct VerifyHeaders<'h> {
-    pub authorization: Option<&'h str>,
-    pub esri_authorization: Option<&'h str>,
-    pub referer: Option<&'h str>,
-    pub origin: Option<&'h str>,
-    /// nginx's `X-Original-URI`: the request line `auth_request` is deciding about.
-    pub original_uri: Option<&'h str>,
-    /// `X-Request-Id`, when sane (echoed in the answer; the front makes one otherwise).
-    pub request_id: Option<&'h str>,
-}
-
-impl<'h> VerifyHeaders<'h> {
-    /// Files one header under its field, if `/verify` reads it; the first of repeated ones wins.
-    pub fn take(&mut self, name: &[u8], value: &'h [u8]) {
-        let read: fn(&[u8]) -> Option<&str> = header_text;
-        let (field, read) = match name.len() {
-            13 if name.eq_ignore_ascii_case(b"authorization") => (&mut self.authorization, read),
-            20 if name.eq_ignore_ascii_case(b"x-esri-authorization") => {
-                (&mut self.esri_authorization, read)
-            }
-            7 if name.eq_ignore_ascii_case(b"referer") => (&mut self.referer, referer_text as _),
-            6 if name.eq_ignore_ascii_case(b"origin") => (&mut self.origin, read),
-            14 if name.eq_ignore_ascii_case(b"x-original-uri") => (&mut self.original_uri, read),
-            12 if name.eq_ignore_ascii_case(b"x-request-id") => {
-                (&mut self.request_id, crate::request_id::sane as _)
-            }
-            _ => return,
-        };
-        if field.is_none() {
-            *field = read(value);
-        }
-    }
-
-    pub fn from_map(headers: &'h HeaderMap) -> VerifyHeaders<'h> {
-        let text = |name: &HeaderName| headers.get(name).and_then(|v| header_text(v.as_bytes()));
-        VerifyHeaders {
-            authorization: text(&AUTHORIZATION),
-            esri_authorization: text(&ESRI_AUTHORIZATION_HEADER),
-            referer: headers
-                .get(REFERER)
-                .and_then(|v| referer_text(v.as_bytes())),
-            origin: text(&ORIGIN),
-            original_uri: text(&ORIGINAL_URI_HEADER),
-            request_id: headers
-                .get(crate::request_id::HEADER)
-                .and_then(|v| crate::request_id::sane(v.as_bytes())),
-        }
-    }
-
-    /// nginx passes the original request line in `X-Original-URI`; a key sent as `?token=`
-    /// there is found too.
-    fn token_from_original_uri(&self) -> Option<Cow<'h, str>> {
-        let query = self.original_uri?.split_once('?')?.1;
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(k, _)| k == "token")
-            .map(|(_, v)| v)
-    }
-}
-
-/// The `Referer` as read: blank is absent; present but unreadable is [`UNREADABLE_REFERER`],
-/// which matches no referrer pattern, so `Origin` never stands in for it.
-fn referer_text(value: &[u8]) -> Option<&str> {
-    if value.trim_ascii().is_empty() {
-        return None;
-    }
-    Some(header_text(value).unwrap_or(UNREADABLE_REFERER))
-}
-
-/// A header value as text: visible ASCII, spaces and tabs only (what `HeaderValue::to_str`
-/// accepts), and not blank.
-fn header_text(value: &[u8]) -> Option<&str> {
-    // `fold` rather than `all`: no early exit, so the check runs over whole vectors.
-    let visible = value.iter().fold(true, |ok, &b| {
-        ok & ((0x20..0x7f).contains(&b) | (b == b'\t'))
-    });
-    if value.is_empty() || !visible {
-        return None;
-    }
-    std::str::from_utf8(value).ok()
-}
-
-/// Decides a `GET /verify` from its query string and headers. The key is taken from `token=`,
-/// then `X-Esri-Authorization: Bearer`, `Authorization: Bearer`, and `X-Original-URI`'s query.
-pub fn decide(portal: &Portal, query: &str, headers: &VerifyHeaders<'_>) -> Outcome {
+/// Decides a `GET /verify` from its query string, headers and the connection's peer. The key
+/// is taken from `token=`, then `X-Esri-Authorization: Bearer`, `Authorization: Bearer`, and
+/// `X-Original-URI`'s query; the client address is the peer's, or behind a trusted proxy
+/// what it forwards.
+pub fn decide(
+    portal: &Portal,
+    query: &str,
+    headers: &VerifyHeaders<'_>,
+    peer: Option<IpAddr>,
+) -> Outcome {
     let query = VerifyQuery::parse(query);
     let from_original;
     let token = match query
@@ -152,6 +68,7 @@ pub fn decide(portal: &Portal, query: &str, headers: &VerifyHeaders<'_>) -> Outc
     let request = VerifyRequest {
         token,
         referer: headers.referer.or(headers.origin),
+        address: headers.client_address(peer, &portal.settings().trusted_proxies),
         service: query.service.text(),
         privilege: query.privilege.text(),
         item: query.item.text(),
@@ -159,18 +76,24 @@ pub fn decide(portal: &Portal, query: &str, headers: &VerifyHeaders<'_>) -> Outc
     portal.verify(&request)
 }
 
-/// Answers `GET /verify` from the request's URI and headers.
-fn answer(portal: &Portal, uri: &Uri, headers: &HeaderMap) -> Response {
+/// Answers `GET /verify` from the request's URI, headers and peer.
+fn answer(portal: &Portal, uri: &Uri, headers: &HeaderMap, peer: Option<IpAddr>) -> Response {
     let outcome = decide(
         portal,
         uri.query().unwrap_or(""),
         &VerifyHeaders::from_map(headers),
+        peer,
     );
     respond(&outcome)
 }
 
-async fn verify_get(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    answer(&state.portal, &uri, &headers)
+async fn verify_get(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+    ClientIp(client): ClientIp,
+) -> Response {
+    answer(&state.portal, &uri, &headers, client)
 }
 
 async fn verify_post(
@@ -184,6 +107,11 @@ async fn verify_post(
     let verify = VerifyRequest {
         token,
         referer: request.facts.referer.as_deref(),
+        address: request
+            .facts
+            .client_ip
+            .as_deref()
+            .and_then(|ip| ip.parse().ok()),
         service: p.text("service"),
         privilege: p.text("privilege"),
         item: p.text("item"),
@@ -375,55 +303,6 @@ mod tests {
             push_json_string(&mut out, value);
             assert_eq!(serde_json::from_str::<String>(&out).unwrap(), value);
         }
-    }
-
-    #[test]
-    fn bearer_tokens_need_the_scheme() {
-        assert_eq!(bearer(Some("Bearer  abc ")), Some("abc"));
-        assert_eq!(bearer(Some("bearer abc")), Some("abc"));
-        assert_eq!(bearer(Some("Basic abc")), None);
-        assert_eq!(bearer(Some("Bearer ")), None);
-        assert_eq!(bearer(None), None);
-    }
-
-    #[test]
-    fn headers_read_the_same_from_a_map_and_from_raw_bytes() {
-        let mut map = HeaderMap::new();
-        map.insert(AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
-        map.append(AUTHORIZATION, HeaderValue::from_static("Bearer second"));
-        map.insert(REFERER, HeaderValue::from_static("https://a.example.com/"));
-        map.insert("x-original-uri", HeaderValue::from_static("/x?token=t"));
-        map.insert(ORIGIN, HeaderValue::from_static(""));
-        let mut raw = VerifyHeaders::default();
-        raw.take(b"Authorization", b"Bearer abc");
-        raw.take(b"AUTHORIZATION", b"Bearer second");
-        raw.take(b"referer", b"https://a.example.com/");
-        raw.take(b"X-Original-URI", b"/x?token=t");
-        raw.take(b"Origin", b"");
-        raw.take(b"X-Other", b"ignored");
-        assert_eq!(VerifyHeaders::from_map(&map), raw);
-        assert_eq!(raw.authorization, Some("Bearer abc"), "the first one wins");
-        assert_eq!(raw.origin, None, "blank is absent");
-        assert_eq!(raw.token_from_original_uri().as_deref(), Some("t"));
-        let mut odd = VerifyHeaders::default();
-        odd.take(b"authorization", "Bearer ü".as_bytes());
-        assert_eq!(odd.authorization, None, "non-ASCII values are not read");
-        // An unreadable Referer is not absent: it stays, and matches nothing.
-        odd.take(b"referer", "https://ü.example.com/".as_bytes());
-        odd.take(b"origin", b"https://a.example.com");
-        assert_eq!(odd.referer, Some(UNREADABLE_REFERER));
-        let mut map = HeaderMap::new();
-        map.insert(
-            REFERER,
-            HeaderValue::from_bytes("https://ü.example.com/".as_bytes()).unwrap(),
-        );
-        assert_eq!(
-            VerifyHeaders::from_map(&map).referer,
-            Some(UNREADABLE_REFERER)
-        );
-        let mut blank = VerifyHeaders::default();
-        blank.take(b"referer", b"  ");
-        assert_eq!(blank.referer, None, "a blank Referer is absent");
     }
 
     #[test]

@@ -31,6 +31,7 @@ pub fn app_json(view: &AppView) -> Value {
         "apnsSandboxCert": null,
         "gcmApiKey": null,
         "httpReferrers": app.http_referrers,
+        "allowedAddresses": app.allowed_addresses,
         "privileges": app.privileges,
         "isBeta": false,
         "isPersonalAPIToken": app.is_personal,

@@ -1,8 +1,6 @@
 //! The ArcGIS request extractor: merged parameters, the bearer token, and request facts.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, FromRequest, Request};
+use axum::extract::{FromRequest, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, ORIGIN, REFERER};
 use axum::http::HeaderMap;
 use bytes::Bytes;
@@ -141,10 +139,8 @@ impl<S: Send + Sync> FromRequest<S> for ArcgisRequest {
             .or_else(|| bearer(&parts.headers, "x-esri-authorization"))
             .or_else(|| bearer(&parts.headers, AUTHORIZATION.as_str()));
         let referer = request_referer(&parts.headers);
-        let client_ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| addr.ip().to_string());
+        let client_ip =
+            crate::client_address::client_ip(&parts.extensions).map(|ip| ip.to_string());
         let pretty = params
             .text("f")
             .is_some_and(|f| f.eq_ignore_ascii_case("pjson"));

@@ -9,6 +9,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicI64};
 use std::sync::{Arc, OnceLock};
 
+use keyportal_domain::address::AddressPattern;
 use keyportal_domain::api_key::KeySlot;
 use keyportal_domain::privilege::PrivilegeSet;
 use keyportal_domain::referrer::ReferrerPattern;
@@ -83,6 +84,8 @@ pub struct Profile {
     /// Item ids of `portal:app:access:item:*` grants, sorted.
     pub(super) item_access: Vec<String>,
     pub(super) referrers: Vec<ReferrerPattern>,
+    /// Addresses and blocks the key may be used from (empty: anywhere).
+    pub(super) addresses: Vec<AddressPattern>,
     /// Acts as its owner (design §2.10).
     pub(super) personal: bool,
 }
@@ -167,6 +170,10 @@ impl Grant {
 
     pub fn referrers(&self) -> &[ReferrerPattern] {
         &self.profile.referrers
+    }
+
+    pub fn addresses(&self) -> &[AddressPattern] {
+        &self.profile.addresses
     }
 
     pub fn personal(&self) -> bool {

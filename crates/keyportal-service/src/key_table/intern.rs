@@ -1,5 +1,5 @@
 //! Interning of what keys share: one [`Profile`] per distinct (owner, privileges, referrers,
-//! personal), found from the stored lists without building anything when it already exists.
+//! addresses, personal), found from the stored lists without building anything when it already exists.
 
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ struct ProfileKey {
     owner: String,
     privileges: Vec<String>,
     referrers: Vec<String>,
+    addresses: Vec<String>,
     personal: bool,
 }
 
@@ -24,6 +25,7 @@ struct ProfileProbe<'a> {
     owner: &'a str,
     privileges: &'a [String],
     referrers: &'a [String],
+    addresses: &'a [String],
     personal: bool,
 }
 
@@ -33,6 +35,7 @@ impl hashbrown::Equivalent<ProfileKey> for ProfileProbe<'_> {
             && self.owner == key.owner
             && self.privileges == key.privileges.as_slice()
             && self.referrers == key.referrers.as_slice()
+            && self.addresses == key.addresses.as_slice()
     }
 }
 
@@ -50,12 +53,14 @@ impl Profiles {
         owner: &str,
         privileges: &[String],
         referrers: &[String],
+        addresses: &[String],
         personal: bool,
     ) -> Arc<Profile> {
         let probe = ProfileProbe {
             owner,
             privileges,
             referrers,
+            addresses,
             personal,
         };
         if let Some(profile) = self.interned.get(&probe) {
@@ -75,6 +80,7 @@ impl Profiles {
             privileges: catalog,
             item_access,
             referrers: parse_referrers(referrers),
+            addresses: keyportal_domain::address::parse_stored(addresses),
             personal,
         });
         self.interned.insert(
@@ -82,6 +88,7 @@ impl Profiles {
                 owner: owner.to_string(),
                 privileges: privileges.to_vec(),
                 referrers: referrers.to_vec(),
+                addresses: addresses.to_vec(),
                 personal,
             },
             Arc::clone(&profile),
@@ -148,10 +155,10 @@ mod tests {
     fn equal_lists_share_one_profile_and_unused_ones_are_pruned() {
         let mut profiles = Profiles::default();
         let privileges = strings(&["premium:user:geocode:temporary"]);
-        let a = profiles.intern("ann", &privileges, &[], false);
-        let b = profiles.intern("ann", &privileges.clone(), &[], false);
+        let a = profiles.intern("ann", &privileges, &[], &[], false);
+        let b = profiles.intern("ann", &privileges.clone(), &[], &[], false);
         assert!(Arc::ptr_eq(&a, &b));
-        let personal = profiles.intern("ann", &privileges, &[], true);
+        let personal = profiles.intern("ann", &privileges, &[], &[], true);
         assert!(!Arc::ptr_eq(&a, &personal));
         assert!(
             Arc::ptr_eq(&a.owner, &personal.owner),
@@ -174,6 +181,7 @@ mod tests {
                 &format!("portal:app:access:item:{item}"),
             ]),
             &strings(&["not a pattern"]),
+            &[],
             false,
         );
         assert!(p.privileges.contains("premium:user:basemaps"));

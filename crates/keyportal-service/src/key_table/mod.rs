@@ -6,8 +6,10 @@
 //! Sized for a million keys: a grant is one allocation, what keys share is interned
 //! (`intern`), and the sets hold one pointer per key (docs/ARCHITECTURE.md, "The key table").
 
+mod decide;
 mod grant;
 mod intern;
+mod refusals;
 mod reported;
 mod updates;
 
@@ -18,12 +20,16 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use keyportal_domain::api_key::{is_legacy_key, key_hash, parse_api_key, KeyFormatError};
 use keyportal_domain::privilege::PrivilegeSet;
-use keyportal_domain::referrer::matches_any;
 use keyportal_store::KeyUse;
 
+use decide::decide;
+pub use decide::KeyRequest;
 use grant::{ByDigest, ByItem};
 pub use grant::{CompactId, Grant, GrantKind};
 use intern::Profiles;
+pub use refusals::{
+    Refusal, RefusalFacts, RefusalLog, MAX_CREDENTIALS, MAX_REFERER_BYTES, REFUSALS_PER_CREDENTIAL,
+};
 pub use reported::HeldKey;
 
 /// Keys are SHA-256 digests, already uniform: their first eight bytes are a perfect hash.
@@ -61,6 +67,8 @@ pub enum Denial {
     Expired,
     /// The key is restricted to referrers and the request matched none.
     Referrer,
+    /// The key is restricted to addresses and the request came from none of them.
+    Address,
     /// The owner is disabled or no longer exists.
     OwnerInactive,
     /// A legacy key after the organization's retirement date.
@@ -74,6 +82,7 @@ impl Denial {
             Denial::Unknown => "unknown",
             Denial::Expired => "expired",
             Denial::Referrer => "referrer",
+            Denial::Address => "address",
             Denial::OwnerInactive => "owner_inactive",
             Denial::Retired => "retired",
         }
@@ -132,6 +141,8 @@ pub struct KeyTable {
     /// API keys past their expiry date at the last housekeeping scan: counting them at every
     /// scrape would hold the table's lock over a million keys.
     expired_keys: std::sync::atomic::AtomicUsize,
+    /// Each credential's recent refusals on this node.
+    refusals: RefusalLog,
 }
 
 /// How many keys the table holds, by state (the `keyportal_keys` gauge).
@@ -168,12 +179,31 @@ impl KeyTable {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Decides whether `token` is a key this deployment honours, from `referer` at `now`.
-    /// `Err(Unknown)` for strings that are not keys at all (user tokens are not in here).
+    /// Decides whether `token` is a key this deployment honours, from `referer` at `now`, for
+    /// a request whose address is unknown (a key restricted to addresses is then refused).
     pub fn resolve(
         &self,
         token: &str,
         referer: Option<&str>,
+        now: i64,
+    ) -> Result<Resolved, Denial> {
+        self.check(
+            token,
+            &KeyRequest {
+                referer,
+                ..KeyRequest::default()
+            },
+            now,
+        )
+    }
+
+    /// Decides whether `token` is a key this deployment honours for `request` at `now`.
+    /// `Err(Unknown)` for strings that are not keys at all (user tokens are not in here). A
+    /// refusal of a known key is noted in the credential's recent refusals.
+    pub fn check(
+        &self,
+        token: &str,
+        request: &KeyRequest<'_>,
         now: i64,
     ) -> Result<Resolved, Denial> {
         // Only the digest of a key this deployment minted is in the table, and such a key has a
@@ -186,23 +216,17 @@ impl KeyTable {
             }
             return Err(Denial::Unknown);
         };
-        if grant.kind == GrantKind::Legacy {
-            if state.legacy_retirement.is_some_and(|date| now >= date) {
-                return Err(Denial::Retired);
+        let owner = match decide(&state, grant, request, now) {
+            Ok(owner) => owner,
+            Err(denial) => {
+                // Noted after the table's lock is released (writers never wait on it).
+                let grant = Arc::clone(grant);
+                drop(state);
+                self.refusals
+                    .record(&grant, denial.reason(), &request.facts(), now);
+                return Err(denial);
             }
-        } else if now >= grant.expires {
-            return Err(Denial::Expired);
-        }
-        if !matches_any(grant.referrers(), referer) {
-            return Err(Denial::Referrer);
-        }
-        let owner = state
-            .owners
-            .get(grant.owner())
-            .ok_or(Denial::OwnerInactive)?;
-        if owner.disabled {
-            return Err(Denial::OwnerInactive);
-        }
+        };
         // SeqCst (free on x86 for these): a use the flush's unlisting misses is one whose
         // `last_used` the flush reads.
         grant.last_used.fetch_max(now, Ordering::SeqCst);
@@ -220,6 +244,30 @@ impl KeyTable {
             owner: Arc::clone(owner),
             address: None,
         })
+    }
+
+    /// The decision [`KeyTable::check`] would make for the key whose SHA-256 is `digest`,
+    /// without noting a use or a refusal (`checkAccess`). `Err(Unknown)` when the table does
+    /// not hold it.
+    pub fn check_digest(
+        &self,
+        digest: &[u8; 32],
+        request: &KeyRequest<'_>,
+        now: i64,
+    ) -> Result<Resolved, Denial> {
+        let state = self.read();
+        let ByDigest(grant) = state.grants.get(digest).ok_or(Denial::Unknown)?;
+        let owner = decide(&state, grant, request, now)?;
+        Ok(Resolved {
+            grant: Arc::clone(grant),
+            owner: Arc::clone(owner),
+            address: request.address,
+        })
+    }
+
+    /// Each credential's recent refusals on this node.
+    pub fn refusals(&self) -> &RefusalLog {
+        &self.refusals
     }
 
     /// True when the string has the shape of an API key or a legacy key (so a failed lookup

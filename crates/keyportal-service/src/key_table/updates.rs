@@ -20,6 +20,7 @@ impl KeyTable {
             &app.owner,
             &app.privileges,
             &app.http_referrers,
+            &app.allowed_addresses,
             app.is_personal,
         );
         let usage_key: Arc<str> = Arc::from(app.client_id.as_str());
@@ -143,7 +144,9 @@ fn insert_legacy(
     let Some(digest) = digest_from_hex(key_hash) else {
         return;
     };
-    let profile = state.profiles.intern(owner, privileges, referrers, false);
+    let profile = state
+        .profiles
+        .intern(owner, privileges, referrers, &[], false);
     let grant = Arc::new(Grant::new(
         digest,
         CompactId::new(item_id),

@@ -45,7 +45,7 @@ pub enum LimitedBy {
 }
 
 /// Every (result, reason) pair, in the order of the counters.
-const SERIES: [(&str, &str); 17] = [
+const SERIES: [(&str, &str); 18] = [
     ("allowed", "none"),
     ("denied", "missing"),
     ("denied", "malformed"),
@@ -63,6 +63,7 @@ const SERIES: [(&str, &str); 17] = [
     ("limited", "quota_per_day"),
     ("limited", "quota_per_month"),
     ("limited", "proxy_rate"),
+    ("denied", "address"),
 ];
 
 impl KeyCheck {
@@ -77,6 +78,7 @@ impl KeyCheck {
                 DenyReason::Key(Denial::Referrer) => 5,
                 DenyReason::Key(Denial::OwnerInactive) => 6,
                 DenyReason::Key(Denial::Retired) => 7,
+                DenyReason::Key(Denial::Address) => 17,
                 DenyReason::Service => 8,
                 DenyReason::Privilege => 9,
                 DenyReason::Item => 10,
@@ -128,6 +130,7 @@ mod tests {
             Denial::Unknown,
             Denial::Expired,
             Denial::Referrer,
+            Denial::Address,
             Denial::OwnerInactive,
             Denial::Retired,
         ];

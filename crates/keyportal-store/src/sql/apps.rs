@@ -25,7 +25,7 @@ const COLUMNS: &str = "item_id, client_id, sealed_secret, owner, app_type, redir
                        slot1_expiration, slot1_active, slot1_key_hash, slot1_key_hint, \
                        slot1_created, slot1_last_used, \
                        slot2_expiration, slot2_active, slot2_key_hash, slot2_key_hint, \
-                       slot2_created, slot2_last_used, revision";
+                       slot2_created, slot2_last_used, revision, allowed_addresses";
 
 /// Raises a slot's `last_used`, never lowering it. A use older than the slot's current key
 /// (`created`) was made with the key that key replaced: recording it would show the new key
@@ -60,6 +60,7 @@ fn app_from_row(row: &AnyRow) -> StoreResult<AppRegistration> {
             .map_err(|_| corrupt("apps.app_type", &format!("unknown app type {app_type}")))?,
         redirect_uris: parse_json_list(row, "redirect_uris")?,
         http_referrers: parse_json_list(row, "http_referrers")?,
+        allowed_addresses: parse_json_list(row, "allowed_addresses")?,
         privileges: parse_json_list(row, "privileges")?,
         is_personal: flag(row, "is_personal")?,
         registered: int(row, "registered")?,
@@ -140,8 +141,9 @@ impl AppStore for SqlStore {
         let (redirect_uris, http_referrers, privileges) = json_columns(app)?;
         let sql = format!(
             "INSERT INTO apps ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
+             $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)"
         );
+        let addresses = json_list(&app.allowed_addresses)?;
         let query = sqlx::query(&sql)
             .bind(&app.item_id)
             .bind(&app.client_id)
@@ -154,7 +156,9 @@ impl AppStore for SqlStore {
             .bind(flag_value(app.is_personal))
             .bind(app.registered)
             .bind(app.modified);
-        let query = bind_slot(bind_slot(query, &app.slots[0]), &app.slots[1]).bind(app.revision);
+        let query = bind_slot(bind_slot(query, &app.slots[0]), &app.slots[1])
+            .bind(app.revision)
+            .bind(addresses);
         let mut tx = self.begin_write().await?;
         match query.execute(&mut *tx).await {
             Ok(_) => {
@@ -190,6 +194,7 @@ impl AppStore for SqlStore {
         events: &[Event],
     ) -> StoreResult<()> {
         let (redirect_uris, http_referrers, privileges) = json_columns(app)?;
+        let addresses = json_list(&app.allowed_addresses)?;
         let mut tx = self.begin_write().await?;
         let query = sqlx::query(
             "UPDATE apps SET client_id = $1, owner = $2, app_type = $3, redirect_uris = $4, \
@@ -199,7 +204,7 @@ impl AppStore for SqlStore {
              slot1_key_hint = $13, slot1_created = $14, slot1_last_used = $15, \
              slot2_expiration = $16, slot2_active = $17, slot2_key_hash = $18, \
              slot2_key_hint = $19, slot2_created = $20, slot2_last_used = $21, \
-             revision = $22 \
+             revision = $22, allowed_addresses = $25 \
              WHERE item_id = $23 AND revision = $24",
         )
         .bind(&app.client_id)
@@ -215,6 +220,7 @@ impl AppStore for SqlStore {
             .bind(app.revision + 1)
             .bind(&app.item_id)
             .bind(app.revision)
+            .bind(addresses)
             .execute(&mut *tx)
             .await
             .map_err(|e| {

@@ -34,6 +34,7 @@ pub const BACKED_UP: &[&str] = &[
     "proxies",
     "key_leaks",
     "events",
+    "key_refusals",
 ];
 
 /// Tables computed from the others (rebuilt by restore), the change feed (which a restored

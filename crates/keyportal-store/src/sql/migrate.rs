@@ -192,6 +192,14 @@ const MIGRATIONS: &[Migration] = &[
         then: None,
     },
     Migration {
+        version: 14,
+        sql: include_str!("../../migrations/0014_key_controls.sql"),
+        postgres_only: &[],
+        sqlite_only: &[],
+        precondition: None,
+        then: None,
+    },
+    Migration {
         version: 15,
         sql: include_str!("../../migrations/0015_key_leaks.sql"),
         postgres_only: &[],

@@ -28,6 +28,7 @@ mod proxy;
 mod record_index;
 mod record_search;
 mod record_sql;
+mod refusals;
 mod restore;
 mod roles;
 mod rows;

@@ -16,8 +16,8 @@ use keyportal_domain::usage::UsageRow;
 use keyportal_store::archive::{self, ArchiveReader, ArchiveWriter, Cell, Entry, Header};
 use keyportal_store::{
     AppStore, BackupOptions, BulkStore, EventStore, FolderStore, ItemStore, LeakStore,
-    LegacyKeyStore, OAuthStore, OrgStore, ProxyStore, RoleStore, SettingsStore, SqlStore,
-    StoreError, StoredProxy, TokenStore, UsageStore, BACKED_UP, DERIVED,
+    LegacyKeyStore, OAuthStore, OrgStore, ProxyStore, RefusalStore, RoleStore, SettingsStore,
+    SqlStore, StoreError, StoredProxy, StoredRefusal, TokenStore, UsageStore, BACKED_UP, DERIVED,
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -91,6 +91,23 @@ async fn fill_every_table(store: &SqlStore) {
         .slot(1)
         .detail("source", "https://github.com/example/leak");
     store.append_events(&[event]).await.expect("event");
+    store
+        .add_refusals(
+            &[StoredRefusal {
+                item_id: hex_id(1),
+                at: 1_765_000_000_500,
+                node: "node-a".into(),
+                seq: 1,
+                slot: 2,
+                reason: "address".into(),
+                referer: "https://evil.example.com".into(),
+                address: "203.0.113.9".into(),
+                service: "geocode".into(),
+            }],
+            100,
+        )
+        .await
+        .expect("refusal");
     store
         .insert_app_token(&AppToken {
             hash: "d4".repeat(32),

@@ -19,6 +19,7 @@ pub(crate) fn app(n: u64, client_id: &str) -> AppRegistration {
         app_type: AppType::Multiple,
         redirect_uris: vec![],
         http_referrers: vec![],
+        allowed_addresses: vec![],
         privileges: vec![],
         is_personal: false,
         registered: 1_000 + n as i64,
@@ -41,6 +42,7 @@ pub(crate) fn full_app(n: u64, client_id: &str) -> AppRegistration {
             "https://日本.example/地図/*".into(),
             "http://localhost:8080/".into(),
         ],
+        allowed_addresses: vec!["203.0.113.0/24".into(), "2001:db8::1".into()],
         privileges: vec![
             format!("portal:app:access:item:{}", hex_id(900)),
             "premium:user:basemaps".into(),

@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 /// The schema version a freshly migrated database reports (the last migration).
 pub(crate) const SCHEMA_VERSION: i64 = 15;
 /// Every migration version, in order (numbers may skip while branches merge).
-pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 15];
+pub(crate) const APPLIED_VERSIONS: &[i64] = &[1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15];
 
 /// Takes a database back to before migration 8 (the search index), for upgrade tests.
 pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
@@ -35,10 +35,18 @@ pub(crate) const UNDO_MIGRATION_8: &[&str] = &[
 ];
 
 /// Takes a database back to before migration 15 (the leak records); before
-/// [`UNDO_MIGRATION_13`].
+/// [`UNDO_MIGRATION_14`].
 pub(crate) const UNDO_MIGRATION_15: &[&str] = &[
     "DROP TABLE key_leaks",
     "DELETE FROM schema_migrations WHERE version = 15",
+];
+
+/// Takes a database back to before migration 14 (address restrictions, recent refusals);
+/// before [`UNDO_MIGRATION_13`].
+pub(crate) const UNDO_MIGRATION_14: &[&str] = &[
+    "DROP TABLE key_refusals",
+    "ALTER TABLE apps DROP COLUMN allowed_addresses",
+    "DELETE FROM schema_migrations WHERE version = 14",
 ];
 
 /// Takes a database back to before migration 13 (the events table); before

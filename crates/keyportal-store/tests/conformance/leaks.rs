@@ -209,7 +209,7 @@ pub(crate) async fn leaked_legacy_keys_are_deactivated_and_recorded(store: &SqlS
         .is_empty());
 }
 
-/// A database of schema 13 gets the table on connect, its items untouched.
+/// A database of schema 14 gets the table on connect, its items untouched.
 pub(crate) async fn migration_15_adds_the_leak_records(store: &SqlStore) {
     add_items(store, 1).await;
     for statement in UNDO_MIGRATION_15 {
@@ -218,7 +218,7 @@ pub(crate) async fn migration_15_adds_the_leak_records(store: &SqlStore) {
             .await
             .expect("back to before migration 15");
     }
-    assert_eq!(store.schema_version().await.expect("version"), 13);
+    assert_eq!(store.schema_version().await.expect("version"), 14);
     let upgraded = SqlStore::connect(store.url()).await.expect("upgrade");
     assert_eq!(
         upgraded.schema_version().await.expect("version"),

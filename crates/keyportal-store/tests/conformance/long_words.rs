@@ -153,7 +153,11 @@ pub(crate) async fn migration_12_cuts_long_terms_stored_before(store: &SqlStore)
         .execute(store.pool())
         .await
         .expect("store the word whole");
-    for statement in UNDO_MIGRATION_13.iter().chain(UNDO_MIGRATION_12) {
+    for statement in UNDO_MIGRATION_14
+        .iter()
+        .chain(UNDO_MIGRATION_13)
+        .chain(UNDO_MIGRATION_12)
+    {
         sqlx::query(statement)
             .execute(store.pool())
             .await

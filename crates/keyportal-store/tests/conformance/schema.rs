@@ -109,6 +109,7 @@ pub(crate) async fn credentials_migration_upgrades_a_version_1_database(store: &
     add_items(store, 1).await;
     for statement in UNDO_MIGRATION_15
         .iter()
+        .chain(UNDO_MIGRATION_14)
         .chain(UNDO_MIGRATION_13)
         .chain(UNDO_MIGRATION_12)
         .chain(UNDO_MIGRATION_11)

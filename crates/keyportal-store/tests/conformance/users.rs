@@ -154,6 +154,7 @@ pub(crate) async fn migration_7_refuses_case_duplicates_and_names_them(store: &S
     add_user(store, "carol").await;
     for statement in UNDO_MIGRATION_15
         .iter()
+        .chain(UNDO_MIGRATION_14)
         .chain(UNDO_MIGRATION_13)
         .chain(UNDO_MIGRATION_12)
         .chain(UNDO_MIGRATION_11)

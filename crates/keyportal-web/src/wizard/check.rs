@@ -1,5 +1,6 @@
 //! Checking a step of the draft: each problem names the field it belongs to.
 
+use keyportal_domain::address::check_addresses;
 use keyportal_domain::credential::check_referrers;
 use keyportal_domain::item::{validate_folder_title, Folder};
 use keyportal_domain::privilege::PrivilegeSet;
@@ -63,6 +64,9 @@ pub(super) fn check_step(step: Step, draft: &Draft, ctx: &Context) -> Problems {
             }
             if let Err(e) = check_referrers(&split_referrers(&draft.referrers)) {
                 p.push(("referrers", domain_message(&e)));
+            }
+            if let Err(e) = check_addresses(&split_referrers(&draft.addresses)) {
+                p.push(("addresses", domain_message(&e)));
             }
         }
         Step::Details => {

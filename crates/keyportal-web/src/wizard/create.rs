@@ -117,6 +117,7 @@ pub(super) async fn create(
         http_referrers: split_referrers(&draft.referrers),
         privileges: draft.all_privileges(),
         is_personal: None,
+        allowed_addresses: split_referrers(&draft.addresses),
     };
     let app = match portal.register_app(caller, registration).await {
         Ok(app) => app,

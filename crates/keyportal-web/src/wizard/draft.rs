@@ -92,6 +92,8 @@ pub(crate) struct Draft {
     pub expiration: String,
     /// One pattern per line.
     pub referrers: String,
+    /// Addresses and CIDR blocks, one per line (or commas).
+    pub addresses: String,
     pub title: String,
     /// Empty for the root folder, a folder id, or `new`.
     pub folder: String,
@@ -131,6 +133,7 @@ impl Draft {
             privileges: f.all("priv"),
             expiration: f.text("expiration").trim().to_string(),
             referrers: f.text("referrers"),
+            addresses: f.text("addresses"),
             title: f.text("title"),
             folder: f.text("folder"),
             new_folder: f.text("new_folder"),
@@ -156,6 +159,7 @@ impl Draft {
         field("item_access", &self.item_access, &[Step::Items]);
         field("expiration", &self.expiration, &[Step::Expiration]);
         field("referrers", &self.referrers, &[Step::Expiration]);
+        field("addresses", &self.addresses, &[Step::Expiration]);
         field("title", &self.title, &[Step::Details]);
         field("folder", &self.folder, &[Step::Details]);
         field("new_folder", &self.new_folder, &[Step::Details]);

@@ -12,7 +12,7 @@ use crate::html::Html;
 use crate::item_picker::{item_picker, PickItem, PickerView};
 use crate::layout::{hidden_csrf, notice};
 use crate::paging::Pager;
-use crate::pickers::{privilege_picker, referrer_help};
+use crate::pickers::{address_help, privilege_picker, referrer_help};
 
 /// What the wizard page shows besides the draft.
 pub(super) struct View<'a> {
@@ -200,6 +200,11 @@ fn expiration_step(h: &mut Html, draft: &Draft, ctx: &Context, problems: &Proble
     h.raw(">").text(&draft.referrers).raw("</textarea>");
     field_error(h, problems, "referrers");
     referrer_help(h);
+    h.raw("<label for=\"addresses\">Allowed addresses <span class=\"muted\">(optional; for keys used from servers)</span></label><textarea id=\"addresses\" name=\"addresses\" rows=\"3\" spellcheck=\"false\" autocomplete=\"off\" placeholder=\"203.0.113.0/24\"");
+    described(h, problems, "addresses", "addresses-hint");
+    h.raw(">").text(&draft.addresses).raw("</textarea>");
+    field_error(h, problems, "addresses");
+    address_help(h);
 }
 
 fn details_step(h: &mut Html, draft: &Draft, ctx: &Context, problems: &Problems) {

@@ -89,6 +89,14 @@ pub(super) fn summary_step(h: &mut Html, draft: &Draft, ctx: &Context) {
     for r in referrers {
         h.raw("<code>").text(&r).raw("</code> ");
     }
+    h.raw("</dd><dt>Allowed addresses</dt><dd>");
+    let addresses = split_referrers(&draft.addresses);
+    if addresses.is_empty() {
+        h.raw("Any (no restriction)");
+    }
+    for a in addresses {
+        h.raw("<code>").text(&a).raw("</code> ");
+    }
     h.raw("</dd></dl>");
 
     summary_section(h, Step::Details, "Item details");

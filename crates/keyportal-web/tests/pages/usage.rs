@@ -59,6 +59,7 @@ async fn credential(portal: &Portal, caller: &Caller, title: &str) -> (String, S
                 http_referrers: Vec::new(),
                 privileges: vec!["premium:user:geocode:temporary".into()],
                 is_personal: None,
+                allowed_addresses: Vec::new(),
             },
         )
         .await

@@ -80,14 +80,30 @@ async fn the_wizard_creates_credentials_and_shows_the_key_once() {
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
 
     let date = iso_date(portal.now() + 40 * DAY_MS);
-    let fields = |referrers: &str| {
+    let fields_with = |referrers: &str, addresses: &str| {
         format!(
             "csrf={csrf}&step=7&go=create&usage=private&item_access=none&priv=premium%3Auser%3Abasemaps\
-             &expiration={date}&referrers={}&title={}&folder=&new_folder=&tags=a%2Cb&description=&generate=now",
+             &expiration={date}&referrers={}&addresses={}&title={}&folder=&new_folder=&tags=a%2Cb&description=&generate=now",
             enc(referrers),
+            enc(addresses),
             enc("Router <keys>")
         )
     };
+    let fields = |referrers: &str| fields_with(referrers, "203.0.113.0/24\n2001:db8::1");
+    // A bad address too: step 4 again, naming it.
+    let refused = send(
+        &portal,
+        post(
+            wizard,
+            &cookie,
+            &fields_with("https://*.example.com", "10.0.0.5/24"),
+        ),
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let html = body(refused).await;
+    assert!(html.contains("Step 4 of 7"));
+    assert!(html.contains("&#39;10.0.0.5/24&#39;"), "{html}");
     // A bad referrer sends the member back to step 4 with the input kept.
     let refused = send(&portal, post(wizard, &cookie, &fields("ftp://x.example"))).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
@@ -116,6 +132,10 @@ async fn the_wizard_creates_credentials_and_shows_the_key_once() {
     assert_eq!(
         app.http_referrers,
         vec!["https://*.example.com".to_string()]
+    );
+    assert_eq!(
+        app.allowed_addresses,
+        vec!["203.0.113.0/24".to_string(), "2001:db8::1".to_string()]
     );
     assert!(app.slots[0].active && app.slots[0].key_hash.is_some());
     assert!(app.slots[1].key_hash.is_none());

@@ -226,6 +226,11 @@ pub struct ServeArgs {
     /// clients may redirect only there) [default: the listen address]
     #[arg(long, env = "KEYPORTAL_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Proxies (addresses and CIDR blocks, comma-separated) whose X-Forwarded-For and
+    /// X-Real-IP name the client address; from anyone else those headers are ignored
+    /// [default: none]
+    #[arg(long, env = "KEYPORTAL_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
     /// Days a key lives when minted into a slot without an expiration date [default: 30]
     #[arg(long, env = "KEYPORTAL_DEFAULT_KEY_LIFETIME_DAYS")]
     pub default_key_lifetime_days: Option<i64>,

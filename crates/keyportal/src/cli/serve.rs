@@ -46,6 +46,13 @@ pub fn serve_config(args: ServeArgs) -> Result<ServeConfig, String> {
             Some(days) if (1..=365).contains(&days) => days,
             Some(days) => return Err(format!("default key lifetime {days} days: use 1 to 365")),
         },
+        trusted_proxies: keyportal_domain::address::TrustedProxies::parse(
+            args.trusted_proxies
+                .or(file.trusted_proxies.clone())
+                .as_deref()
+                .unwrap_or_default(),
+        )
+        .map_err(|e| format!("--trusted-proxies: {e}"))?,
         metrics_listen: resolve_metrics_listen(args.metrics_listen, &file)
             .map_err(|e| e.to_string())?,
         secret_scanning_keys: args

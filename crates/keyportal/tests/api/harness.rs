@@ -141,6 +141,7 @@ impl TestServer {
             metrics_listen: None,
             secret_scanning_keys: None,
             events: Default::default(),
+            trusted_proxies: Default::default(),
             connections: Default::default(),
             password_hashing: Default::default(),
         };

@@ -19,6 +19,7 @@ mod input_headers;
 mod input_text;
 mod items;
 mod json_logs;
+mod key_controls;
 mod leaks;
 mod legacy;
 mod legacy_pages;

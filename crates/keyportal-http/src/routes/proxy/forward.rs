@@ -2,13 +2,12 @@
 //! the portal, the request sent up, the answer streamed back. Errors are real HTTP statuses
 //! with `{"error":{"code","message"}}`.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{
     AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, RETRY_AFTER, SET_COOKIE,
     X_CONTENT_TYPE_OPTIONS,
@@ -148,14 +147,12 @@ async fn forward(
         })
         .or_else(|| bearer(&parts.headers, "x-esri-authorization"))
         .or_else(|| bearer(&parts.headers, AUTHORIZATION.as_str()));
-    let client_ip = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string());
     let facts = RequestFacts {
         referer: crate::wire::request_referer(&parts.headers),
-        client_ip,
+        client_ip: crate::client_address::client_ip(&parts.extensions).map(|ip| ip.to_string()),
     };
+    // The forwarded chain names the hop that connected to us (a trusted proxy included).
+    let peer_ip = crate::client_address::peer(&parts.extensions).map(|ip| ip.to_string());
     let entry = match state
         .portal
         .authorize_proxy(&target, token.as_deref(), &facts)
@@ -217,12 +214,7 @@ async fn forward(
             )),
         ),
     };
-    let headers = upstream_headers(
-        &parts.headers,
-        &entry,
-        keep_length,
-        facts.client_ip.as_deref(),
-    );
+    let headers = upstream_headers(&parts.headers, &entry, keep_length, peer_ip.as_deref());
     let mut builder = client.request(parts.method.clone(), url).headers(headers);
     if let Some(body) = body {
         builder = builder.body(body);

@@ -42,6 +42,9 @@ pub enum CredentialCommand {
     Regenerate(SlotArgs),
     /// Stop the key of a slot at once.
     Invalidate(SlotArgs),
+    /// Replace the key of a slot with a new key in the other slot (which must be inactive or
+    /// expired), keeping the old key working for the grace; the new key is printed once.
+    Roll(RollArgs),
     /// Show a credential's limits, or set them (a value of `unlimited` removes one).
     Limits(LimitsArgs),
     /// Delete a credential: its item, its registration and both keys.
@@ -64,6 +67,10 @@ pub struct CreateArgs {
     /// An allowed HTTP referrer, e.g. https://app.example.com (repeat; none = any referrer)
     #[arg(long = "referrer")]
     pub referrers: Vec<String>,
+    /// An address or CIDR block the keys may be used from, e.g. 203.0.113.0/24 (repeat, or
+    /// separate with commas; none = any address)
+    #[arg(long = "address", value_delimiter = ',')]
+    pub addresses: Vec<String>,
     #[arg(long)]
     pub description: Option<String>,
     /// Expiration of key 1 (YYYY-MM-DD, UTC midnight) [default: the server's key lifetime]
@@ -89,6 +96,17 @@ pub struct UpdateArgs {
     /// Allow any referrer
     #[arg(long)]
     pub any_referrer: bool,
+    /// Replace the allowed addresses and CIDR blocks (repeat, or separate with commas); the
+    /// keys stay active. See --any-address to remove them all
+    #[arg(
+        long = "address",
+        value_delimiter = ',',
+        conflicts_with = "any_address"
+    )]
+    pub addresses: Vec<String>,
+    /// Allow any address
+    #[arg(long)]
+    pub any_address: bool,
     /// Replace the privileges (repeat, or separate with commas); item access is kept
     #[arg(long = "privilege", value_delimiter = ',')]
     pub privileges: Vec<String>,
@@ -104,6 +122,19 @@ pub struct UpdateArgs {
     /// New expiration of key 2 (YYYY-MM-DD); deactivates key 2 as over REST
     #[arg(long)]
     pub key2_expires: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RollArgs {
+    #[command(flatten)]
+    pub slot: SlotArgs,
+    /// How long the old key keeps working: seconds, or with a unit (90m, 24h, 7d); 0 to 30
+    /// days [default: 0, the old key stops at once]
+    #[arg(long, default_value = "0")]
+    pub grace: String,
+    /// Expiration of the new key (YYYY-MM-DD) [default: the server's key lifetime]
+    #[arg(long)]
+    pub expires: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,7 @@ async fn register(
                 http_referrers: args.referrers.clone(),
                 privileges: with_item_access(&args.privileges, &args.items),
                 is_personal: None,
+                allowed_addresses: args.addresses.clone(),
             },
         )
         .await?;

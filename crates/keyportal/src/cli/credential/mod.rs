@@ -6,6 +6,7 @@ mod args;
 mod create;
 mod keys;
 mod limits;
+mod roll;
 mod show;
 mod update;
 
@@ -73,5 +74,6 @@ pub async fn run(args: CredentialArgs) -> CommandResult {
         CredentialCommand::Regenerate(slot) => keys::mint(portal, caller, slot, true, out).await,
         CredentialCommand::Invalidate(slot) => keys::invalidate(portal, caller, slot, out).await,
         CredentialCommand::Limits(limits) => limits::run(portal, caller, limits, out).await,
+        CredentialCommand::Roll(roll) => roll::run(portal, caller, roll, out).await,
     }
 }

@@ -86,6 +86,14 @@ pub(super) fn describe_lines(c: &CredentialSummary, now: i64) -> Vec<String> {
                 c.app.http_referrers.join(", ")
             }
         ),
+        format!(
+            "addresses:   {}",
+            if c.app.allowed_addresses.is_empty() {
+                "(any)".to_string()
+            } else {
+                c.app.allowed_addresses.join(", ")
+            }
+        ),
         "privileges:".to_string(),
     ];
     lines.extend(c.app.privileges.iter().map(|p| format!("  {p}")));

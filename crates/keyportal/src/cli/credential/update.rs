@@ -60,10 +60,20 @@ pub(super) async fn run(
         } else {
             Some(args.referrers.clone())
         },
+        allowed_addresses: if args.any_address {
+            Some(Vec::new())
+        } else if args.addresses.is_empty() {
+            None
+        } else {
+            Some(args.addresses.clone())
+        },
         privileges: new_privileges(&credential.app.privileges, &args),
         ..AppChanges::default()
     };
-    if changes.http_referrers.is_some() || changes.privileges.is_some() {
+    if changes.http_referrers.is_some()
+        || changes.allowed_addresses.is_some()
+        || changes.privileges.is_some()
+    {
         portal
             .update_app(caller, &credential.app.client_id, changes)
             .await?;

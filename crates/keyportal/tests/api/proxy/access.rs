@@ -243,3 +243,42 @@ on_both_backends!(
         }
     }
 );
+
+on_both_backends!(
+    keys_restricted_to_addresses_are_refused_by_the_proxy,
+    false,
+    |s: TestServer| async move {
+        let up = Upstream::start().await;
+        let admin = s.admin_token().await;
+        allow_upstreams(&s, &admin, &["127.0.0.1"]).await;
+        let item = proxied_item(&s, &admin, "admin", &format!("{}/addr", up.url), &[]).await;
+        let (_, client_id, key) =
+            key_with(&s, &admin, &[format!("portal:app:access:item:{item}")], &[]).await;
+        let (status, body) = get_with(&s, &servers(&s, &item, "/info"), Some(&key)).await;
+        assert_eq!(status, 200, "{body}");
+        let update = |list: &'static str| {
+            let s = &s;
+            let admin = admin.clone();
+            let client_id = client_id.clone();
+            async move {
+                let answer = s
+                    .post(
+                        &format!("oauth2/apps/{client_id}/update"),
+                        Some(&admin),
+                        &[("allowedAddresses", list)],
+                    )
+                    .await;
+                assert!(answer.get("error").is_none(), "{answer}");
+            }
+        };
+        update("203.0.113.0/24").await;
+        let calls = up.seen().len();
+        let (status, body) = get_with(&s, &servers(&s, &item, "/info"), Some(&key)).await;
+        assert_eq!((status, code_of(&body)), (401, 401), "{body}");
+        assert!(body.contains("address"), "{body}");
+        assert_eq!(up.seen().len(), calls, "the upstream is not reached");
+        update("127.0.0.1, ::1").await;
+        let (status, body) = get_with(&s, &servers(&s, &item, "/info"), Some(&key)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+);
