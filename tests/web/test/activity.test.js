@@ -47,6 +47,11 @@ before(async () => {
 });
 
 after(async () => {
+  // The suite shares one server: leave My content as the other files expect it.
+  if (cred.itemId) {
+    const deleted = await rest(`content/users/admin/items/${cred.itemId}/delete`, { token: adminToken });
+    assert.equal(deleted.success, true, JSON.stringify(deleted));
+  }
   await browser?.close();
 });
 

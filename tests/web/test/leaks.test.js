@@ -17,7 +17,16 @@ before(async () => {
   await signIn(page, 'admin', PASSWORD);
 });
 
+// The suite shares one server: the credential made here is deleted afterwards, so My content
+// is as the other files expect it.
+let leakItem = null;
+
 after(async () => {
+  if (leakItem) {
+    const token = await tokenFor('admin', PASSWORD);
+    const deleted = await rest(`content/users/admin/items/${leakItem}/delete`, { token });
+    assert.equal(deleted.success, true, JSON.stringify(deleted));
+  }
   await context?.close();
   await browser?.close();
 });
@@ -28,6 +37,7 @@ test('a key reported as leaked dies and its item page says when and where', asyn
     token, title: 'Weather app keys', type: 'Application',
   });
   assert.equal(added.success, true, JSON.stringify(added));
+  leakItem = added.id;
   const registered = await rest('oauth2/registerApp', {
     token, itemId: added.id, appType: 'multiple', redirect_uris: '[]', httpReferrers: '[]',
     privileges: '["premium:user:basemaps"]',

@@ -314,6 +314,15 @@ on_both_backends!(
             )
             .await;
         assert_eq!(title["total"], 1, "the search index was rebuilt: {title}");
+        // The audit trail came along: the credential's creation and its key.
+        let events = restored_server
+            .get(
+                &format!("content/users/admin/items/{item}/events"),
+                Some(&admin_there),
+                &[("types", "credential.created,key.generated")],
+            )
+            .await;
+        assert_eq!(events["total"], 2, "the events were restored: {events}");
         let token = restored_server
             .post(
                 "oauth2/token",

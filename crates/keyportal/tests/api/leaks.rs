@@ -140,9 +140,32 @@ on_both_backends!(
         assert_eq!(leaks[0].source, FOUND_AT);
         assert_eq!(leaks[0].slot.map(|slot| slot.number()), Some(1));
         assert!(leaks[0].key_hint.starts_with(&live[..8]) && leaks[0].key_hint.len() < 20);
+        // The audit trail has one `key.leaked`: by anyone, with where it was found and the
+        // hint, never the key.
+        let events = s
+            .get(
+                &format!("content/users/admin/items/{item}/events"),
+                Some(&admin),
+                &[("types", "key.leaked")],
+            )
+            .await;
+        assert_eq!(events["total"], 1, "{events}");
+        let event = &events["events"][0];
+        assert_eq!(event["actorKind"], "public", "{event}");
+        assert_eq!(event["slot"], 1);
+        assert_eq!(event["details"]["source"], FOUND_AT);
+        assert!(!event.to_string().contains(&live), "no key in the event");
         // Reporting it again records nothing more.
         report(&s, &s.url, &[("keys", &with_live)]).await;
         assert_eq!(leaks_of(&s, &item).await.len(), 1);
+        let again = s
+            .get(
+                "portals/self/events",
+                Some(&admin),
+                &[("types", "key.leaked")],
+            )
+            .await;
+        assert_eq!(again["total"], 1, "{again}");
 
         // A legacy key reported as leaked is deactivated too.
         let legacy = format!(
